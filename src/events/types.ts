@@ -1,0 +1,71 @@
+/**
+ * Every event the engine publishes, as one typed union. Faces (the overseer WebSocket, the event log,
+ * later the SSE stream and the web UI) subscribe to these and encode them in their own wire formats.
+ * Times are epoch milliseconds; faces format them.
+ */
+
+export type OutputStream = 'stdout' | 'stderr';
+
+/** A supervised task's worker started: by a request (start/reset) or by an automatic restart. */
+export interface TaskStartedEvent {
+  readonly kind: 'task:started';
+  readonly taskId: string;
+  readonly pid: number;
+  readonly ts: number;
+  readonly cause: 'request' | 'restart';
+  /** The previous worker's pid, only for automatic restarts. */
+  readonly restartOf?: number;
+}
+
+/** One line (or one piece of an over-long line) of a worker's output. */
+export interface TaskOutputEvent {
+  readonly kind: 'task:output';
+  readonly taskId: string;
+  readonly pid: number;
+  readonly stream: OutputStream;
+  readonly data: string;
+  readonly ts: number;
+  /** Per-task sequence number, increasing across restarts, for gap detection. */
+  readonly seq: number;
+}
+
+export interface TaskExitedEvent {
+  readonly kind: 'task:exited';
+  readonly taskId: string;
+  readonly pid: number;
+  /** The exit status; -1 when a signal ended the process. */
+  readonly exitCode: number;
+  readonly signal: string | null;
+  /** True when the exit was caused by a stop (or shutdown) request. */
+  readonly intentional: boolean;
+  readonly ts: number;
+}
+
+export interface TaskRestartingEvent {
+  readonly kind: 'task:restarting';
+  readonly taskId: string;
+  /** The pid that exited. */
+  readonly pid: number;
+  readonly restartDelayNs: bigint;
+  readonly attempt: number;
+  readonly ts: number;
+}
+
+export interface TaskErroredEvent {
+  readonly kind: 'task:errored';
+  readonly taskId: string;
+  readonly pid: number;
+  readonly exitCount: number;
+  readonly ts: number;
+}
+
+export type TaskEvent =
+  | TaskStartedEvent
+  | TaskOutputEvent
+  | TaskExitedEvent
+  | TaskRestartingEvent
+  | TaskErroredEvent;
+
+/** The whole catalogue. Session, respawn, queue and schedule events join this union as they arrive. */
+export type EngineEvent = TaskEvent;
+export type EngineEventKind = EngineEvent['kind'];

@@ -1,0 +1,90 @@
+import Fastify, { LogController } from 'fastify';
+import { EventBus } from '../events/bus.js';
+import type { EngineEvent } from '../events/types.js';
+import { openDatabase } from '../store/database.js';
+import { SqliteTaskRepository } from '../store/overseer-tasks.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { type Logger, logAdapter } from './logger.js';
+import { EventLog } from './overseer/event-log.js';
+import { OverseerHub } from './overseer/hub.js';
+import { registerOverseerRoute } from './overseer/route.js';
+import type { TrustedCidrs } from './security/trusted-cidrs.js';
+import { requireTrustedPeer } from './security/trusted-peer-hook.js';
+
+export interface OverseerServerConfig {
+  readonly dbPath: string;
+  readonly pinnedCommand: string | null;
+  readonly logFile: string | null;
+  readonly trusted: TrustedCidrs;
+  /** Bind address; `::` listens on every interface (IPv4 too), as the original's `:PORT`. */
+  readonly host: string;
+  readonly port: number;
+  readonly logger: Logger;
+}
+
+export interface RunningOverseer {
+  readonly port: number;
+  readonly supervisor: Supervisor;
+  readonly hub: OverseerHub;
+  /** Graceful shutdown: stop every worker (bounded wait), close clients, the log and the database. */
+  close(): Promise<void>;
+}
+
+/** The sticky-overseer server: engine, store and the `/ws` face, wired together and listening. */
+export async function startOverseerServer(config: OverseerServerConfig): Promise<RunningOverseer> {
+  const log = logAdapter(config.logger);
+  const db = openDatabase(config.dbPath);
+  const bus = new EventBus<EngineEvent>();
+  const supervisor = new Supervisor({
+    repository: new SqliteTaskRepository(db),
+    publish: (event) => bus.publish(event),
+    pinnedCommand: config.pinnedCommand,
+    log,
+  });
+  const restored = supervisor.restore();
+  const eventLog =
+    config.logFile === null ? null : await EventLog.open(config.logFile, (message) => log.warn(message));
+  const hub = new OverseerHub(supervisor, bus, eventLog, log);
+
+  // Per-request logs would cost more than the requests on a busy socket server; errors are still logged.
+  const app = Fastify({
+    loggerInstance: config.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.addHook('onRequest', requireTrustedPeer(config.trusted));
+  await app.register(registerOverseerRoute, { hub });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    hub.close();
+    await eventLog?.close();
+    db.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  log.info('sticky-overseer listening', {
+    address: `${config.host}:${port}`,
+    tasksRestored: restored,
+    trustedCidrs: config.trusted.describe(),
+    pinnedCommand: config.pinnedCommand,
+  });
+
+  let closing: Promise<void> | null = null;
+  const close = async (): Promise<void> => {
+    await supervisor.shutdown();
+    hub.close();
+    await app.close();
+    await eventLog?.close();
+    db.close();
+  };
+  return {
+    port,
+    supervisor,
+    hub,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import type { RawData, WebSocket } from 'ws';
+import type { EventBus, Subscription } from '../../events/bus.js';
+import type { EngineEvent, TaskEvent } from '../../events/types.js';
+import type { Supervisor } from '../../supervisor/supervisor.js';
+import { parseRfc3339 } from '../../util/rfc3339.js';
+import { CloseCodes, Limits } from '../limits.js';
+import { ClientConnection } from './client-connection.js';
+import { decodeMessage } from './decode.js';
+import { encodeError, encodeEvent, encodeStartedReply, encodeTasks } from './encode.js';
+import type { EventLog } from './event-log.js';
+import { DecodeErrors, type IncomingMessage, MessageType } from './messages.js';
+
+export interface HubLog {
+  info(message: string, detail?: Record<string, unknown>): void;
+  warn(message: string, detail?: Record<string, unknown>): void;
+}
+
+/** Which engine events go to every connection, and which to the event log (the original's choices). */
+function isBroadcast(event: EngineEvent): boolean {
+  return event.kind !== 'task:started' || event.cause === 'restart';
+}
+function isLogged(event: EngineEvent): boolean {
+  return event.kind === 'task:output' || event.kind === 'task:exited';
+}
+
+/**
+ * The overseer face: speaks the sticky-overseer protocol on each WebSocket, replies to the requester
+ * and broadcasts engine events to every connection. Each event is encoded once per batch; the same
+ * text goes to all connections and to the event log.
+ */
+export class OverseerHub {
+  private readonly connections = new Set<ClientConnection>();
+  private readonly subscription: Subscription;
+
+  constructor(
+    private readonly supervisor: Supervisor,
+    bus: EventBus<EngineEvent>,
+    private readonly eventLog: EventLog | null,
+    private readonly log: HubLog,
+  ) {
+    this.subscription = bus.subscribe({
+      filter: (event) => isBroadcast(event) || (eventLog !== null && isLogged(event)),
+      maxQueued: Limits.subscriberQueueEvents,
+      deliver: (batch) => this.deliver(batch),
+      onOverflow: (queued) => this.log.warn('overseer event queue overflowed', { queued }),
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  accept(socket: WebSocket): void {
+    const connection = new ClientConnection(socket, (backlog) =>
+      this.log.warn('disconnecting slow client', { backlogBytes: backlog }),
+    );
+    this.connections.add(connection);
+    socket.on('message', (data: RawData) => this.handleFrame(connection, data));
+    socket.on('error', (error) => this.log.info('websocket error', { error: error.message }));
+    socket.once('close', () => this.connections.delete(connection));
+  }
+
+  /** Closes every connection (server shutting down) and stops listening to the engine. */
+  close(): void {
+    this.subscription.close();
+    for (const connection of this.connections) connection.close(CloseCodes.goingAway, 'server shutting down');
+    this.connections.clear();
+  }
+
+  private deliver(batch: readonly EngineEvent[]): void {
+    const broadcast: string[] = [];
+    const logged: string[] = [];
+    for (const event of batch) {
+      const text = encodeEvent(event as TaskEvent);
+      if (isBroadcast(event)) broadcast.push(text);
+      if (this.eventLog !== null && isLogged(event)) logged.push(text);
+    }
+    if (broadcast.length > 0) for (const connection of this.connections) connection.sendBatch(broadcast);
+    this.eventLog?.append(logged);
+  }
+
+  private handleFrame(connection: ClientConnection, data: RawData): void {
+    const decoded = decodeMessage(frameText(data));
+    if (!decoded.ok) {
+      connection.send(encodeError(DecodeErrors.invalidJson, decoded.id));
+      return;
+    }
+    const message = decoded.message;
+    switch (message.type) {
+      case MessageType.start:
+        return this.handleStart(connection, message);
+      case MessageType.list:
+        return this.handleList(connection, message);
+      case MessageType.stop:
+        return this.handleStop(connection, message);
+      case MessageType.reset:
+        return this.handleReset(connection, message);
+      case MessageType.replay:
+        return this.handleReplay(connection, message);
+      default:
+        connection.send(encodeError(DecodeErrors.unknownType, message.id));
+    }
+  }
+
+  private handleStart(connection: ClientConnection, message: IncomingMessage): void {
+    const result = this.supervisor.start({
+      taskId: message.taskId,
+      command: message.command,
+      args: message.args,
+      retryPolicy: message.retryPolicy,
+    });
+    if (!result.ok) {
+      connection.send(encodeError(result.message, message.id));
+      return;
+    }
+    this.log.info('started worker', { taskId: result.taskId, pid: result.pid });
+    this.replyStarted(connection, encodeStartedReply(result, message.id));
+  }
+
+  private handleReset(connection: ClientConnection, message: IncomingMessage): void {
+    const result = this.supervisor.reset(message.taskId);
+    if (!result.ok) {
+      connection.send(encodeError(result.message, message.id));
+      return;
+    }
+    this.replyStarted(connection, encodeStartedReply(result, message.id));
+  }
+
+  /** `started` goes to the requester only, and (with its `id`) to the event log. */
+  private replyStarted(connection: ClientConnection, text: string): void {
+    connection.send(text);
+    this.eventLog?.append([text]);
+  }
+
+  private handleList(connection: ClientConnection, message: IncomingMessage): void {
+    const since = parseSince(message.since);
+    if (since === null) {
+      connection.send(encodeError(DecodeErrors.invalidSince, message.id));
+      return;
+    }
+    connection.send(encodeTasks(this.supervisor.list(since), message.id));
+  }
+
+  private handleStop(connection: ClientConnection, message: IncomingMessage): void {
+    const result = this.supervisor.stop(message.taskId);
+    // Success has no reply: the broadcast `exited` (intentional) is the acknowledgement.
+    if (!result.ok) connection.send(encodeError(result.message, message.id));
+  }
+
+  private handleReplay(connection: ClientConnection, message: IncomingMessage): void {
+    const found = this.supervisor.replayFor(message.taskId);
+    if (!found.ok) {
+      connection.send(encodeError(found.message, message.id));
+      return;
+    }
+    const since = parseSince(message.since);
+    if (since === null) {
+      connection.send(encodeError(DecodeErrors.invalidSince, message.id));
+      return;
+    }
+    connection.sendBatch(found.events(since).map((event) => encodeEvent(event)));
+  }
+}
+
+/** Text and binary frames both carry JSON (the original accepted either). */
+function frameText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+/** `undefined` for no filter, `null` for an unparsable value. */
+function parseSince(text: string): number | undefined | null {
+  if (text === '') return undefined;
+  return parseRfc3339(text);
+}

@@ -1,0 +1,113 @@
+import type { RetryPolicy } from '../supervisor/retry-policy.js';
+import type { TaskRecord, TaskRepository, TaskState } from '../supervisor/task-record.js';
+import { formatGoDuration, parseGoDuration } from '../util/go-duration.js';
+import type { Database } from './database.js';
+
+interface TaskRow {
+  task_id: string;
+  command: string;
+  args: string;
+  retry_policy: string | null;
+  state: TaskState;
+  restart_count: number;
+  exit_count: number;
+  created_at: number;
+  last_started_at: number | null;
+  last_exited_at: number | null;
+  error_message: string | null;
+  exit_timestamps: string;
+}
+
+interface StoredPolicy {
+  restart_delay: string;
+  error_window: string;
+  error_threshold: number;
+}
+
+function encodePolicy(policy: RetryPolicy | null): string | null {
+  if (policy === null) return null;
+  const stored: StoredPolicy = {
+    restart_delay: formatGoDuration(policy.restartDelayNs),
+    error_window: formatGoDuration(policy.errorWindowNs),
+    error_threshold: policy.errorThreshold,
+  };
+  return JSON.stringify(stored);
+}
+
+function decodePolicy(text: string | null): RetryPolicy | null {
+  if (text === null) return null;
+  const stored = JSON.parse(text) as StoredPolicy;
+  return {
+    restartDelayNs: parseGoDuration(stored.restart_delay),
+    errorWindowNs: parseGoDuration(stored.error_window),
+    errorThreshold: stored.error_threshold,
+  };
+}
+
+function toParams(record: TaskRecord) {
+  return {
+    task_id: record.taskId,
+    command: record.command,
+    args: JSON.stringify(record.args),
+    retry_policy: encodePolicy(record.retryPolicy),
+    state: record.state,
+    restart_count: record.restartCount,
+    exit_count: record.exitCount,
+    created_at: record.createdAt,
+    last_started_at: record.lastStartedAt,
+    last_exited_at: record.lastExitedAt,
+    error_message: record.errorMessage,
+    exit_timestamps: JSON.stringify(record.exitTimestamps),
+  };
+}
+
+function fromRow(row: TaskRow): TaskRecord {
+  return {
+    taskId: row.task_id,
+    command: row.command,
+    args: JSON.parse(row.args) as string[],
+    retryPolicy: decodePolicy(row.retry_policy),
+    state: row.state,
+    restartCount: row.restart_count,
+    exitCount: row.exit_count,
+    createdAt: row.created_at,
+    lastStartedAt: row.last_started_at,
+    lastExitedAt: row.last_exited_at,
+    errorMessage: row.error_message,
+    exitTimestamps: JSON.parse(row.exit_timestamps) as number[],
+  };
+}
+
+/** Overseer task records in SQLite, with prepared statements (every state change is one small write). */
+export class SqliteTaskRepository implements TaskRepository {
+  private readonly insertStatement;
+  private readonly updateStatement;
+  private readonly selectAll;
+
+  constructor(db: Database) {
+    this.insertStatement = db.prepare(`
+      INSERT INTO overseer_tasks (task_id, command, args, retry_policy, state, restart_count, exit_count,
+        created_at, last_started_at, last_exited_at, error_message, exit_timestamps)
+      VALUES (@task_id, @command, @args, @retry_policy, @state, @restart_count, @exit_count,
+        @created_at, @last_started_at, @last_exited_at, @error_message, @exit_timestamps)`);
+    this.updateStatement = db.prepare(`
+      UPDATE overseer_tasks SET command = @command, args = @args, retry_policy = @retry_policy,
+        state = @state, restart_count = @restart_count, exit_count = @exit_count,
+        created_at = @created_at, last_started_at = @last_started_at, last_exited_at = @last_exited_at,
+        error_message = @error_message, exit_timestamps = @exit_timestamps
+      WHERE task_id = @task_id`);
+    this.selectAll = db.prepare<[], TaskRow>('SELECT * FROM overseer_tasks ORDER BY seq');
+  }
+
+  insert(record: TaskRecord): void {
+    this.insertStatement.run(toParams(record));
+  }
+
+  update(record: TaskRecord): void {
+    this.updateStatement.run(toParams(record));
+  }
+
+  loadAll(): TaskRecord[] {
+    return this.selectAll.all().map(fromRow);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * What the engine needs of a running child, whatever its I/O (pipes now, a PTY for agent sessions):
+ * its pid, a way to stop it, and one settled result that comes only after its last output was read.
+ */
+
+export interface ExitStatus {
+  /** The exit status, or null when a signal ended the process. */
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface SupervisedChild {
+  readonly pid: number;
+  /** Resolves once the process exited and its output was drained (or the flush timeout passed). */
+  readonly settled: Promise<ExitStatus>;
+  /** SIGTERM to the process group; SIGKILL after `graceMs` if any member is still alive. */
+  terminate(graceMs: number): void;
+  /** SIGKILL to the process group at once. */
+  kill(): void;
+  /** Whether a SIGKILL escalation was needed to end it. */
+  readonly forced: boolean;
+}
+
+export interface SpawnSpec {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export type SpawnOutcome<C extends SupervisedChild> =
+  | { readonly ok: true; readonly child: C }
+  | { readonly ok: false; readonly error: string };

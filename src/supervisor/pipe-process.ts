@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import type { ExitStatus, SpawnOutcome, SpawnSpec, SupervisedChild } from './child-process.js';
+import type { Clock } from './clock.js';
+import { lookPath } from './look-path.js';
+import { GroupTerminator } from './process-group.js';
+
+/**
+ * After the process exits, how long to wait for its pipes to reach end-of-file before reporting the
+ * exit anyway (ms). A grandchild that inherited the pipes can keep them open forever; VS Code uses
+ * the same kind of bound (DataFlushTimeout = 250 ms) for its terminals.
+ */
+export const OUTPUT_FLUSH_TIMEOUT_MS = 250;
+
+export interface PipeSinks {
+  readonly stdout: (chunk: Buffer) => void;
+  readonly stderr: (chunk: Buffer) => void;
+}
+
+/** A child with stdin on /dev/null and stdout/stderr as pipes, leader of its own process group. */
+export class PipeChild implements SupervisedChild {
+  readonly settled: Promise<ExitStatus>;
+  private readonly terminator: GroupTerminator;
+
+  constructor(
+    readonly pid: number,
+    private readonly streams: readonly Readable[],
+    exit: Promise<ExitStatus>,
+    clock: Clock,
+  ) {
+    this.terminator = new GroupTerminator(pid, clock);
+    this.settled = exit.then((status) => this.drain(status, clock));
+  }
+
+  get forced(): boolean {
+    return this.terminator.usedSigkill;
+  }
+
+  terminate(graceMs: number): void {
+    this.terminator.terminate(graceMs);
+  }
+
+  kill(): void {
+    this.terminator.kill();
+  }
+
+  private async drain(status: ExitStatus, clock: Clock): Promise<ExitStatus> {
+    this.terminator.leaderExited();
+    const open = this.streams.filter((stream) => !stream.readableEnded && !stream.destroyed);
+    if (open.length > 0) {
+      await new Promise<void>((resolve) => {
+        let remaining = open.length;
+        const timer = clock.setTimeout(resolve, OUTPUT_FLUSH_TIMEOUT_MS);
+        const onEnd = (): void => {
+          remaining--;
+          if (remaining === 0) {
+            clock.clearTimeout(timer);
+            resolve();
+          }
+        };
+        for (const stream of open) {
+          stream.once('end', onEnd);
+          stream.once('close', onEnd);
+        }
+      });
+      // Whatever still holds the pipes belongs to an exited task: stop reading on its behalf.
+      for (const stream of this.streams) {
+        stream.removeAllListeners('end');
+        stream.removeAllListeners('close');
+        stream.destroy();
+      }
+    }
+    return status;
+  }
+}
+
+export function spawnPiped(spec: SpawnSpec, sinks: PipeSinks, clock: Clock): SpawnOutcome<PipeChild> {
+  const resolved = lookPath(spec.command, spec.env?.PATH ?? process.env.PATH);
+  if (!resolved.ok) return { ok: false, error: resolved.error };
+
+  const child = spawn(resolved.path, [...spec.args], {
+    cwd: spec.cwd,
+    env: spec.env ?? process.env,
+    // Its own process group (setsid), so a stop reaches every descendant.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    argv0: spec.command,
+  });
+  const { pid, stdout, stderr } = child;
+  if (pid === undefined || stdout === null || stderr === null) {
+    // libuv reports spawn errors asynchronously; the lookup above catches the common ones.
+    child.on('error', () => {});
+    return { ok: false, error: `fork/exec ${resolved.path}: spawn failed` };
+  }
+  stdout.on('data', sinks.stdout);
+  stderr.on('data', sinks.stderr);
+  const exit = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  // An error after a successful spawn (e.g. a kill that races the exit) must not crash the server.
+  child.on('error', () => {});
+  return { ok: true, child: new PipeChild(pid, [stdout, stderr], exit, clock) };
+}

@@ -1,0 +1,382 @@
+import { randomUUID } from 'node:crypto';
+import type { EngineEvent, TaskExitedEvent, TaskOutputEvent } from '../events/types.js';
+import { nanosToMillis } from '../util/go-duration.js';
+import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import { Failures, type Result } from './errors.js';
+import { decideAfterExit, type RetryPolicy } from './retry-policy.js';
+import { SupervisedTask } from './task.js';
+import type { TaskRecord, TaskRepository, TaskState } from './task-record.js';
+import { type ReplayableEvent, Worker, type WorkerState } from './worker.js';
+
+/** Grace between SIGTERM and SIGKILL on stop (ms): the original's 5 s. */
+export const STOP_GRACE_MS = 5_000;
+/** Longest a shutdown waits for workers to exit before killing what is left (ms): the original's 15 s. */
+export const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+export interface SupervisorLog {
+  warn(message: string, detail?: Record<string, unknown>): void;
+}
+
+export interface SupervisorOptions {
+  readonly repository: TaskRepository;
+  readonly publish: (event: EngineEvent) => void;
+  readonly clock?: Clock;
+  /** When set, the only command `start` may run; an omitted command means this one. */
+  readonly pinnedCommand?: string | null;
+  readonly stopGraceMs?: number;
+  readonly newTaskId?: () => string;
+  readonly log?: SupervisorLog;
+}
+
+export interface StartRequest {
+  readonly taskId?: string;
+  readonly command?: string;
+  readonly args?: readonly string[] | null;
+  readonly retryPolicy?: RetryPolicy | null;
+}
+
+export interface Started {
+  readonly taskId: string;
+  readonly pid: number;
+  readonly ts: number;
+}
+
+/** A task as `list` shows it: the record plus what its current worker is doing. */
+export interface TaskSnapshot {
+  readonly taskId: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly state: TaskState;
+  readonly retryPolicy: RetryPolicy | null;
+  readonly currentPid: number | null;
+  readonly workerState: WorkerState | null;
+  readonly restartCount: number;
+  readonly exitCount: number;
+  readonly createdAt: number;
+  readonly lastStartedAt: number | null;
+  readonly lastExitedAt: number | null;
+  readonly lastExitCode: number | null;
+  readonly errorMessage: string | null;
+}
+
+const THRESHOLD_MESSAGE = 'exit threshold reached';
+
+/**
+ * The engine: supervised tasks, their workers, the retry policy and the task state machine
+ * (active → stopped | errored). It knows nothing of sockets; faces call it and subscribe to its events.
+ */
+export class Supervisor {
+  private readonly tasks = new Map<string, SupervisedTask>();
+  private readonly clock: Clock;
+  private readonly stopGraceMs: number;
+  private readonly newTaskId: () => string;
+  private shuttingDown = false;
+  private readonly exitWaiters = new Set<() => void>();
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
+    this.newTaskId = options.newTaskId ?? randomUUID;
+  }
+
+  /**
+   * Loads persisted tasks. Nothing is restarted: active tasks become stopped (their processes died
+   * with the previous server), errored and stopped keep their state, exit windows are restored.
+   */
+  restore(): number {
+    for (const record of this.options.repository.loadAll()) {
+      if (record.state === 'active') {
+        record.state = 'stopped';
+        this.persist(record);
+      }
+      this.tasks.set(record.taskId, new SupervisedTask(record));
+    }
+    return this.tasks.size;
+  }
+
+  get pinnedCommand(): string | null {
+    return this.options.pinnedCommand ?? null;
+  }
+
+  get taskCount(): number {
+    return this.tasks.size;
+  }
+
+  get runningCount(): number {
+    let running = 0;
+    for (const task of this.tasks.values()) if (task.running) running++;
+    return running;
+  }
+
+  start(request: StartRequest): Result<Started> {
+    if (this.shuttingDown) return Failures.shuttingDown();
+    const pin = this.pinnedCommand;
+    let command = request.command ?? '';
+    if (pin !== null) {
+      if (command === '') command = pin;
+      else if (command !== pin) return Failures.commandNotPinned(pin);
+    }
+    if (command === '') return Failures.commandRequired();
+    const args = [...(request.args ?? [])];
+    const taskId = request.taskId || this.newTaskId();
+
+    let task = this.tasks.get(taskId);
+    if (task === undefined) {
+      const record: TaskRecord = {
+        taskId,
+        command,
+        args,
+        retryPolicy: request.retryPolicy ?? null,
+        state: 'active',
+        restartCount: 0,
+        exitCount: 0,
+        createdAt: this.clock.now(),
+        lastStartedAt: null,
+        lastExitedAt: null,
+        errorMessage: null,
+        exitTimestamps: [],
+      };
+      try {
+        this.options.repository.insert(record);
+      } catch (error) {
+        return Failures.dbError((error as Error).message);
+      }
+      task = new SupervisedTask(record);
+      this.tasks.set(taskId, task);
+    } else {
+      if (task.running) return Failures.alreadyRunning();
+      // Starting an existing task again runs what was asked this time; its history is kept.
+      task.record.command = command;
+      task.record.args = args;
+      if (request.retryPolicy) task.setRetryPolicy(request.retryPolicy);
+    }
+    this.cancelRestart(task);
+    task.record.state = 'active';
+    task.record.errorMessage = null;
+    return this.spawnWorker(task, 'request');
+  }
+
+  /** Stops a task: state stopped, pending restart cancelled, the worker (if running) terminated. */
+  stop(taskId: string | undefined): Result<{ readonly wasRunning: boolean }> {
+    const found = this.find(taskId);
+    if (!found.ok) return found;
+    const task = found.task;
+    task.record.state = 'stopped';
+    this.cancelRestart(task);
+    this.persist(task.record);
+    const wasRunning = task.running;
+    task.worker?.stop(this.stopGraceMs);
+    return { ok: true, wasRunning };
+  }
+
+  /** Restarts an errored task with a clean exit history. */
+  reset(taskId: string | undefined): Result<Started> {
+    if (this.shuttingDown) return Failures.shuttingDown();
+    const found = this.find(taskId);
+    if (!found.ok) return found;
+    const task = found.task;
+    if (task.record.state !== 'errored') return Failures.notErrored();
+    task.clearExits();
+    task.record.state = 'active';
+    task.record.errorMessage = null;
+    return this.spawnWorker(task, 'request');
+  }
+
+  /** Every task in creation order; with `sinceMs`, those started or exited at or after it. */
+  list(sinceMs?: number): TaskSnapshot[] {
+    const out: TaskSnapshot[] = [];
+    for (const task of this.tasks.values()) {
+      if (sinceMs !== undefined) {
+        const activity = task.lastActivityAt;
+        if (activity === null || activity < sinceMs) continue;
+      }
+      out.push(snapshot(task));
+    }
+    return out;
+  }
+
+  get(taskId: string): TaskSnapshot | null {
+    const task = this.tasks.get(taskId);
+    return task === undefined ? null : snapshot(task);
+  }
+
+  /** The current worker's buffered events; fails in the protocol's order (id, task, worker). */
+  replayFor(taskId: string | undefined): Result<{ readonly events: (sinceMs?: number) => ReplayableEvent[] }> {
+    const found = this.find(taskId);
+    if (!found.ok) return found;
+    const worker = found.task.worker;
+    if (worker === null) return Failures.noWorker();
+    return { ok: true, events: (sinceMs) => worker.replayable(sinceMs) };
+  }
+
+  /**
+   * Graceful shutdown: no new starts, pending restarts cancelled, every worker stopped, and a wait
+   * (bounded) until none runs; what is still alive after `timeoutMs` is killed.
+   */
+  async shutdown(timeoutMs = SHUTDOWN_TIMEOUT_MS): Promise<void> {
+    this.shuttingDown = true;
+    for (const task of this.tasks.values()) {
+      this.cancelRestart(task);
+      task.worker?.stop(this.stopGraceMs);
+    }
+    const allExited = this.waitUntil(() => this.runningCount === 0).then(() => 'done' as const);
+    const deadline = this.delay(timeoutMs);
+    const outcome = await Promise.race([allExited, deadline.elapsed]);
+    deadline.cancel();
+    if (outcome === 'timeout') {
+      for (const task of this.tasks.values()) task.worker?.kill();
+      await this.waitUntil(() => this.runningCount === 0);
+    }
+  }
+
+  private find(taskId: string | undefined): Result<{ readonly task: SupervisedTask }> {
+    if (!taskId) return Failures.taskIdRequired();
+    const task = this.tasks.get(taskId);
+    if (task === undefined) return Failures.taskNotFound();
+    return { ok: true, task };
+  }
+
+  private spawnWorker(task: SupervisedTask, cause: 'request' | 'restart', restartOf?: number): Result<Started> {
+    const { record } = task;
+    const outcome = Worker.start(record.taskId, { command: record.command, args: record.args }, this.clock, {
+      nextSeq: () => ++task.outputSeq,
+      onOutput: (event: TaskOutputEvent) => this.options.publish(event),
+      onExit: (worker, event) => this.handleExit(task, worker, event),
+    });
+    if (!outcome.ok) {
+      this.persist(record);
+      return Failures.spawnFailed(outcome.error);
+    }
+    const { worker } = outcome;
+    task.worker = worker;
+    record.lastStartedAt = worker.startedAt;
+    if (cause === 'restart') record.restartCount++;
+    this.persist(record);
+    this.options.publish({
+      kind: 'task:started',
+      taskId: record.taskId,
+      pid: worker.pid,
+      ts: worker.startedAt,
+      cause,
+      ...(restartOf === undefined ? {} : { restartOf }),
+    });
+    return { ok: true, taskId: record.taskId, pid: worker.pid, ts: worker.startedAt };
+  }
+
+  private handleExit(task: SupervisedTask, worker: Worker, event: TaskExitedEvent): void {
+    const { record } = task;
+    record.lastExitedAt = event.ts;
+    this.options.publish(event);
+    this.notifyExitWaiters();
+    const policy = record.retryPolicy;
+    if (event.intentional || record.state !== 'active' || policy === null || this.shuttingDown) {
+      this.persist(record);
+      return;
+    }
+    const exitCount = task.exitWindow.record(event.ts);
+    record.exitCount = exitCount;
+    record.exitTimestamps = [...task.exitWindow.timestamps()];
+    const decision = decideAfterExit(policy, exitCount);
+    if (decision.action === 'give-up') {
+      record.state = 'errored';
+      record.errorMessage = THRESHOLD_MESSAGE;
+      this.persist(record);
+      this.options.publish({ kind: 'task:errored', taskId: record.taskId, pid: worker.pid, exitCount, ts: event.ts });
+      return;
+    }
+    this.persist(record);
+    this.options.publish({
+      kind: 'task:restarting',
+      taskId: record.taskId,
+      pid: worker.pid,
+      restartDelayNs: policy.restartDelayNs,
+      attempt: record.restartCount + 1,
+      ts: this.clock.now(),
+    });
+    task.restartTimer = this.clock.setTimeout(() => {
+      task.restartTimer = null;
+      this.restart(task, worker.pid);
+    }, nanosToMillis(policy.restartDelayNs));
+  }
+
+  private restart(task: SupervisedTask, previousPid: number): void {
+    if (this.shuttingDown || task.record.state !== 'active' || task.running) return;
+    const outcome = this.spawnWorker(task, 'restart', previousPid);
+    if (outcome.ok) return;
+    // The command vanished or became unrunnable: retrying blindly would spin, so the task errors.
+    task.record.state = 'errored';
+    task.record.errorMessage = outcome.message;
+    this.persist(task.record);
+    this.options.publish({
+      kind: 'task:errored',
+      taskId: task.record.taskId,
+      pid: previousPid,
+      exitCount: task.record.exitCount,
+      ts: this.clock.now(),
+    });
+  }
+
+  private cancelRestart(task: SupervisedTask): void {
+    if (task.restartTimer === null) return;
+    this.clock.clearTimeout(task.restartTimer);
+    task.restartTimer = null;
+  }
+
+  private persist(record: TaskRecord): void {
+    try {
+      this.options.repository.update(record);
+    } catch (error) {
+      // The in-memory state stays authoritative for this run; the next successful write catches up.
+      this.options.log?.warn('task state not persisted', { taskId: record.taskId, error: (error as Error).message });
+    }
+  }
+
+  private delay(ms: number): { elapsed: Promise<'timeout'>; cancel: () => void } {
+    let handle: TimerHandle | undefined;
+    const elapsed = new Promise<'timeout'>((resolve) => {
+      handle = this.clock.setTimeout(() => resolve('timeout'), ms);
+    });
+    return {
+      elapsed,
+      cancel: () => {
+        if (handle !== undefined) this.clock.clearTimeout(handle);
+      },
+    };
+  }
+
+  private waitUntil(condition: () => boolean): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!condition()) return;
+        this.exitWaiters.delete(check);
+        resolve();
+      };
+      this.exitWaiters.add(check);
+    });
+  }
+
+  private notifyExitWaiters(): void {
+    for (const waiter of [...this.exitWaiters]) waiter();
+  }
+}
+
+function snapshot(task: SupervisedTask): TaskSnapshot {
+  const { record, worker } = task;
+  return {
+    taskId: record.taskId,
+    command: record.command,
+    args: record.args,
+    state: record.state,
+    retryPolicy: record.retryPolicy,
+    currentPid: worker?.pid ?? null,
+    workerState: worker?.state ?? null,
+    restartCount: record.restartCount,
+    exitCount: record.exitCount,
+    createdAt: record.createdAt,
+    lastStartedAt: record.lastStartedAt,
+    lastExitedAt: record.lastExitedAt,
+    lastExitCode: worker !== null && worker.state === 'exited' ? worker.exitCode : null,
+    errorMessage: record.errorMessage,
+  };
+}

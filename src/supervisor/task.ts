@@ -1,0 +1,46 @@
+import type { TimerHandle } from './clock.js';
+import { ExitWindow } from './exit-window.js';
+import { nanosToMillis } from '../util/go-duration.js';
+import type { RetryPolicy } from './retry-policy.js';
+import type { TaskRecord } from './task-record.js';
+import type { Worker } from './worker.js';
+
+/** A task in memory: its record, its current worker (if any) and its pending restart (if any). */
+export class SupervisedTask {
+  worker: Worker | null = null;
+  restartTimer: TimerHandle | null = null;
+  exitWindow: ExitWindow;
+  /** Output sequence numbers continue across restarts so clients can detect gaps. */
+  outputSeq = 0;
+
+  constructor(readonly record: TaskRecord) {
+    this.exitWindow = windowFor(record.retryPolicy, record.exitTimestamps);
+  }
+
+  get running(): boolean {
+    return this.worker !== null && this.worker.state === 'running';
+  }
+
+  /** The later of last start and last exit: what `list` with `since` compares. */
+  get lastActivityAt(): number | null {
+    const { lastStartedAt, lastExitedAt } = this.record;
+    if (lastStartedAt === null) return lastExitedAt;
+    if (lastExitedAt === null) return lastStartedAt;
+    return Math.max(lastStartedAt, lastExitedAt);
+  }
+
+  setRetryPolicy(policy: RetryPolicy | null): void {
+    this.record.retryPolicy = policy;
+    this.exitWindow = windowFor(policy, this.record.exitTimestamps);
+  }
+
+  clearExits(): void {
+    this.exitWindow.clear();
+    this.record.exitCount = 0;
+    this.record.exitTimestamps = [];
+  }
+}
+
+function windowFor(policy: RetryPolicy | null, exits: readonly number[]): ExitWindow {
+  return new ExitWindow(policy === null ? 0 : nanosToMillis(policy.errorWindowNs), exits);
+}
