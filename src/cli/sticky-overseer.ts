@@ -18,7 +18,11 @@ const DEFAULT_PORT = 8080;
 const DEFAULT_DB = './overseer.db';
 
 const FLAGS: readonly FlagSpec[] = [
-  { name: 'command', kind: 'string', usage: 'pin: the only executable that start may run (clients may omit command)' },
+  {
+    name: 'command',
+    kind: 'string',
+    usage: 'pin: the only executable that start may run (clients may omit command)',
+  },
   { name: 'db', kind: 'string', usage: 'SQLite database path (env OVERSEER_DB)', defaultValue: DEFAULT_DB },
   { name: 'version', kind: 'bool', usage: 'print the version and exit' },
   { name: 'help', kind: 'bool', usage: 'print this help and exit' },

@@ -14,8 +14,37 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/**
+ * Longest delay one Node timer can hold (ms): above 2^31-1 Node fires after 1 ms instead. Longer
+ * delays (a restart_delay of "720h" is valid) are covered by a chain of timers.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+interface SystemTimer {
+  current: NodeJS.Timeout | null;
+}
+
+function arm(timer: SystemTimer, callback: () => void, remainingMs: number): void {
+  if (remainingMs <= MAX_TIMER_DELAY_MS) {
+    timer.current = setTimeout(callback, remainingMs);
+    return;
+  }
+  timer.current = setTimeout(
+    () => arm(timer, callback, remainingMs - MAX_TIMER_DELAY_MS),
+    MAX_TIMER_DELAY_MS,
+  );
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, delayMs) => ({ id: setTimeout(callback, delayMs) }),
-  clearTimeout: (handle) => clearTimeout(handle.id as NodeJS.Timeout),
+  setTimeout: (callback, delayMs) => {
+    const timer: SystemTimer = { current: null };
+    // A negative delay means "now", as Go's timers treat it.
+    arm(timer, callback, Math.max(0, delayMs));
+    return { id: timer };
+  },
+  clearTimeout: (handle) => {
+    const timer = handle.id as SystemTimer;
+    if (timer.current !== null) clearTimeout(timer.current);
+  },
 };

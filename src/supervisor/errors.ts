@@ -30,7 +30,8 @@ export function failure(code: SupervisorErrorCode, message: string): SupervisorE
 
 export const Failures = {
   commandRequired: () => failure('COMMAND_REQUIRED', 'command is required'),
-  commandNotPinned: (pin: string) => failure('COMMAND_NOT_PINNED', `command must be ${JSON.stringify(pin)} (pinned)`),
+  commandNotPinned: (pin: string) =>
+    failure('COMMAND_NOT_PINNED', `command must be ${JSON.stringify(pin)} (pinned)`),
   alreadyRunning: () => failure('ALREADY_RUNNING', 'task already has a running worker'),
   taskIdRequired: () => failure('TASK_ID_REQUIRED', 'task_id is required'),
   taskNotFound: () => failure('TASK_NOT_FOUND', 'task not found'),

@@ -6,7 +6,9 @@ import { delimiter, join } from 'node:path';
  * reports the same text its clients already know, e.g.
  * `exec: "foo": executable file not found in $PATH`.
  */
-export type LookPathResult = { readonly ok: true; readonly path: string } | { readonly ok: false; readonly error: string };
+export type LookPathResult =
+  | { readonly ok: true; readonly path: string }
+  | { readonly ok: false; readonly error: string };
 
 function isExecutableFile(path: string): boolean {
   try {

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Clock, TimerHandle } from './clock.js';
 
 /**
@@ -16,16 +17,48 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/**
+ * Whether any process of the group is still running. A signal test alone is not enough: a killed
+ * grandchild re-parented to an init that does not reap (as in some containers) stays a zombie, and
+ * zombies still answer signal 0. So where /proc exists, zombies are not counted.
+ */
 export function groupAlive(pgid: number): boolean {
-  return signalGroup(pgid, 0);
+  if (!signalGroup(pgid, 0)) return false;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    if (pid.charCodeAt(0) > 57) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    } catch {
+      // The process ended between the listing and the read.
+      continue;
+    }
+    // Fields after the command name (which may hold spaces and parentheses): state ppid pgrp ...
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 3);
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
+  }
+  return false;
 }
 
 /**
+ * After the leader exited, how often to look whether the rest of its group is gone (ms). Members that
+ * just got SIGTERM take a moment to be reaped; once none is left the SIGKILL timer is cancelled.
+ */
+export const GROUP_EXIT_POLL_MS = 20;
+
+/**
  * Stop escalation: SIGTERM to the group now, SIGKILL when any member is still alive after the grace
- * period. The one timer is owned here and cleared by dispose(), so none outlives the process group.
+ * period. Its timers are owned here and cleared as soon as the group is gone, so none outlives it.
  */
 export class GroupTerminator {
   private killTimer: TimerHandle | null = null;
+  private pollTimer: TimerHandle | null = null;
   private forced = false;
 
   constructor(
@@ -43,6 +76,7 @@ export class GroupTerminator {
     if (!signalGroup(this.pgid, 'SIGTERM')) return;
     this.killTimer = this.clock.setTimeout(() => {
       this.killTimer = null;
+      this.dispose();
       if (signalGroup(this.pgid, 'SIGKILL')) this.forced = true;
     }, graceMs);
   }
@@ -54,15 +88,24 @@ export class GroupTerminator {
 
   /**
    * Called when the leader has exited: keeps the escalation armed only while other members of the
-   * group (grandchildren that ignored SIGTERM) are still alive.
+   * group (grandchildren that ignored SIGTERM, or are still being reaped) are alive.
    */
   leaderExited(): void {
-    if (this.killTimer !== null && !groupAlive(this.pgid)) this.dispose();
+    if (this.killTimer === null || this.pollTimer !== null) return;
+    if (!groupAlive(this.pgid)) {
+      this.dispose();
+      return;
+    }
+    this.pollTimer = this.clock.setTimeout(() => {
+      this.pollTimer = null;
+      this.leaderExited();
+    }, GROUP_EXIT_POLL_MS);
   }
 
   dispose(): void {
-    if (this.killTimer === null) return;
-    this.clock.clearTimeout(this.killTimer);
+    if (this.killTimer !== null) this.clock.clearTimeout(this.killTimer);
+    if (this.pollTimer !== null) this.clock.clearTimeout(this.pollTimer);
     this.killTimer = null;
+    this.pollTimer = null;
   }
 }

@@ -19,6 +19,7 @@ export type RetryDecision =
   | { readonly action: 'restart'; readonly exitCount: number };
 
 export function decideAfterExit(policy: RetryPolicy, exitCount: number): RetryDecision {
-  if (policy.errorThreshold > 0 && exitCount >= policy.errorThreshold) return { action: 'give-up', exitCount };
+  if (policy.errorThreshold > 0 && exitCount >= policy.errorThreshold)
+    return { action: 'give-up', exitCount };
   return { action: 'restart', exitCount };
 }

@@ -201,7 +201,9 @@ export class Supervisor {
   }
 
   /** The current worker's buffered events; fails in the protocol's order (id, task, worker). */
-  replayFor(taskId: string | undefined): Result<{ readonly events: (sinceMs?: number) => ReplayableEvent[] }> {
+  replayFor(
+    taskId: string | undefined,
+  ): Result<{ readonly events: (sinceMs?: number) => ReplayableEvent[] }> {
     const found = this.find(taskId);
     if (!found.ok) return found;
     const worker = found.task.worker;
@@ -236,7 +238,11 @@ export class Supervisor {
     return { ok: true, task };
   }
 
-  private spawnWorker(task: SupervisedTask, cause: 'request' | 'restart', restartOf?: number): Result<Started> {
+  private spawnWorker(
+    task: SupervisedTask,
+    cause: 'request' | 'restart',
+    restartOf?: number,
+  ): Result<Started> {
     const { record } = task;
     const outcome = Worker.start(record.taskId, { command: record.command, args: record.args }, this.clock, {
       nextSeq: () => ++task.outputSeq,
@@ -281,7 +287,13 @@ export class Supervisor {
       record.state = 'errored';
       record.errorMessage = THRESHOLD_MESSAGE;
       this.persist(record);
-      this.options.publish({ kind: 'task:errored', taskId: record.taskId, pid: worker.pid, exitCount, ts: event.ts });
+      this.options.publish({
+        kind: 'task:errored',
+        taskId: record.taskId,
+        pid: worker.pid,
+        exitCount,
+        ts: event.ts,
+      });
       return;
     }
     this.persist(record);
@@ -327,7 +339,10 @@ export class Supervisor {
       this.options.repository.update(record);
     } catch (error) {
       // The in-memory state stays authoritative for this run; the next successful write catches up.
-      this.options.log?.warn('task state not persisted', { taskId: record.taskId, error: (error as Error).message });
+      this.options.log?.warn('task state not persisted', {
+        taskId: record.taskId,
+        error: (error as Error).message,
+      });
     }
   }
 

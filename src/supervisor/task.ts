@@ -1,6 +1,6 @@
+import { nanosToMillis } from '../util/go-duration.js';
 import type { TimerHandle } from './clock.js';
 import { ExitWindow } from './exit-window.js';
-import { nanosToMillis } from '../util/go-duration.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { TaskRecord } from './task-record.js';
 import type { Worker } from './worker.js';

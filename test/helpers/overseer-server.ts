@@ -35,7 +35,8 @@ export async function startOverseer(options: StartOverseerOptions = {}): Promise
     dbPath,
     pinnedCommand: options.pinnedCommand ?? null,
     logFile: options.logFile ?? null,
-    trusted: options.trustedCidrs === undefined ? defaultTrustedCidrs() : parseTrustedCidrs(options.trustedCidrs),
+    trusted:
+      options.trustedCidrs === undefined ? defaultTrustedCidrs() : parseTrustedCidrs(options.trustedCidrs),
     host,
     port: 0,
     logger: createLogger('silent'),

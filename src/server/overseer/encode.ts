@@ -1,8 +1,8 @@
 import type { TaskEvent } from '../../events/types.js';
+import type { RetryPolicy } from '../../supervisor/retry-policy.js';
 import type { Started, TaskSnapshot } from '../../supervisor/supervisor.js';
 import { formatGoDuration } from '../../util/go-duration.js';
 import { formatRfc3339 } from '../../util/rfc3339.js';
-import type { RetryPolicy } from '../../supervisor/retry-policy.js';
 
 /**
  * Server → client messages as JSON text, built by hand in the original's key order. Events are
@@ -71,7 +71,8 @@ export function encodeError(message: string, id: string): string {
 /** The original omitted zero durations and a zero threshold (omitempty). */
 function encodeRetryPolicy(policy: RetryPolicy): string {
   const parts: string[] = [];
-  if (policy.restartDelayNs !== 0n) parts.push(`"restart_delay":"${formatGoDuration(policy.restartDelayNs)}"`);
+  if (policy.restartDelayNs !== 0n)
+    parts.push(`"restart_delay":"${formatGoDuration(policy.restartDelayNs)}"`);
   if (policy.errorWindowNs !== 0n) parts.push(`"error_window":"${formatGoDuration(policy.errorWindowNs)}"`);
   if (policy.errorThreshold !== 0) parts.push(`"error_threshold":${policy.errorThreshold}`);
   return `{${parts.join(',')}}`;

@@ -31,6 +31,15 @@ function isLogged(event: EngineEvent): boolean {
 export class OverseerHub {
   private readonly connections = new Set<ClientConnection>();
   private readonly subscription: Subscription;
+  private readonly handlers: Partial<
+    Record<string, (connection: ClientConnection, message: IncomingMessage) => void>
+  > = {
+    [MessageType.start]: (connection, message) => this.handleStart(connection, message),
+    [MessageType.list]: (connection, message) => this.handleList(connection, message),
+    [MessageType.stop]: (connection, message) => this.handleStop(connection, message),
+    [MessageType.reset]: (connection, message) => this.handleReset(connection, message),
+    [MessageType.replay]: (connection, message) => this.handleReplay(connection, message),
+  };
 
   constructor(
     private readonly supervisor: Supervisor,
@@ -86,20 +95,9 @@ export class OverseerHub {
       return;
     }
     const message = decoded.message;
-    switch (message.type) {
-      case MessageType.start:
-        return this.handleStart(connection, message);
-      case MessageType.list:
-        return this.handleList(connection, message);
-      case MessageType.stop:
-        return this.handleStop(connection, message);
-      case MessageType.reset:
-        return this.handleReset(connection, message);
-      case MessageType.replay:
-        return this.handleReplay(connection, message);
-      default:
-        connection.send(encodeError(DecodeErrors.unknownType, message.id));
-    }
+    const handler = this.handlers[message.type];
+    if (handler === undefined) connection.send(encodeError(DecodeErrors.unknownType, message.id));
+    else handler(connection, message);
   }
 
   private handleStart(connection: ClientConnection, message: IncomingMessage): void {

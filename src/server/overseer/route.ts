@@ -13,7 +13,10 @@ export interface OverseerRouteOptions {
  * Mounts `/ws`. A browser page from another origin is refused with the original's 403 `forbidden\n`
  * (the trusted-peer check runs before, for every route); a plain GET without the upgrade gets 400.
  */
-export async function registerOverseerRoute(app: FastifyInstance, options: OverseerRouteOptions): Promise<void> {
+export async function registerOverseerRoute(
+  app: FastifyInstance,
+  options: OverseerRouteOptions,
+): Promise<void> {
   const { hub } = options;
   await app.register(websocket, {
     options: { maxPayload: Limits.maxFrameBytes, perMessageDeflate: false },
@@ -31,7 +34,8 @@ export async function registerOverseerRoute(app: FastifyInstance, options: Overs
         .header('content-type', 'text/plain; charset=utf-8')
         .send('Bad Request\nwebsocket: the client is not using the websocket protocol\n'),
     preHandler: async (request, reply) => {
-      if (request.ws && !originAllowed(request.headers.origin, request.headers.host)) return sendForbidden(reply);
+      if (request.ws && !originAllowed(request.headers.origin, request.headers.host))
+        return sendForbidden(reply);
     },
     wsHandler: (socket) => hub.accept(socket),
   });

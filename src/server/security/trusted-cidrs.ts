@@ -8,12 +8,11 @@
  */
 
 import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import type { NetworkInterfaceInfo } from 'node:os';
+import { networkInterfaces } from 'node:os';
 
 const GROUP_BITS = 16;
 const GROUP_MASK = 0xffff;
-const IPV4_GROUPS = 2;
 const IPV6_GROUPS = 8;
 const IPV4_BITS = 32;
 const IPV6_BITS = 128;
@@ -158,7 +157,11 @@ function parseCidr(text: string): CidrRange | null {
   if (prefix > (address.family === 4 ? IPV4_BITS : IPV6_BITS)) return null;
   const range = makeRange(address, prefix);
   if (range.family === 6 && prefix >= MAPPED_PREFIX_BITS && isIpv4Mapped(range.groups)) {
-    return { family: 4, groups: range.groups.slice(MAPPED_MARKER_GROUP + 1), prefix: prefix - MAPPED_PREFIX_BITS };
+    return {
+      family: 4,
+      groups: range.groups.slice(MAPPED_MARKER_GROUP + 1),
+      prefix: prefix - MAPPED_PREFIX_BITS,
+    };
   }
   return range;
 }

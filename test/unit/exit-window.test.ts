@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ExitWindow } from '../../src/supervisor/exit-window.js';
+import { decideAfterExit } from '../../src/supervisor/retry-policy.js';
+
+describe('ExitWindow', () => {
+  it('counts every exit when the window is zero', () => {
+    const window = new ExitWindow(0);
+    expect(window.record(0)).toBe(1);
+    expect(window.record(1_000_000)).toBe(2);
+    expect(window.record(9_000_000_000)).toBe(3);
+  });
+
+  it('drops exits older than the window before counting', () => {
+    const window = new ExitWindow(10_000);
+    expect(window.record(0)).toBe(1);
+    expect(window.record(5_000)).toBe(2);
+    // At 10 s the exit at 0 is exactly on the edge and still counts.
+    expect(window.record(10_000)).toBe(3);
+    expect(window.record(15_001)).toBe(2);
+    expect(window.timestamps()).toEqual([10_000, 15_001]);
+  });
+
+  it('restores persisted exits and clears', () => {
+    const window = new ExitWindow(60_000, [1_000, 2_000]);
+    expect(window.count).toBe(2);
+    expect(window.record(3_000)).toBe(3);
+    window.clear();
+    expect(window.count).toBe(0);
+    expect(window.record(100_000)).toBe(1);
+  });
+});
+
+describe('decideAfterExit', () => {
+  const policy = (errorThreshold: number) => ({ restartDelayNs: 0n, errorWindowNs: 0n, errorThreshold });
+
+  it('gives up when the count reaches the threshold', () => {
+    expect(decideAfterExit(policy(2), 1)).toEqual({ action: 'restart', exitCount: 1 });
+    expect(decideAfterExit(policy(2), 2)).toEqual({ action: 'give-up', exitCount: 2 });
+    expect(decideAfterExit(policy(2), 3)).toEqual({ action: 'give-up', exitCount: 3 });
+  });
+
+  it('never gives up with a threshold of zero or less', () => {
+    expect(decideAfterExit(policy(0), 1_000).action).toBe('restart');
+    expect(decideAfterExit(policy(-1), 1_000).action).toBe('restart');
+  });
+});
