@@ -10,6 +10,17 @@ export const Limits = {
    * over a second of a full-speed flood of 100-byte lines, so only a stalled client reaches it.
    */
   clientBacklogBytes: 16 * 1024 * 1024,
+  /**
+   * Unsent bytes above which a WebSocket client counts as behind (1 MiB). When every client is
+   * behind, the children's output stops being read until one of them catches up: the children run at
+   * the pace of the fastest client, as with the original's blocking writes, and memory stays bounded.
+   */
+  clientHighWaterBytes: 1024 * 1024,
+  /**
+   * While output is held for clients that are behind, how long one may go without taking a single
+   * byte before it is disconnected as stalled (ms), so that it cannot hold the children for longer.
+   */
+  stalledClientMs: 2_000,
   /** After the close frame, how long a disconnected slow client gets before its socket is destroyed (ms). */
   slowClientCloseGraceMs: 1_000,
   /** Unwritten bytes the JSONL event log may buffer before lines are dropped (with a warning). */

@@ -19,6 +19,12 @@ export interface SupervisedChild {
   kill(): void;
   /** Whether a SIGKILL escalation was needed to end it. */
   readonly forced: boolean;
+  /**
+   * Stop reading its output (backpressure: the child blocks once the pipe is full) and start again.
+   * After the process exits its remaining output is read regardless, so nothing is lost.
+   */
+  pauseOutput(): void;
+  resumeOutput(): void;
 }
 
 export interface SpawnSpec {

@@ -20,11 +20,9 @@ export interface Clock {
  */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
-interface SystemTimer {
-  current: NodeJS.Timeout | null;
-}
+type SystemTimer = { current: NodeJS.Timeout | null } | { current: NodeJS.Immediate | null; immediate: true };
 
-function arm(timer: SystemTimer, callback: () => void, remainingMs: number): void {
+function arm(timer: { current: NodeJS.Timeout | null }, callback: () => void, remainingMs: number): void {
   if (remainingMs <= MAX_TIMER_DELAY_MS) {
     timer.current = setTimeout(callback, remainingMs);
     return;
@@ -38,13 +36,18 @@ function arm(timer: SystemTimer, callback: () => void, remainingMs: number): voi
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, delayMs) => {
-    const timer: SystemTimer = { current: null };
-    // A negative delay means "now", as Go's timers treat it.
-    arm(timer, callback, Math.max(0, delayMs));
-    return { id: timer };
+    // A zero (or negative, as Go's timers read it) delay runs on the next turn of the loop, without
+    // the 1 ms minimum of a Node timer: an immediate restart should be immediate.
+    if (!(delayMs > 0))
+      return { id: { current: setImmediate(callback), immediate: true } satisfies SystemTimer };
+    const timer = { current: null };
+    arm(timer, callback, delayMs);
+    return { id: timer satisfies SystemTimer };
   },
   clearTimeout: (handle) => {
     const timer = handle.id as SystemTimer;
-    if (timer.current !== null) clearTimeout(timer.current);
+    if (timer.current === null) return;
+    if ('immediate' in timer) clearImmediate(timer.current);
+    else clearTimeout(timer.current);
   },
 };

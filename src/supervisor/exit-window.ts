@@ -1,22 +1,31 @@
 /**
  * The sliding window of recent unintentional exits that decides when a task has failed too often.
  * Pure bookkeeping: the caller passes the time, so tests need no clock at all.
+ *
+ * Only as many exits are kept as the decision can use (the threshold): a task that restarts forever
+ * without a threshold must not grow its history, and with it every write of its record, without end.
  */
 export class ExitWindow {
   private exits: number[];
 
-  /** @param windowMs how far back an exit still counts; 0 keeps every exit (the original's rule). */
+  /**
+   * @param windowMs how far back an exit still counts; 0 keeps every exit (the original's rule).
+   * @param capacity most exits remembered (the error threshold); 0 or less remembers none.
+   */
   constructor(
     private readonly windowMs: number,
+    private readonly capacity: number,
     restored: readonly number[] = [],
   ) {
-    this.exits = [...restored];
+    this.exits = this.capacity > 0 ? restored.slice(-this.capacity) : [];
   }
 
   /** Records an exit at `atMs` after dropping the ones that fell out of the window; returns the count. */
   record(atMs: number): number {
+    if (this.capacity <= 0) return 0;
     this.prune(atMs);
     this.exits.push(atMs);
+    if (this.exits.length > this.capacity) this.exits.shift();
     return this.exits.length;
   }
 

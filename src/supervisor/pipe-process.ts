@@ -44,9 +44,19 @@ export class PipeChild implements SupervisedChild {
     this.terminator.kill();
   }
 
+  pauseOutput(): void {
+    for (const stream of this.streams) stream.pause();
+  }
+
+  resumeOutput(): void {
+    for (const stream of this.streams) stream.resume();
+  }
+
   private async drain(status: ExitStatus, clock: Clock): Promise<ExitStatus> {
     this.terminator.leaderExited();
     const open = this.streams.filter((stream) => !stream.readableEnded && !stream.destroyed);
+    // Paused by backpressure or not, the last output must be read before the exit is reported.
+    for (const stream of open) stream.resume();
     if (open.length > 0) {
       await new Promise<void>((resolve) => {
         let remaining = open.length;

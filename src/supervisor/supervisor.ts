@@ -71,6 +71,7 @@ export class Supervisor {
   private readonly stopGraceMs: number;
   private readonly newTaskId: () => string;
   private shuttingDown = false;
+  private outputPaused = false;
   private readonly exitWaiters = new Set<() => void>();
 
   constructor(private readonly options: SupervisorOptions) {
@@ -182,6 +183,20 @@ export class Supervisor {
     return this.spawnWorker(task, 'request');
   }
 
+  /**
+   * Backpressure from the faces: while paused, no worker's output is read, so children block on
+   * their full pipes instead of the server buffering without bound. New workers start paused too.
+   */
+  setOutputPaused(paused: boolean): void {
+    if (paused === this.outputPaused) return;
+    this.outputPaused = paused;
+    for (const task of this.tasks.values()) task.worker?.setOutputPaused(paused);
+  }
+
+  get isOutputPaused(): boolean {
+    return this.outputPaused;
+  }
+
   /** Every task in creation order; with `sinceMs`, those started or exited at or after it. */
   list(sinceMs?: number): TaskSnapshot[] {
     const out: TaskSnapshot[] = [];
@@ -255,6 +270,7 @@ export class Supervisor {
     }
     const { worker } = outcome;
     task.worker = worker;
+    if (this.outputPaused) worker.setOutputPaused(true);
     record.lastStartedAt = worker.startedAt;
     if (cause === 'restart') record.restartCount++;
     this.persist(record);

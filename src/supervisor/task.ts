@@ -42,5 +42,6 @@ export class SupervisedTask {
 }
 
 function windowFor(policy: RetryPolicy | null, exits: readonly number[]): ExitWindow {
-  return new ExitWindow(policy === null ? 0 : nanosToMillis(policy.errorWindowNs), exits);
+  if (policy === null) return new ExitWindow(0, 0);
+  return new ExitWindow(nanosToMillis(policy.errorWindowNs), policy.errorThreshold, exits);
 }

@@ -104,6 +104,12 @@ export class Worker {
     this.child.terminate(graceMs);
   }
 
+  setOutputPaused(paused: boolean): void {
+    if (this.state !== 'running') return;
+    if (paused) this.child.pauseOutput();
+    else this.child.resumeOutput();
+  }
+
   kill(): void {
     if (this.state !== 'running') return;
     this.intentional = true;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createLogger } from '../../src/server/logger.js';
-import { startOverseerServer } from '../../src/server/overseer-server.js';
+import { type RunningOverseer, startOverseerServer } from '../../src/server/overseer-server.js';
 import { defaultTrustedCidrs, parseTrustedCidrs } from '../../src/server/security/trusted-cidrs.js';
 import { makeTempDir } from './temp-dir.js';
 
@@ -24,6 +24,8 @@ export interface OverseerTestServer {
   dbPath: string;
   /** Graceful shutdown: stops every worker, closes the db (and removes the temp dir it created). */
   close(): Promise<void>;
+  /** The server's insides, for tests that must see what no client can (e.g. a stalled client's fate). */
+  running: RunningOverseer;
 }
 
 /** A real sticky-overseer server in this process, on a loopback port chosen by the OS. */
@@ -45,6 +47,7 @@ export async function startOverseer(options: StartOverseerOptions = {}): Promise
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${server.port}/ws`,
     port: server.port,
     dbPath,
+    running: server,
     close: async () => {
       await server.close();
       temp?.remove();

@@ -4,14 +4,14 @@ import { decideAfterExit } from '../../src/supervisor/retry-policy.js';
 
 describe('ExitWindow', () => {
   it('counts every exit when the window is zero', () => {
-    const window = new ExitWindow(0);
+    const window = new ExitWindow(0, 10);
     expect(window.record(0)).toBe(1);
     expect(window.record(1_000_000)).toBe(2);
     expect(window.record(9_000_000_000)).toBe(3);
   });
 
   it('drops exits older than the window before counting', () => {
-    const window = new ExitWindow(10_000);
+    const window = new ExitWindow(10_000, 10);
     expect(window.record(0)).toBe(1);
     expect(window.record(5_000)).toBe(2);
     // At 10 s the exit at 0 is exactly on the edge and still counts.
@@ -21,12 +21,28 @@ describe('ExitWindow', () => {
   });
 
   it('restores persisted exits and clears', () => {
-    const window = new ExitWindow(60_000, [1_000, 2_000]);
+    const window = new ExitWindow(60_000, 10, [1_000, 2_000]);
     expect(window.count).toBe(2);
     expect(window.record(3_000)).toBe(3);
     window.clear();
     expect(window.count).toBe(0);
     expect(window.record(100_000)).toBe(1);
+  });
+});
+
+describe('ExitWindow capacity', () => {
+  it('remembers no more exits than the threshold can use', () => {
+    const window = new ExitWindow(0, 3);
+    for (let i = 0; i < 1_000; i++) window.record(i);
+    expect(window.count).toBe(3);
+    expect(window.timestamps()).toEqual([997, 998, 999]);
+    expect(new ExitWindow(0, 2, [1, 2, 3, 4]).timestamps()).toEqual([3, 4]);
+  });
+
+  it('remembers nothing without a threshold', () => {
+    const window = new ExitWindow(0, 0, [1, 2]);
+    expect(window.record(5)).toBe(0);
+    expect(window.timestamps()).toEqual([]);
   });
 });
 

@@ -21,7 +21,7 @@ describe('systemClock', () => {
   });
 
   it('cancels a chained timer in any link, and treats a negative delay as zero', () => {
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
     const fired: string[] = [];
     const handle = systemClock.setTimeout(() => fired.push('long'), MAX_TIMER_DELAY_MS * 2);
     vi.advanceTimersByTime(MAX_TIMER_DELAY_MS + 10);
@@ -29,6 +29,9 @@ describe('systemClock', () => {
     vi.advanceTimersByTime(MAX_TIMER_DELAY_MS * 2);
     expect(fired).toEqual([]);
     systemClock.setTimeout(() => fired.push('negative'), -2_000);
+    const zero = systemClock.setTimeout(() => fired.push('cancelled'), 0);
+    systemClock.clearTimeout(zero);
+    vi.runAllTicks();
     vi.advanceTimersByTime(0);
     expect(fired).toEqual(['negative']);
     expect(vi.getTimerCount()).toBe(0);

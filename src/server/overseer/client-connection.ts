@@ -1,6 +1,13 @@
 import type { WebSocket } from 'ws';
 import { CloseCodes, Limits } from '../limits.js';
 
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  on(event: 'drain', listener: () => void): void;
+  off(event: 'drain', listener: () => void): void;
+}
+
 /**
  * One WebSocket client of the overseer. Its send queue is the socket's own buffer, bounded: a client
  * whose unsent backlog passes the limit is disconnected with a reason instead of growing memory or
@@ -9,12 +16,26 @@ import { CloseCodes, Limits } from '../limits.js';
 export class ClientConnection {
   private closing = false;
   private destroyTimer: NodeJS.Timeout | null = null;
+  private readonly raw: RawSocket | undefined;
 
   constructor(
     readonly socket: WebSocket,
     private readonly onSlowClient: (backlogBytes: number) => void,
+    /** Called when the socket's send buffer has fully drained (it is no longer behind). */
+    onDrain: () => void,
   ) {
-    socket.once('close', () => this.disposeTimer());
+    // ws keeps the TCP socket private; it is the one that says when the backlog is gone.
+    this.raw = (socket as unknown as { _socket?: RawSocket })._socket;
+    this.raw?.on('drain', onDrain);
+    socket.once('close', () => {
+      this.raw?.off('drain', onDrain);
+      this.disposeTimer();
+    });
+  }
+
+  /** Bytes sent but not yet taken by the peer. */
+  get backlog(): number {
+    return this.socket.bufferedAmount;
   }
 
   get open(): boolean {
@@ -30,10 +51,9 @@ export class ClientConnection {
   /** Sends several messages with one write to the socket (cork/uncork around the burst). */
   sendBatch(texts: readonly string[]): void {
     if (!this.open) return;
-    const raw = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    raw?.cork();
+    this.raw?.cork();
     for (const text of texts) this.socket.send(text);
-    raw?.uncork();
+    this.raw?.uncork();
     this.checkBacklog();
   }
 

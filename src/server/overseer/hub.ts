@@ -9,6 +9,7 @@ import { decodeMessage } from './decode.js';
 import { encodeError, encodeEvent, encodeStartedReply, encodeTasks } from './encode.js';
 import type { EventLog } from './event-log.js';
 import { DecodeErrors, type IncomingMessage, MessageType } from './messages.js';
+import { OutputFlowControl } from './output-flow.js';
 
 export interface HubLog {
   info(message: string, detail?: Record<string, unknown>): void;
@@ -31,6 +32,7 @@ function isLogged(event: EngineEvent): boolean {
 export class OverseerHub {
   private readonly connections = new Set<ClientConnection>();
   private readonly subscription: Subscription;
+  private readonly flow: OutputFlowControl<ClientConnection>;
   private readonly handlers: Partial<
     Record<string, (connection: ClientConnection, message: IncomingMessage) => void>
   > = {
@@ -47,6 +49,16 @@ export class OverseerHub {
     private readonly eventLog: EventLog | null,
     private readonly log: HubLog,
   ) {
+    this.flow = new OutputFlowControl(
+      (paused) => supervisor.setOutputPaused(paused),
+      (connection) => {
+        this.log.warn('disconnecting stalled client', { backlogBytes: connection.backlog });
+        connection.close(
+          CloseCodes.tryAgainLater,
+          'client stalled: took no data while output was held for it',
+        );
+      },
+    );
     this.subscription = bus.subscribe({
       filter: (event) => isBroadcast(event) || (eventLog !== null && isLogged(event)),
       maxQueued: Limits.subscriberQueueEvents,
@@ -60,18 +72,24 @@ export class OverseerHub {
   }
 
   accept(socket: WebSocket): void {
-    const connection = new ClientConnection(socket, (backlog) =>
-      this.log.warn('disconnecting slow client', { backlogBytes: backlog }),
+    const connection = new ClientConnection(
+      socket,
+      (backlog) => this.log.warn('disconnecting slow client', { backlogBytes: backlog }),
+      () => this.flow.drained(),
     );
     this.connections.add(connection);
     socket.on('message', (data: RawData) => this.handleFrame(connection, data));
     socket.on('error', (error) => this.log.info('websocket error', { error: error.message }));
-    socket.once('close', () => this.connections.delete(connection));
+    socket.once('close', () => {
+      this.connections.delete(connection);
+      this.flow.update(this.connections);
+    });
   }
 
   /** Closes every connection (server shutting down) and stops listening to the engine. */
   close(): void {
     this.subscription.close();
+    this.flow.dispose();
     for (const connection of this.connections) connection.close(CloseCodes.goingAway, 'server shutting down');
     this.connections.clear();
   }
@@ -84,7 +102,10 @@ export class OverseerHub {
       if (isBroadcast(event)) broadcast.push(text);
       if (this.eventLog !== null && isLogged(event)) logged.push(text);
     }
-    if (broadcast.length > 0) for (const connection of this.connections) connection.sendBatch(broadcast);
+    if (broadcast.length > 0) {
+      for (const connection of this.connections) connection.sendBatch(broadcast);
+      this.flow.update(this.connections);
+    }
     this.eventLog?.append(logged);
   }
 
