@@ -21,8 +21,19 @@ export const Limits = {
    * byte before it is disconnected as stalled (ms), so that it cannot hold the children for longer.
    */
   stalledClientMs: 2_000,
-  /** After the close frame, how long a disconnected slow client gets before its socket is destroyed (ms). */
-  slowClientCloseGraceMs: 1_000,
+  /**
+   * Most bytes handed to one client's socket at a time (256 KiB); the rest waits in our own queue.
+   * Kept small so that the close frame of a client cut off for being slow is not stuck behind megabytes.
+   */
+  socketWatermarkBytes: 256 * 1024,
+  /**
+   * How long a client we close may take to answer the close frame before its socket is destroyed
+   * (ms). Long enough for a client that resumes reading to get its close code and reason; short
+   * enough that a dead one does not keep a socket (and shutdown) waiting for ws's 30 s default.
+   */
+  closeHandshakeMs: 5_000,
+  /** On shutdown, how long clients get to answer the 1001 close frame before their sockets are destroyed (ms). */
+  shutdownCloseGraceMs: 1_000,
   /** Unwritten bytes the JSONL event log may buffer before lines are dropped (with a warning). */
   eventLogBacklogBytes: 32 * 1024 * 1024,
   /** Events queued for one internal subscriber within one delivery tick. */

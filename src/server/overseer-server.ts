@@ -56,7 +56,7 @@ export async function startOverseerServer(config: OverseerServerConfig): Promise
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    hub.close();
+    await hub.close();
     await eventLog?.close();
     db.close();
     throw error;
@@ -73,7 +73,7 @@ export async function startOverseerServer(config: OverseerServerConfig): Promise
   let closing: Promise<void> | null = null;
   const close = async (): Promise<void> => {
     await supervisor.shutdown();
-    hub.close();
+    await hub.close();
     await app.close();
     await eventLog?.close();
     db.close();

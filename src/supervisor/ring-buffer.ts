@@ -1,13 +1,16 @@
-/** A fixed-capacity FIFO that evicts the oldest item when full. */
+/**
+ * A fixed-capacity FIFO that evicts the oldest item when full. Slots are allocated as items arrive:
+ * most workers print little, and a thousand idle tasks should not cost a thousand full buffers.
+ */
 export class RingBuffer<T> {
-  private readonly slots: (T | undefined)[];
+  private readonly slots: T[] = [];
   private start = 0;
   private count = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1)
+    if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`capacity must be >= 1, got ${capacity}`);
-    this.slots = new Array<T | undefined>(capacity);
+    }
   }
 
   get size(): number {
@@ -15,10 +18,13 @@ export class RingBuffer<T> {
   }
 
   push(item: T): void {
-    const end = (this.start + this.count) % this.capacity;
-    this.slots[end] = item;
-    if (this.count < this.capacity) this.count++;
-    else this.start = (this.start + 1) % this.capacity;
+    if (this.count < this.capacity) {
+      this.slots.push(item);
+      this.count++;
+      return;
+    }
+    this.slots[this.start] = item;
+    this.start = (this.start + 1) % this.capacity;
   }
 
   /** Items oldest first. */

@@ -78,7 +78,7 @@ describe('backpressure from clients to children', () => {
     await pollUntil(() => supervisor.isOutputPaused, 'output to be held for the client', 10_000);
     const pausedAt = Date.now();
     expect(supervisor.get('flood')?.workerState).toBe('running');
-    await pollUntil(() => hub.connectionCount === 0, 'the stalled client to be disconnected', 10_000);
+    await pollUntil(() => hub.openConnectionCount === 0, 'the stalled client to be disconnected', 10_000);
     expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(1_500);
     expect(supervisor.isOutputPaused).toBe(false);
     await pollUntil(
@@ -87,8 +87,13 @@ describe('backpressure from clients to children', () => {
       30_000,
     );
     expect(supervisor.get('flood')?.lastExitCode).toBe(0);
+    // Once it reads again it gets what was in flight, then the close frame with the reason.
     tcp(stalled.ws).resume();
     await pollUntil(() => stalled.close !== null, 'the stalled client to see its connection end', 10_000);
+    expect(stalled.close).toEqual({
+      code: 1013,
+      reason: 'client stalled: took no data while output was held for it',
+    });
     expect(stalled.lines).toBeLessThan(200_000);
   });
 
@@ -104,5 +109,7 @@ describe('backpressure from clients to children', () => {
     expect(reader.close).toBeNull();
     tcp(stalled.ws).resume();
     await pollUntil(() => stalled.close !== null, 'the stalled client to be disconnected', 10_000);
+    expect(stalled.close?.code).toBe(1013);
+    expect(stalled.close?.reason).toMatch(/^client too slow: \d+ bytes unsent$/);
   });
 });

@@ -3,6 +3,7 @@ import { Limits } from '../../src/server/limits.js';
 import { type FlowClient, OutputFlowControl } from '../../src/server/overseer/output-flow.js';
 
 class Client implements FlowClient {
+  open = true;
   constructor(public backlog: number) {}
 }
 
@@ -41,9 +42,17 @@ describe('OutputFlowControl', () => {
     expect(flow.isPaused).toBe(false);
   });
 
-  it('never holds output for nobody', () => {
+  it('never holds output for nobody, nor for clients being disconnected', () => {
     flow.update(new Set());
+    const leaving = new Client(behind);
+    leaving.open = false;
+    flow.update(new Set([leaving]));
     expect(paused).toEqual([]);
+    const behindToo = new Client(behind);
+    flow.update(new Set([leaving, behindToo]));
+    expect(paused).toEqual([true]);
+    flow.update(new Set([leaving, behindToo, new Client(0)]));
+    expect(paused).toEqual([true, false]);
   });
 
   it('resumes when the client that was behind leaves', () => {

@@ -9,33 +9,43 @@ interface RawSocket {
 }
 
 /**
- * One WebSocket client of the overseer. Its send queue is the socket's own buffer, bounded: a client
- * whose unsent backlog passes the limit is disconnected with a reason instead of growing memory or
- * holding up the output of the children and the other clients.
+ * One WebSocket client of the overseer, with its own bounded send queue.
+ *
+ * Only a little is handed to the socket at a time (`socketWatermarkBytes`); the rest waits here. So
+ * when a client falls too far behind, its queue is dropped and the close frame with its reason goes
+ * out right behind that little — a client that resumes reading learns why it was cut off, instead of
+ * finding a dead connection — and memory for it stays bounded either way.
  */
 export class ClientConnection {
   private closing = false;
-  private destroyTimer: NodeJS.Timeout | null = null;
+  private closeTimer: NodeJS.Timeout | null = null;
   private readonly raw: RawSocket | undefined;
+  private queue: string[] = [];
+  private queueHead = 0;
+  /** Characters waiting in `queue` (UTF-16 units: a cheap, close measure of bytes for JSON text). */
+  private queuedChars = 0;
 
   constructor(
     readonly socket: WebSocket,
-    private readonly onSlowClient: (backlogBytes: number) => void,
-    /** Called when the socket's send buffer has fully drained (it is no longer behind). */
-    onDrain: () => void,
+    private readonly onSlowClient: (backlog: number) => void,
+    /** Called when everything queued for this client has been handed over and taken (not behind). */
+    private readonly onDrain: () => void,
   ) {
-    // ws keeps the TCP socket private; it is the one that says when the backlog is gone.
+    // ws keeps the TCP socket private; it is the one that says when the socket buffer is empty.
     this.raw = (socket as unknown as { _socket?: RawSocket })._socket;
-    this.raw?.on('drain', onDrain);
+    const drained = (): void => this.flush();
+    this.raw?.on('drain', drained);
     socket.once('close', () => {
-      this.raw?.off('drain', onDrain);
-      this.disposeTimer();
+      this.raw?.off('drain', drained);
+      this.dropQueue();
+      if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+      this.closeTimer = null;
     });
   }
 
-  /** Bytes sent but not yet taken by the peer. */
+  /** What this client has not taken yet: our queue plus the socket's buffer. */
   get backlog(): number {
-    return this.socket.bufferedAmount;
+    return this.queuedChars + this.socket.bufferedAmount;
   }
 
   get open(): boolean {
@@ -43,38 +53,99 @@ export class ClientConnection {
   }
 
   send(text: string): void {
-    if (!this.open) return;
-    this.socket.send(text);
-    this.checkBacklog();
+    this.sendBatch([text]);
   }
 
-  /** Sends several messages with one write to the socket (cork/uncork around the burst). */
+  /** Queues messages in order; as much as the socket watermark allows goes out in one write. */
   sendBatch(texts: readonly string[]): void {
     if (!this.open) return;
-    this.raw?.cork();
-    for (const text of texts) this.socket.send(text);
-    this.raw?.uncork();
-    this.checkBacklog();
+    if (this.queuedChars === 0 && this.socket.bufferedAmount < Limits.socketWatermarkBytes) {
+      this.write(texts, 0);
+    } else {
+      for (const text of texts) this.enqueue(text);
+    }
+    const backlog = this.backlog;
+    if (backlog > Limits.clientBacklogBytes) {
+      this.onSlowClient(backlog);
+      this.close(CloseCodes.tryAgainLater, `client too slow: ${backlog} bytes unsent`);
+    }
   }
 
-  close(code: number, reason: string): void {
-    if (this.closing) return;
+  /**
+   * Drops what is queued and closes; the close frame follows what the socket already holds. A peer
+   * that does not answer within `answerMs` has its socket destroyed.
+   */
+  close(code: number, reason: string, answerMs: number = Limits.closeHandshakeMs): void {
+    if (this.closing) {
+      this.terminateAfter(answerMs);
+      return;
+    }
     this.closing = true;
+    this.dropQueue();
     this.socket.close(code, reason);
-    // A stalled client never reads the close frame; do not hold its backlog for ws's 30 s timeout.
-    this.destroyTimer = setTimeout(() => this.socket.terminate(), Limits.slowClientCloseGraceMs);
+    this.terminateAfter(answerMs);
   }
 
-  private checkBacklog(): void {
-    const backlog = this.socket.bufferedAmount;
-    if (backlog <= Limits.clientBacklogBytes) return;
-    this.onSlowClient(backlog);
-    this.close(CloseCodes.tryAgainLater, `client too slow: ${backlog} bytes unsent`);
+  /** Resolves once the socket is closed. */
+  closed(): Promise<void> {
+    if (this.socket.readyState === this.socket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
-  private disposeTimer(): void {
-    if (this.destroyTimer === null) return;
-    clearTimeout(this.destroyTimer);
-    this.destroyTimer = null;
+  private terminateAfter(ms: number): void {
+    if (this.socket.readyState === this.socket.CLOSED) return;
+    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    this.closeTimer = setTimeout(() => {
+      this.closeTimer = null;
+      this.socket.terminate();
+    }, ms);
+  }
+
+  /** Writes texts from `start` on until the socket watermark is reached; queues the rest. */
+  private write(texts: readonly string[], start: number): void {
+    this.raw?.cork();
+    let index = start;
+    while (index < texts.length && this.socket.bufferedAmount < Limits.socketWatermarkBytes) {
+      this.socket.send(texts[index] as string);
+      index++;
+    }
+    this.raw?.uncork();
+    for (; index < texts.length; index++) this.enqueue(texts[index] as string);
+  }
+
+  private enqueue(text: string): void {
+    this.queue.push(text);
+    this.queuedChars += text.length;
+  }
+
+  /** The socket buffer emptied: hand over the next part of the queue, or report the client caught up. */
+  private flush(): void {
+    if (!this.open) return;
+    if (this.queuedChars === 0) {
+      this.onDrain();
+      return;
+    }
+    this.raw?.cork();
+    while (this.queueHead < this.queue.length && this.socket.bufferedAmount < Limits.socketWatermarkBytes) {
+      const text = this.queue[this.queueHead] as string;
+      this.queueHead++;
+      this.queuedChars -= text.length;
+      this.socket.send(text);
+    }
+    this.raw?.uncork();
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
+      // Compact now and then so the consumed head does not pin memory.
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private dropQueue(): void {
+    this.queue = [];
+    this.queueHead = 0;
+    this.queuedChars = 0;
   }
 }

@@ -71,6 +71,13 @@ export class OverseerHub {
     return this.connections.size;
   }
 
+  /** Connections not being closed. */
+  get openConnectionCount(): number {
+    let open = 0;
+    for (const connection of this.connections) if (connection.open) open++;
+    return open;
+  }
+
   accept(socket: WebSocket): void {
     const connection = new ClientConnection(
       socket,
@@ -86,11 +93,18 @@ export class OverseerHub {
     });
   }
 
-  /** Closes every connection (server shutting down) and stops listening to the engine. */
-  close(): void {
+  /**
+   * Server shutting down: stops listening to the engine and closes every connection (1001), waiting
+   * briefly for the peers to answer; sockets of peers that do not are destroyed.
+   */
+  async close(): Promise<void> {
     this.subscription.close();
     this.flow.dispose();
-    for (const connection of this.connections) connection.close(CloseCodes.goingAway, 'server shutting down');
+    const closing = [...this.connections];
+    for (const connection of closing) {
+      connection.close(CloseCodes.goingAway, 'server shutting down', Limits.shutdownCloseGraceMs);
+    }
+    await Promise.all(closing.map((connection) => connection.closed()));
     this.connections.clear();
   }
 

@@ -13,6 +13,8 @@ import { Limits } from '../limits.js';
 export interface FlowClient {
   /** Bytes sent but not yet taken by the peer. */
   readonly backlog: number;
+  /** False once the client is being disconnected: it no longer has a say. */
+  readonly open: boolean;
 }
 
 export class OutputFlowControl<C extends FlowClient> {
@@ -31,12 +33,14 @@ export class OutputFlowControl<C extends FlowClient> {
 
   /** Re-evaluates after a batch was sent or a client left. */
   update(connections: ReadonlySet<C>): void {
-    let allBehind = connections.size > 0;
+    let allBehind = false;
     for (const connection of connections) {
+      if (!connection.open) continue;
       if (connection.backlog <= Limits.clientHighWaterBytes) {
         allBehind = false;
         break;
       }
+      allBehind = true;
     }
     if (allBehind) this.pause(connections);
     else this.resume();
@@ -71,7 +75,9 @@ export class OutputFlowControl<C extends FlowClient> {
   private dropStalled(connections: ReadonlySet<C>): void {
     this.stallTimer = null;
     for (const [connection, backlog] of this.backlogAtPause) {
-      if (connections.has(connection) && connection.backlog >= backlog) this.disconnectStalled(connection);
+      if (connections.has(connection) && connection.open && connection.backlog >= backlog) {
+        this.disconnectStalled(connection);
+      }
     }
     this.resume();
   }
