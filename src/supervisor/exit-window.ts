@@ -1,9 +1,16 @@
 /**
+ * Most exits remembered by a task with a threshold. Past the threshold a task errors, so its history
+ * grows further only by explicit starts of the errored task (each adds one, as in the original,
+ * where `exit_count` keeps counting); this bound only caps memory against a script doing that forever.
+ */
+export const MAX_REMEMBERED_EXITS = 10_000;
+
+/**
  * The sliding window of recent unintentional exits that decides when a task has failed too often.
  * Pure bookkeeping: the caller passes the time, so tests need no clock at all.
  *
- * Only as many exits are kept as the decision can use (the threshold): a task that restarts forever
- * without a threshold must not grow its history, and with it every write of its record, without end.
+ * A task without a threshold remembers no exits: nothing reads them, and a task that restarts forever
+ * must not grow its history, and with it every write of its record, without end.
  */
 export class ExitWindow {
   private exits: number[];

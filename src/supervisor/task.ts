@@ -1,6 +1,6 @@
 import { nanosToMillis } from '../util/go-duration.js';
 import type { TimerHandle } from './clock.js';
-import { ExitWindow } from './exit-window.js';
+import { ExitWindow, MAX_REMEMBERED_EXITS } from './exit-window.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { TaskRecord } from './task-record.js';
 import type { Worker } from './worker.js';
@@ -43,5 +43,6 @@ export class SupervisedTask {
 
 function windowFor(policy: RetryPolicy | null, exits: readonly number[]): ExitWindow {
   if (policy === null) return new ExitWindow(0, 0);
-  return new ExitWindow(nanosToMillis(policy.errorWindowNs), policy.errorThreshold, exits);
+  const capacity = policy.errorThreshold > 0 ? MAX_REMEMBERED_EXITS : 0;
+  return new ExitWindow(nanosToMillis(policy.errorWindowNs), capacity, exits);
 }

@@ -2,18 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import type { OverseerTestServer, StartOverseerOptions } from '../helpers/overseer-server.js';
 import { startOverseer } from '../helpers/overseer-server.js';
-import type { Message, WsClient } from '../helpers/ws-client.js';
-import { expectKeys, fixture, is, tasksOf, useResources } from '../helpers/ws-client.js';
+import { expectKeys, fixture, is, listTasks as list, tasksOf, useResources } from '../helpers/ws-client.js';
 
 const r = useResources<OverseerTestServer, StartOverseerOptions>(startOverseer);
 const NEVER = fixture('never-exits.sh');
-
-let seq = 0;
-async function list(c: WsClient): Promise<Message> {
-  const id = `list-${++seq}`;
-  c.send({ type: 'list', id });
-  return c.next(is('tasks', { id }));
-}
 
 describe('errors', () => {
   it('answers a frame that is not JSON with `invalid JSON` and keeps the connection open', async () => {

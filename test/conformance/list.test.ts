@@ -9,6 +9,7 @@ import {
   expectTs,
   fixture,
   is,
+  listTasks as list,
   num,
   str,
   TASK_INFO_KEYS,
@@ -23,12 +24,6 @@ const r = useResources<OverseerTestServer, StartOverseerOptions>(startOverseer);
 const NEVER = fixture('never-exits.sh');
 
 let seq = 0;
-async function list(c: WsClient, extra: Record<string, unknown> = {}): Promise<Message> {
-  const id = `list-${++seq}`;
-  c.send({ type: 'list', id, ...extra });
-  return c.next(is('tasks', { id }));
-}
-
 async function start(c: WsClient, body: Record<string, unknown>): Promise<Message> {
   const id = `start-${++seq}`;
   c.send({ type: 'start', id, ...body });

@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { OverseerTestServer, StartOverseerOptions } from '../helpers/overseer-server.js';
 import { startOverseer } from '../helpers/overseer-server.js';
-import type { Message, WsClient } from '../helpers/ws-client.js';
 import {
   expectKeys,
   expectRetryPolicy,
   fixture,
   is,
   isAlive,
+  listTasks as list,
   num,
+  startTask as start,
   taskIn,
   tasksOf,
   useResources,
@@ -20,19 +21,6 @@ import {
 
 const r = useResources<OverseerTestServer, StartOverseerOptions>(startOverseer);
 const NEVER = fixture('never-exits.sh');
-
-let seq = 0;
-async function list(c: WsClient): Promise<Message> {
-  const id = `list-${++seq}`;
-  c.send({ type: 'list', id });
-  return c.next(is('tasks', { id }));
-}
-
-async function start(c: WsClient, body: Record<string, unknown>): Promise<Message> {
-  const id = `start-${++seq}`;
-  c.send({ type: 'start', id, ...body });
-  return c.next(is('started', { id }), 10_000);
-}
 
 const ERR_POLICY = { restart_delay: '0s', error_window: '1h0m0s', error_threshold: 2 };
 const WAIT_POLICY = { restart_delay: '1h0m0s', error_window: '1h0m0s', error_threshold: 2 };

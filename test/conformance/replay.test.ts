@@ -5,18 +5,22 @@ import { describe, expect, it } from 'vitest';
 import type { OverseerTestServer, StartOverseerOptions } from '../helpers/overseer-server.js';
 import { startOverseer } from '../helpers/overseer-server.js';
 import type { Message, WsClient } from '../helpers/ws-client.js';
-import { expectKeys, fixture, is, num, str, tsToNs, useResources, waitUntil } from '../helpers/ws-client.js';
+import {
+  expectKeys,
+  fixture,
+  is,
+  num,
+  startTask as start,
+  str,
+  tsToNs,
+  useResources,
+  waitUntil,
+} from '../helpers/ws-client.js';
 
 const r = useResources<OverseerTestServer, StartOverseerOptions>(startOverseer);
 const NEVER = fixture('never-exits.sh');
 
 let seq = 0;
-async function start(c: WsClient, body: Record<string, unknown>): Promise<Message> {
-  const id = `start-${++seq}`;
-  c.send({ type: 'start', id, ...body });
-  return c.next(is('started', { id }), 10_000);
-}
-
 const isEvent = (taskId: string) => (m: Message) =>
   m.task_id === taskId && (m.type === 'output' || m.type === 'exited');
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OverseerTestServer, StartOverseerOptions } from '../helpers/overseer-server.js';
 import { startOverseer } from '../helpers/overseer-server.js';
-import type { Message, WsClient } from '../helpers/ws-client.js';
+import type { Message } from '../helpers/ws-client.js';
 import {
   ERRORED_KEYS,
   EXITED_KEYS,
@@ -10,6 +10,7 @@ import {
   expectRetryPolicy,
   expectTs,
   is,
+  listTasks as list,
   num,
   RESTARTING_KEYS,
   TASK_INFO_KEYS,
@@ -18,13 +19,6 @@ import {
 } from '../helpers/ws-client.js';
 
 const r = useResources<OverseerTestServer, StartOverseerOptions>(startOverseer);
-
-let seq = 0;
-async function list(c: WsClient): Promise<Message> {
-  const id = `list-${++seq}`;
-  c.send({ type: 'list', id });
-  return c.next(is('tasks', { id }));
-}
 
 const lifecycle = (taskId: string) => (m: Message) => m.task_id === taskId && m.type !== 'output';
 

@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OverseerTestServer, StartOverseerOptions } from '../helpers/overseer-server.js';
 import { startOverseer } from '../helpers/overseer-server.js';
-import type { Message, WsClient } from '../helpers/ws-client.js';
 import {
   EXITED_KEYS,
   expectKeys,
@@ -10,6 +9,7 @@ import {
   fixture,
   is,
   isAlive,
+  listTasks as list,
   num,
   STARTED_KEYS,
   str,
@@ -24,13 +24,6 @@ import {
 
 const r = useResources<OverseerTestServer, StartOverseerOptions>(startOverseer);
 const NEVER = fixture('never-exits.sh');
-
-let listSeq = 0;
-async function list(c: WsClient, extra: Record<string, unknown> = {}): Promise<Message> {
-  const id = `list-${++listSeq}`;
-  c.send({ type: 'list', id, ...extra });
-  return c.next(is('tasks', { id }));
-}
 
 describe('start', () => {
   it('generates a lower-case UUID v4 task_id and replies started(type, task_id, pid, ts)', async () => {

@@ -11,8 +11,10 @@ import {
   fixture,
   is,
   isAlive,
+  listTasks as list,
   num,
   RESTARTING_KEYS,
+  startTask as start,
   taskIn,
   useResources,
   waitUntil,
@@ -22,18 +24,6 @@ const r = useResources<OverseerTestServer, StartOverseerOptions>(startOverseer);
 const NEVER = fixture('never-exits.sh');
 
 let seq = 0;
-async function list(c: WsClient): Promise<Message> {
-  const id = `list-${++seq}`;
-  c.send({ type: 'list', id });
-  return c.next(is('tasks', { id }));
-}
-
-async function start(c: WsClient, body: Record<string, unknown>): Promise<Message> {
-  const id = `start-${++seq}`;
-  c.send({ type: 'start', id, ...body });
-  return c.next(is('started', { id }), 10_000);
-}
-
 async function errorFor(c: WsClient, body: Record<string, unknown>): Promise<Message> {
   const id = `req-${++seq}`;
   c.send({ ...body, id });

@@ -273,6 +273,22 @@ export class WsClient {
 // Predicates and typed accessors
 
 /** Matches messages of `type` whose listed fields are strictly equal to the given values. */
+let requestSeq = 0;
+
+/** Sends `list` (with `extra` fields, e.g. `since`) under a fresh id; returns the `tasks` reply. */
+export async function listTasks(c: WsClient, extra: Record<string, unknown> = {}): Promise<Message> {
+  const id = `list-${++requestSeq}`;
+  c.send({ type: 'list', id, ...extra });
+  return c.next(is('tasks', { id }));
+}
+
+/** Sends `start` under a fresh id; returns the `started` reply. */
+export async function startTask(c: WsClient, body: Record<string, unknown>): Promise<Message> {
+  const id = `start-${++requestSeq}`;
+  c.send({ type: 'start', id, ...body });
+  return c.next(is('started', { id }), 10_000);
+}
+
 export function is(type: string, fields: Record<string, unknown> = {}): Predicate {
   return (m) => m.type === type && Object.entries(fields).every(([k, v]) => m[k] === v);
 }

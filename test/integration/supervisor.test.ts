@@ -167,6 +167,23 @@ describe('Supervisor with real processes', () => {
     expect(supervisor.get(started.taskId)?.exitCount).toBe(1);
   });
 
+  it('keeps no exit history for a task that restarts forever without a threshold', async () => {
+    const started = supervisor.start({
+      command: '/bin/false',
+      retryPolicy: { restartDelayNs: 0n, errorWindowNs: 0n, errorThreshold: 0 },
+    });
+    if (!started.ok) throw new Error(started.message);
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await pollUntil(() => events.filter((e) => e.kind === 'task:restarting').length === attempt, 'restarting');
+      clock.advance(0);
+    }
+    const task = supervisor.get(started.taskId);
+    expect(task?.restartCount).toBe(5);
+    expect(task?.exitCount).toBe(0);
+    const row = db.prepare('SELECT exit_timestamps FROM overseer_tasks WHERE task_id = ?').get(started.taskId);
+    expect(row).toEqual({ exit_timestamps: '[]' });
+  });
+
   it('persists state: after a restart of the engine active is stopped, errored stays, windows restored', async () => {
     const running = supervisor.start({ taskId: 'runner', command: fixture('never-exits.sh') });
     const failing = supervisor.start({

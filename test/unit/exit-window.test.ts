@@ -31,7 +31,7 @@ describe('ExitWindow', () => {
 });
 
 describe('ExitWindow capacity', () => {
-  it('remembers no more exits than the threshold can use', () => {
+  it('remembers no more exits than its capacity', () => {
     const window = new ExitWindow(0, 3);
     for (let i = 0; i < 1_000; i++) window.record(i);
     expect(window.count).toBe(3);
