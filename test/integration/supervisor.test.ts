@@ -174,13 +174,18 @@ describe('Supervisor with real processes', () => {
     });
     if (!started.ok) throw new Error(started.message);
     for (let attempt = 1; attempt <= 5; attempt++) {
-      await pollUntil(() => events.filter((e) => e.kind === 'task:restarting').length === attempt, 'restarting');
+      await pollUntil(
+        () => events.filter((e) => e.kind === 'task:restarting').length === attempt,
+        'restarting',
+      );
       clock.advance(0);
     }
     const task = supervisor.get(started.taskId);
     expect(task?.restartCount).toBe(5);
     expect(task?.exitCount).toBe(0);
-    const row = db.prepare('SELECT exit_timestamps FROM overseer_tasks WHERE task_id = ?').get(started.taskId);
+    const row = db
+      .prepare('SELECT exit_timestamps FROM overseer_tasks WHERE task_id = ?')
+      .get(started.taskId);
     expect(row).toEqual({ exit_timestamps: '[]' });
   });
 
