@@ -4,6 +4,8 @@
  * Times are epoch milliseconds; faces format them.
  */
 
+import type { SessionInfo } from '../api/session.js';
+
 export type OutputStream = 'stdout' | 'stderr';
 
 /** A supervised task's worker started: by a request (start/reset) or by an automatic restart. */
@@ -66,6 +68,40 @@ export type TaskEvent =
   | TaskRestartingEvent
   | TaskErroredEvent;
 
-/** The whole catalogue. Session, respawn, queue and schedule events join this union as they arrive. */
-export type EngineEvent = TaskEvent;
+/** An event about one Claude Code session; `data` is what the SSE stream sends (the API's catalogue). */
+interface SessionEventOf<K extends string, D> {
+  readonly kind: K;
+  readonly sessionId: string;
+  readonly data: D;
+  readonly ts: number;
+}
+
+type NoData = Record<string, never>;
+
+export type SessionEvent =
+  | SessionEventOf<'session:created', { readonly session: SessionInfo }>
+  | SessionEventOf<'session:updated', { readonly session: SessionInfo }>
+  | SessionEventOf<'session:deleted', NoData>
+  | SessionEventOf<'session:running', { readonly prompt: string }>
+  | SessionEventOf<'session:output', { readonly text: string; readonly raw: string }>
+  | SessionEventOf<'session:terminal', { readonly data: string; readonly seq: number }>
+  | SessionEventOf<'session:message', { readonly message: unknown }>
+  | SessionEventOf<
+      'session:completion',
+      { readonly cost: number; readonly result: string; readonly isError: boolean }
+    >
+  | SessionEventOf<'session:exit', { readonly code: number | null; readonly signal: string | null }>
+  | SessionEventOf<'session:idle', { readonly reason: string }>
+  | SessionEventOf<'session:working', { readonly reason: string }>
+  | SessionEventOf<'session:interactive', NoData>
+  | SessionEventOf<'session:error', { readonly error: string }>;
+
+export interface CaseCreatedEvent {
+  readonly kind: 'case:created';
+  readonly data: { readonly name: string; readonly path: string };
+  readonly ts: number;
+}
+
+/** The whole catalogue. Respawn, queue and schedule events join this union as they arrive. */
+export type EngineEvent = TaskEvent | SessionEvent | CaseCreatedEvent;
 export type EngineEventKind = EngineEvent['kind'];

@@ -32,6 +32,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'claude sessions and their terminal history',
+    sql: `
+      CREATE TABLE sessions (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT, -- creation order
+        id                TEXT NOT NULL UNIQUE,
+        working_dir       TEXT NOT NULL,
+        created_at        REAL NOT NULL,                     -- epoch milliseconds
+        mode              TEXT NOT NULL CHECK (mode IN ('none', 'oneshot', 'interactive')),
+        status            TEXT NOT NULL CHECK (status IN ('idle', 'busy', 'stopped', 'error')),
+        pid               INTEGER,
+        claude_session_id TEXT,
+        total_cost        REAL NOT NULL DEFAULT 0,
+        message_count     INTEGER NOT NULL DEFAULT 0,
+        last_activity_at  REAL NOT NULL,
+        last_prompt_time  REAL,
+        permission_mode   TEXT NOT NULL,
+        last_error        TEXT,
+        exit_code         INTEGER,
+        current_task_id   TEXT
+      );
+      -- The bounded replay buffers, written lazily; one row per session, gone with it.
+      CREATE TABLE session_buffers (
+        session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+        terminal   TEXT NOT NULL,
+        text       TEXT NOT NULL,
+        updated_at REAL NOT NULL
+      );
+    `,
+  },
 ];
 
 export function schemaVersion(db: BetterSqlite3.Database): number {

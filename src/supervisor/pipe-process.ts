@@ -84,7 +84,16 @@ export class PipeChild implements SupervisedChild {
   }
 }
 
-export function spawnPiped(spec: SpawnSpec, sinks: PipeSinks, clock: Clock): SpawnOutcome<PipeChild> {
+/**
+ * Spawns with stdout/stderr as pipes. `stdin` is /dev/null unless text is given, which is written to
+ * the child's stdin and then closed (long prompts go there: argv is limited, see E2BIG).
+ */
+export function spawnPiped(
+  spec: SpawnSpec,
+  sinks: PipeSinks,
+  clock: Clock,
+  stdin?: string,
+): SpawnOutcome<PipeChild> {
   const resolved = lookPath(spec.command, spec.env?.PATH ?? process.env.PATH);
   if (!resolved.ok) return { ok: false, error: resolved.error };
 
@@ -93,7 +102,7 @@ export function spawnPiped(spec: SpawnSpec, sinks: PipeSinks, clock: Clock): Spa
     env: spec.env ?? process.env,
     // Its own process group (setsid), so a stop reaches every descendant.
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     argv0: spec.command,
   });
   const { pid, stdout, stderr } = child;
@@ -101,6 +110,12 @@ export function spawnPiped(spec: SpawnSpec, sinks: PipeSinks, clock: Clock): Spa
     // libuv reports spawn errors asynchronously; the lookup above catches the common ones.
     child.on('error', () => {});
     return { ok: false, error: `fork/exec ${resolved.path}: spawn failed` };
+  }
+  if (stdin !== undefined && child.stdin !== null) {
+    // A child that exits without reading all of its input makes the write fail with EPIPE: that is
+    // the child's choice, not an error of ours.
+    child.stdin.on('error', () => {});
+    child.stdin.end(stdin);
   }
   stdout.on('data', sinks.stdout);
   stderr.on('data', sinks.stderr);

@@ -17,8 +17,18 @@ export interface HubLog {
 }
 
 /** Which engine events go to every connection, and which to the event log (the original's choices). */
-function isBroadcast(event: EngineEvent): boolean {
-  return event.kind !== 'task:started' || event.cause === 'restart';
+function isBroadcast(event: EngineEvent): event is TaskEvent {
+  switch (event.kind) {
+    case 'task:output':
+    case 'task:exited':
+    case 'task:restarting':
+    case 'task:errored':
+      return true;
+    case 'task:started':
+      return event.cause === 'restart';
+    default:
+      return false;
+  }
 }
 function isLogged(event: EngineEvent): boolean {
   return event.kind === 'task:output' || event.kind === 'task:exited';
@@ -112,9 +122,12 @@ export class OverseerHub {
     const broadcast: string[] = [];
     const logged: string[] = [];
     for (const event of batch) {
+      const broadcastable = isBroadcast(event);
+      const loggable = this.eventLog !== null && isLogged(event);
+      if (!broadcastable && !loggable) continue;
       const text = encodeEvent(event as TaskEvent);
-      if (isBroadcast(event)) broadcast.push(text);
-      if (this.eventLog !== null && isLogged(event)) logged.push(text);
+      if (broadcastable) broadcast.push(text);
+      if (loggable) logged.push(text);
     }
     if (broadcast.length > 0) {
       for (const connection of this.connections) connection.sendBatch(broadcast);

@@ -1,0 +1,164 @@
+/**
+ * The recent output of a session, kept for clients that connect or reconnect (the terminal replay, the
+ * text output endpoint), capped in UTF-8 bytes and trimmed from the front (as VS Code's
+ * terminalRecorder does).
+ *
+ * Appends are O(1) amortised: chunks are kept in an array and joined only when read or trimmed. Once
+ * over the cap the buffer is cut down to a fraction of it (75 % by default), so the O(size) cut happens
+ * once per quarter of a buffer of new output, not on every append. A cut never splits a surrogate pair.
+ *
+ * For a terminal replay, `startAtLine` moves the cut forward to just after the next line feed, so the
+ * replay does not begin inside an escape sequence or half way through a line; a full-screen program
+ * may write few line feeds, so when none is near the cut it moves to the next ESC (the start of a
+ * sequence) instead, and failing that stays where it is. The move is bounded (`MAX_ALIGN_CHARS`, and at
+ * most a quarter of what is kept), so it never empties the buffer.
+ *
+ * Sizes count each append's UTF-8 length; a surrogate pair split across two appends is counted as two
+ * replacement characters (6 bytes, not 4) until the next cut recounts. A cut keeps a slice of the
+ * joined text, which V8 may back by the joined string until the next cut: memory stays within about
+ * twice the cap.
+ */
+
+/** Fraction of the capacity kept after a trim: leaves a quarter of the cap as room before the next. */
+export const DEFAULT_TRIM_RATIO = 0.75;
+
+/** Longest forward move of a `startAtLine` cut (UTF-16 code units): a few terminal lines. */
+export const MAX_ALIGN_CHARS = 4096;
+
+/** Small appends are merged in groups this size, so the chunk array does not hold a string per byte. */
+const MERGE_EVERY = 256;
+
+const LF = '\n';
+const ESC = '\x1b';
+
+export interface BoundedTextBufferOptions {
+  /**
+   * Fraction of the capacity kept after a trim, in (0, 1]. Default `DEFAULT_TRIM_RATIO`. Near 1 the
+   * buffer trims on almost every append once full, and appends stop being cheap.
+   */
+  trimRatio?: number;
+  /** Move each cut to a line start (see the module comment). Default false. */
+  startAtLine?: boolean;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** UTF-8 length and UTF-16 length of the character that ends at `end` (a pair is one character). */
+function utf8LengthBefore(text: string, end: number): { bytes: number; units: number } {
+  const code = text.charCodeAt(end - 1);
+  if (code < 0x80) return { bytes: 1, units: 1 };
+  if (code < 0x800) return { bytes: 2, units: 1 };
+  if (isLowSurrogate(code) && end >= 2 && isHighSurrogate(text.charCodeAt(end - 2))) {
+    return { bytes: 4, units: 2 };
+  }
+  // Other BMP characters, and lone surrogates (encoded as U+FFFD).
+  return { bytes: 3, units: 1 };
+}
+
+export class BoundedTextBuffer {
+  readonly #capacity: number;
+  readonly #keepBytes: number;
+  readonly #startAtLine: boolean;
+  /** Merged text, oldest first. */
+  #chunks: string[] = [];
+  /** Appends not merged into `#chunks` yet. */
+  #recent: string[] = [];
+  #byteLength = 0;
+  #trimmedBytes = 0;
+
+  /** @param capacity the cap, in UTF-8 bytes (a positive integer). */
+  constructor(capacity: number, options: BoundedTextBufferOptions = {}) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      throw new RangeError(`capacity must be a positive integer number of bytes, got ${String(capacity)}`);
+    }
+    const trimRatio = options.trimRatio ?? DEFAULT_TRIM_RATIO;
+    if (!(trimRatio > 0 && trimRatio <= 1)) {
+      throw new RangeError(`trimRatio must be in (0, 1], got ${String(trimRatio)}`);
+    }
+    this.#capacity = capacity;
+    this.#keepBytes = Math.floor(capacity * trimRatio);
+    this.#startAtLine = options.startAtLine ?? false;
+  }
+
+  /** The cap, in UTF-8 bytes. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Size of the text held, in UTF-8 bytes; never above the capacity. */
+  get byteLength(): number {
+    return this.#byteLength;
+  }
+
+  /** UTF-8 bytes dropped from the front since creation or `clear()`, for "skipped N bytes" markers. */
+  get trimmedBytes(): number {
+    return this.#trimmedBytes;
+  }
+
+  append(text: string): void {
+    if (text === '') return;
+    this.#recent.push(text);
+    if (this.#recent.length >= MERGE_EVERY) this.#mergeRecent();
+    this.#byteLength += Buffer.byteLength(text, 'utf8');
+    if (this.#byteLength > this.#capacity) this.#trim();
+  }
+
+  /** The text held; joined once and cached until the next append. */
+  toString(): string {
+    if (this.#recent.length > 0) this.#mergeRecent();
+    if (this.#chunks.length > 1) this.#chunks = [this.#chunks.join('')];
+    return this.#chunks[0] ?? '';
+  }
+
+  clear(): void {
+    this.#chunks = [];
+    this.#recent = [];
+    this.#byteLength = 0;
+    this.#trimmedBytes = 0;
+  }
+
+  #mergeRecent(): void {
+    this.#chunks.push(this.#recent.join(''));
+    this.#recent = [];
+  }
+
+  #trim(): void {
+    const text = this.toString();
+    let start = this.#keepStart(text);
+    if (this.#startAtLine) start = this.#alignedStart(text, start);
+    const kept = text.slice(start);
+    const keptBytes = Buffer.byteLength(kept, 'utf8');
+    this.#trimmedBytes += this.#byteLength - keptBytes;
+    this.#byteLength = keptBytes;
+    this.#chunks = kept === '' ? [] : [kept];
+  }
+
+  /** Index of the first code unit of the longest tail of `text` that fits in the kept size. */
+  #keepStart(text: string): number {
+    let start = text.length;
+    let bytes = 0;
+    while (start > 0) {
+      const last = utf8LengthBefore(text, start);
+      if (bytes + last.bytes > this.#keepBytes) break;
+      bytes += last.bytes;
+      start -= last.units;
+    }
+    return start;
+  }
+
+  #alignedStart(text: string, start: number): number {
+    if (start === 0 || text[start - 1] === LF) return start;
+    const limit = start + Math.min(MAX_ALIGN_CHARS, Math.floor((text.length - start) / 4));
+    const newline = text.indexOf(LF, start);
+    if (newline !== -1 && newline < limit) return newline + 1;
+    const escape = text.indexOf(ESC, start);
+    if (escape !== -1 && escape < limit) return escape;
+    return start;
+  }
+}

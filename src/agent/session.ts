@@ -1,0 +1,365 @@
+import type { PermissionMode, SessionInfo, SessionMode, SessionStatus } from '../api/session.js';
+import type { SessionEvent } from '../events/types.js';
+import type { Clock } from '../supervisor/clock.js';
+import type { PtySize } from '../supervisor/pty-process.js';
+import { stripAnsi } from './ansi.js';
+import { BoundedTextBuffer } from './bounded-text-buffer.js';
+import { resolveClaudeBinary } from './claude-binary.js';
+import { childEnvironment, interactiveArgs, oneShotArgs } from './claude-command.js';
+import { assistantText, type ClassifiedMessage } from './claude-messages.js';
+import { InteractiveTerminal } from './interactive-terminal.js';
+import { type OneShotOutcome, OneShotRun } from './oneshot-run.js';
+
+/** Limits of what a session keeps in memory for reconnecting clients. */
+export const SessionLimits = {
+  /** Raw terminal output (with ANSI) kept for replay: 2 MiB is many screens of scrollback. */
+  terminalBytes: 2 * 1024 * 1024,
+  /** ANSI-stripped text output: 1 MiB. */
+  textBytes: 1024 * 1024,
+  /** Parsed CLI messages kept: the most recent 500. */
+  messages: 500,
+  /** The CLI's stderr, for error reports: 64 KiB. */
+  errorBytes: 64 * 1024,
+} as const;
+
+export const DEFAULT_TERMINAL_SIZE: PtySize = { cols: 120, rows: 40 };
+
+export interface SessionSettings {
+  readonly claudeBin: string | null;
+  readonly env: NodeJS.ProcessEnv;
+  readonly permissionMode: PermissionMode;
+  /** Deadline of a one-shot run (ms). */
+  readonly oneShotTimeoutMs: number;
+}
+
+export interface SessionHooks {
+  readonly clock: Clock;
+  publish(event: SessionEvent): void;
+  /** The session's metadata changed in a way worth persisting. */
+  changed(session: Session): void;
+  /** Terminal/text buffers changed (persisted lazily). */
+  buffersChanged(session: Session): void;
+}
+
+export interface SessionRecord {
+  readonly id: string;
+  readonly workingDir: string;
+  readonly createdAt: number;
+  readonly mode: SessionMode;
+  readonly status: SessionStatus;
+  readonly pid: number | null;
+  readonly claudeSessionId: string | null;
+  readonly totalCost: number;
+  readonly messageCount: number;
+  readonly lastActivityAt: number;
+  readonly lastPromptTime: number | null;
+  readonly permissionMode: PermissionMode;
+  readonly lastError: string | null;
+  readonly exitCode: number | null;
+  readonly currentTaskId: string | null;
+}
+
+export type SessionResult<T = object> =
+  | ({ readonly ok: true } & T)
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+function fail(code: string, message: string): { ok: false; code: string; message: string } {
+  return { ok: false, code, message };
+}
+
+export interface RunOptions {
+  readonly permissionMode?: PermissionMode;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A Claude Code session: one working directory and, at a time, either a headless run or an
+ * interactive terminal. Keeps bounded buffers for reconnecting clients and reports every change as
+ * an event.
+ */
+export class Session {
+  readonly id: string;
+  readonly workingDir: string;
+  readonly createdAt: number;
+  mode: SessionMode;
+  status: SessionStatus;
+  pid: number | null = null;
+  claudeSessionId: string | null;
+  totalCost: number;
+  messageCount: number;
+  lastActivityAt: number;
+  lastPromptTime: number | null;
+  permissionMode: PermissionMode;
+  lastError: string | null;
+  exitCode: number | null;
+  currentTaskId: string | null;
+  readonly terminal = new BoundedTextBuffer(SessionLimits.terminalBytes);
+  readonly text = new BoundedTextBuffer(SessionLimits.textBytes);
+  readonly errors = new BoundedTextBuffer(SessionLimits.errorBytes);
+  messages: unknown[] = [];
+  private run: OneShotRun | null = null;
+  private interactive: InteractiveTerminal | null = null;
+  private terminalSeq = 0;
+  private size: PtySize = DEFAULT_TERMINAL_SIZE;
+
+  constructor(
+    record: SessionRecord,
+    private readonly settings: SessionSettings,
+    private readonly hooks: SessionHooks,
+  ) {
+    this.id = record.id;
+    this.workingDir = record.workingDir;
+    this.createdAt = record.createdAt;
+    this.mode = record.mode;
+    this.status = record.status;
+    this.claudeSessionId = record.claudeSessionId;
+    this.totalCost = record.totalCost;
+    this.messageCount = record.messageCount;
+    this.lastActivityAt = record.lastActivityAt;
+    this.lastPromptTime = record.lastPromptTime;
+    this.permissionMode = record.permissionMode;
+    this.lastError = record.lastError;
+    this.exitCode = record.exitCode;
+    this.currentTaskId = record.currentTaskId;
+  }
+
+  get isWorking(): boolean {
+    return this.status === 'busy';
+  }
+
+  get hasProcess(): boolean {
+    return this.run !== null || this.interactive !== null;
+  }
+
+  get isInteractive(): boolean {
+    return this.interactive?.isRunning === true;
+  }
+
+  get terminalSequence(): number {
+    return this.terminalSeq;
+  }
+
+  info(): SessionInfo {
+    return {
+      id: this.id,
+      pid: this.pid,
+      status: this.status,
+      mode: this.mode,
+      workingDir: this.workingDir,
+      currentTaskId: this.currentTaskId,
+      createdAt: this.createdAt,
+      lastActivityAt: this.lastActivityAt,
+      claudeSessionId: this.claudeSessionId,
+      totalCost: this.totalCost,
+      messageCount: this.messageCount,
+      isWorking: this.isWorking,
+      lastPromptTime: this.lastPromptTime,
+      permissionMode: this.permissionMode,
+      lastError: this.lastError,
+      exitCode: this.exitCode,
+      bufferStats: {
+        terminalBytes: this.terminal.byteLength,
+        terminalLimit: SessionLimits.terminalBytes,
+        textBytes: this.text.byteLength,
+        textLimit: SessionLimits.textBytes,
+        messages: this.messages.length,
+        messagesLimit: SessionLimits.messages,
+      },
+    };
+  }
+
+  record(): SessionRecord {
+    const { bufferStats: _stats, isWorking: _working, ...record } = this.info();
+    return record;
+  }
+
+  /** Starts a headless run of `prompt`; the outcome arrives as events and through `done`. */
+  runPrompt(prompt: string, options: RunOptions = {}): SessionResult<{ done: Promise<OneShotOutcome> }> {
+    if (this.hasProcess) return fail('SESSION_BUSY', 'session already has a running process');
+    const claude = resolveClaudeBinary(this.settings.claudeBin, this.settings.env.PATH);
+    if (!claude.ok) return fail('CLAUDE_NOT_FOUND', claude.error);
+    const permissionMode = options.permissionMode ?? this.permissionMode;
+    const now = this.hooks.clock.now();
+    const started = OneShotRun.start(
+      {
+        command: claude.path,
+        args: oneShotArgs({ permissionMode }),
+        cwd: this.workingDir,
+        env: childEnvironment(this.settings.env, permissionMode),
+        prompt,
+        timeoutMs: options.timeoutMs ?? this.settings.oneShotTimeoutMs,
+      },
+      {
+        onRawOutput: (text) => this.appendTerminal(text),
+        onMessage: (message) => this.addMessage(message),
+        onText: (line) => this.addText(line, line),
+        onStderr: (text) => this.errors.append(text),
+      },
+      this.hooks.clock,
+    );
+    if (!started.ok) return fail('SPAWN_FAILED', started.error);
+    const { run } = started;
+    this.run = run;
+    this.mode = 'oneshot';
+    this.pid = run.pid;
+    this.lastPromptTime = now;
+    this.lastError = null;
+    this.exitCode = null;
+    this.setStatus('busy');
+    this.emit('session:running', { prompt });
+    const done = run.outcome.then((outcome) => {
+      this.run = null;
+      this.pid = null;
+      this.exitCode = outcome.exit.code;
+      if (outcome.claudeSessionId !== null) this.claudeSessionId = outcome.claudeSessionId;
+      this.totalCost += outcome.cost;
+      this.lastError = outcome.error;
+      this.emit('session:completion', {
+        cost: outcome.cost,
+        result: outcome.result ?? '',
+        isError: outcome.isError,
+      });
+      this.emit('session:exit', { code: outcome.exit.code, signal: outcome.exit.signal });
+      this.setStatus(outcome.error === null ? 'idle' : 'error');
+      this.hooks.buffersChanged(this);
+      return outcome;
+    });
+    return { ok: true, done };
+  }
+
+  startInteractive(size: PtySize = this.size, options: RunOptions = {}): SessionResult {
+    if (this.hasProcess) return fail('SESSION_BUSY', 'session already has a running process');
+    const claude = resolveClaudeBinary(this.settings.claudeBin, this.settings.env.PATH);
+    if (!claude.ok) return fail('CLAUDE_NOT_FOUND', claude.error);
+    const permissionMode = options.permissionMode ?? this.permissionMode;
+    this.size = size;
+    const started = InteractiveTerminal.start(
+      {
+        command: claude.path,
+        args: interactiveArgs({ permissionMode }),
+        cwd: this.workingDir,
+        env: childEnvironment(this.settings.env, permissionMode),
+        size,
+      },
+      {
+        onData: (chunk) => {
+          this.terminal.append(chunk);
+          this.text.append(stripAnsi(chunk));
+          this.lastActivityAt = this.hooks.clock.now();
+          this.hooks.buffersChanged(this);
+        },
+        onBatch: (data) => this.emit('session:terminal', { data, seq: ++this.terminalSeq }),
+        onActivity: (state, reason) => {
+          if (state === 'idle') this.emit('session:idle', { reason });
+          else this.emit('session:working', { reason });
+          this.setStatus(state === 'idle' ? 'idle' : 'busy');
+        },
+      },
+      this.hooks.clock,
+    );
+    if (!started.ok) return fail('SPAWN_FAILED', started.error);
+    const { terminal } = started;
+    this.interactive = terminal;
+    this.mode = 'interactive';
+    this.pid = terminal.pid;
+    this.lastError = null;
+    this.exitCode = null;
+    this.setStatus('busy');
+    this.emit('session:interactive', {});
+    terminal.settled.then((exit) => {
+      this.interactive = null;
+      this.pid = null;
+      this.exitCode = exit.code;
+      const clean = exit.code === 0 || exit.signal === 'SIGTERM' || exit.signal === 'SIGHUP';
+      this.lastError = clean
+        ? null
+        : `claude exited ${exit.signal ? `on ${exit.signal}` : `with code ${exit.code}`}`;
+      this.emit('session:exit', { code: exit.code, signal: exit.signal });
+      this.setStatus(clean ? 'stopped' : 'error');
+      this.hooks.buffersChanged(this);
+    });
+    return { ok: true };
+  }
+
+  /** Raw input to the interactive terminal. */
+  write(input: string): SessionResult {
+    const terminal = this.interactive;
+    if (terminal === null || !terminal.isRunning) {
+      return fail('NOT_INTERACTIVE', 'session is not running interactively: start interactive mode first');
+    }
+    terminal.write(input);
+    return { ok: true };
+  }
+
+  /**
+   * Input as a person types it: text ending in Enter is written as the text, then Enter on its own,
+   * so the CLI submits it instead of taking it as a pasted newline.
+   */
+  input(input: string): SessionResult {
+    const terminal = this.interactive;
+    if (terminal === null || !terminal.isRunning) {
+      return fail('NOT_INTERACTIVE', 'session is not running interactively: start interactive mode first');
+    }
+    const enter = /\r\n?$|\n$/.exec(input);
+    if (enter === null) terminal.write(input);
+    else terminal.submitLine(input.slice(0, enter.index));
+    this.lastPromptTime = this.hooks.clock.now();
+    return { ok: true };
+  }
+
+  resize(size: PtySize): SessionResult {
+    this.size = size;
+    this.interactive?.resize(size);
+    return { ok: true };
+  }
+
+  /** Stops whatever runs; resolves once it has exited. */
+  async stop(): Promise<void> {
+    const run = this.run;
+    const terminal = this.interactive;
+    if (run !== null) {
+      run.abort('stopped by request');
+      await run.outcome;
+    }
+    if (terminal !== null) {
+      terminal.stop();
+      await terminal.settled;
+    }
+  }
+
+  private appendTerminal(text: string): void {
+    if (text === '') return;
+    this.terminal.append(text);
+    this.lastActivityAt = this.hooks.clock.now();
+    this.emit('session:terminal', { data: text, seq: ++this.terminalSeq });
+  }
+
+  private addMessage(message: ClassifiedMessage): void {
+    this.messages.push(message);
+    if (this.messages.length > SessionLimits.messages)
+      this.messages.splice(0, this.messages.length - SessionLimits.messages);
+    this.messageCount++;
+    this.emit('session:message', { message });
+    const text = assistantText(message);
+    if (text !== '') this.addText(text, JSON.stringify(message));
+  }
+
+  private addText(text: string, raw: string): void {
+    this.text.append(`${text}\n`);
+    this.emit('session:output', { text, raw });
+  }
+
+  private setStatus(status: SessionStatus): void {
+    this.status = status;
+    this.lastActivityAt = this.hooks.clock.now();
+    this.hooks.changed(this);
+    this.emit('session:updated', { session: this.info() });
+  }
+
+  private emit<K extends SessionEvent['kind']>(
+    kind: K,
+    data: Extract<SessionEvent, { kind: K }>['data'],
+  ): void {
+    this.hooks.publish({ kind, sessionId: this.id, data, ts: this.hooks.clock.now() } as SessionEvent);
+  }
+}

@@ -1,0 +1,65 @@
+import Type, { type Static } from 'typebox';
+
+/**
+ * Wire shapes of Claude Code sessions, defined once: the server validates and documents (OpenAPI)
+ * with these schemas, the engine builds values of their types, the browser reads the same types.
+ */
+
+export const SessionStatus = Type.Union([
+  Type.Literal('idle'),
+  Type.Literal('busy'),
+  Type.Literal('stopped'),
+  Type.Literal('error'),
+]);
+export type SessionStatus = Static<typeof SessionStatus>;
+
+export const SessionMode = Type.Union([
+  Type.Literal('none'),
+  Type.Literal('oneshot'),
+  Type.Literal('interactive'),
+]);
+export type SessionMode = Static<typeof SessionMode>;
+
+/** How the CLI is allowed to act without asking (the seed ran everything with skip-permissions). */
+export const PermissionMode = Type.Union([
+  Type.Literal('skip'),
+  Type.Literal('default'),
+  Type.Literal('acceptEdits'),
+  Type.Literal('plan'),
+  Type.Literal('bypassPermissions'),
+]);
+export type PermissionMode = Static<typeof PermissionMode>;
+
+export const BufferStats = Type.Object({
+  terminalBytes: Type.Integer(),
+  terminalLimit: Type.Integer(),
+  textBytes: Type.Integer(),
+  textLimit: Type.Integer(),
+  messages: Type.Integer(),
+  messagesLimit: Type.Integer(),
+});
+export type BufferStats = Static<typeof BufferStats>;
+
+const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const SessionInfo = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  pid: Nullable(Type.Integer()),
+  status: SessionStatus,
+  mode: SessionMode,
+  workingDir: Type.String(),
+  currentTaskId: Nullable(Type.String()),
+  createdAt: Type.Number({ description: 'epoch ms' }),
+  lastActivityAt: Type.Number({ description: 'epoch ms' }),
+  claudeSessionId: Nullable(Type.String()),
+  totalCost: Type.Number({ description: 'USD, from the CLI result lines' }),
+  messageCount: Type.Integer(),
+  isWorking: Type.Boolean(),
+  lastPromptTime: Nullable(Type.Number()),
+  permissionMode: PermissionMode,
+  /** Why the session is in `error` (or how its last run failed). */
+  lastError: Nullable(Type.String()),
+  exitCode: Nullable(Type.Integer()),
+  bufferStats: BufferStats,
+});
+export type SessionInfo = Static<typeof SessionInfo>;

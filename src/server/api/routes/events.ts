@@ -1,0 +1,34 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { ApiErrorCode } from '../../../api/errors.js';
+import { parseLastEventId } from '../../sse/framing.js';
+import { SseLimits } from '../../sse/sse-hub.js';
+import type { ApiContext } from '../context.js';
+import { sendApiError } from '../error-reply.js';
+import { EventsQuery } from '../schemas.js';
+
+/** `GET /api/events`: the Server-Sent Events stream, optionally limited to some sessions. */
+export const eventRoutes =
+  (context: ApiContext): FastifyPluginAsync =>
+  async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+    app.get('/api/events', { schema: { querystring: EventsQuery } }, async (request, reply) => {
+      if (context.sse.isFull) {
+        return sendApiError(
+          reply,
+          503,
+          ApiErrorCode.INTERNAL,
+          `at most ${SseLimits.maxClients} event streams at once`,
+        );
+      }
+      const ids = request.query.sessions
+        ?.split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== '');
+      const filter = ids === undefined || ids.length === 0 ? null : new Set(ids);
+      const header = request.headers['last-event-id'];
+      const lastEventId = parseLastEventId(typeof header === 'string' ? header : request.query.lastEventId);
+      reply.hijack();
+      context.sse.attach(reply.raw, filter, lastEventId);
+    });
+  };

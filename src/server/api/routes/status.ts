@@ -1,0 +1,17 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { encodeTasks } from '../../overseer/encode.js';
+import type { ApiContext } from '../context.js';
+
+/** `/api/status` (the full snapshot), `/healthz`, and the supervisor's plain tasks as REST. */
+export const statusRoutes =
+  (context: ApiContext): FastifyPluginAsync =>
+  async (app) => {
+    app.get('/api/status', async () => context.snapshot());
+    app.get('/healthz', async () => ({ ok: true }));
+    app.get('/api/overseer/tasks', async (_request, reply) =>
+      // The same TaskInfo objects as the /ws `list` reply.
+      reply
+        .type('application/json; charset=utf-8')
+        .send(JSON.parse(encodeTasks(context.supervisor.list(), '')).tasks),
+    );
+  };

@@ -1,0 +1,86 @@
+import { homedir, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { PermissionMode } from '../api/session.js';
+
+/** Settings of `claudeman web`, resolved once at start: flags win over environment, environment over defaults. */
+export interface ClaudemanConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly casesDir: string;
+  /** Fixed access token (CLAUDEMAN_TOKEN), else one is created in the data directory. */
+  readonly token: string | undefined;
+  readonly claudeBin: string | null;
+  readonly permissionMode: PermissionMode;
+  readonly oneShotTimeoutMs: number;
+  /** Extra host names the `Host` header may carry (CLAUDEMAN_ALLOWED_HOSTS, comma-separated). */
+  readonly extraHostNames: readonly string[];
+  /** OVERSEER_TRUSTED_CIDRS syntax; unset = loopback and local interfaces. */
+  readonly trustedCidrs: string | undefined;
+}
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_HOST = '127.0.0.1';
+/** A headless run that prints no result for this long is stopped (ms): 30 minutes. */
+export const DEFAULT_ONESHOT_TIMEOUT_MS = 30 * 60 * 1000;
+
+export interface ConfigFlags {
+  readonly port?: string;
+  readonly host?: string;
+  readonly dataDir?: string;
+}
+
+export class ConfigError extends Error {}
+
+const PERMISSION_MODES: readonly PermissionMode[] = [
+  'skip',
+  'default',
+  'acceptEdits',
+  'plan',
+  'bypassPermissions',
+];
+
+export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): ClaudemanConfig {
+  const portText = flags.port ?? env.CLAUDEMAN_PORT ?? String(DEFAULT_PORT);
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(`invalid port ${JSON.stringify(portText)}: use a number from 0 to 65535`);
+  }
+  const permission = (env.CLAUDEMAN_PERMISSION_MODE ?? 'skip') as PermissionMode;
+  if (!PERMISSION_MODES.includes(permission)) {
+    throw new ConfigError(
+      `invalid CLAUDEMAN_PERMISSION_MODE ${permission}: use one of ${PERMISSION_MODES.join(', ')}`,
+    );
+  }
+  return {
+    host: flags.host ?? env.CLAUDEMAN_HOST ?? DEFAULT_HOST,
+    port,
+    dataDir: resolve(flags.dataDir ?? env.CLAUDEMAN_HOME ?? join(homedir(), '.claudeman')),
+    casesDir: resolve(env.CLAUDEMAN_CASES_DIR ?? join(homedir(), 'claudeman-cases')),
+    token: env.CLAUDEMAN_TOKEN || undefined,
+    claudeBin: env.CLAUDEMAN_CLAUDE_BIN || null,
+    permissionMode: permission,
+    oneShotTimeoutMs: DEFAULT_ONESHOT_TIMEOUT_MS,
+    extraHostNames: (env.CLAUDEMAN_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter((name) => name !== ''),
+    trustedCidrs: env.OVERSEER_TRUSTED_CIDRS,
+  };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase()) || host.startsWith('127.');
+}
+
+/** Names a browser may use to reach the server, for the `Host` check. */
+export function allowedHostNames(config: ClaudemanConfig): Set<string> {
+  const names = new Set(['localhost', '127.0.0.1', '[::1]', ...config.extraHostNames]);
+  const bound = config.host.toLowerCase();
+  if (bound.includes(':')) names.add(`[${bound}]`);
+  else names.add(bound);
+  if (!isLoopbackHost(config.host)) names.add(hostname().toLowerCase());
+  return names;
+}

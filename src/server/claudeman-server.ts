@@ -1,0 +1,141 @@
+import { join } from 'node:path';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import { CaseStore } from '../agent/cases.js';
+import { SessionManager } from '../agent/session-manager.js';
+import { EventBus } from '../events/bus.js';
+import type { EngineEvent } from '../events/types.js';
+import { openDatabase } from '../store/database.js';
+import { SqliteTaskRepository } from '../store/overseer-tasks.js';
+import { SqliteSessionRepository } from '../store/sessions.js';
+import { systemClock } from '../supervisor/clock.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import type { ApiContext, StatusSnapshot } from './api/context.js';
+import { installErrorHandling } from './api/error-handler.js';
+import { caseRoutes } from './api/routes/cases.js';
+import { eventRoutes } from './api/routes/events.js';
+import { quickRunRoutes } from './api/routes/quick-run.js';
+import { sessionRoutes } from './api/routes/sessions.js';
+import { statusRoutes } from './api/routes/status.js';
+import { allowedHostNames, type ClaudemanConfig } from './claudeman-config.js';
+import { type Logger, logAdapter } from './logger.js';
+import { OverseerHub } from './overseer/hub.js';
+import { registerOverseerRoute } from './overseer/route.js';
+import { accessHook } from './security/access-hook.js';
+import { loadOrCreateToken } from './security/token.js';
+import { defaultTrustedCidrs, parseTrustedCidrs } from './security/trusted-cidrs.js';
+import { requireTrustedPeer } from './security/trusted-peer-hook.js';
+import { SseHub } from './sse/sse-hub.js';
+
+/** Largest request body (bytes): a 100,000-character prompt in UTF-8 fits with room to spare. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+export const DATABASE_FILE = 'claudeman.db';
+
+export interface RunningClaudeman {
+  readonly port: number;
+  readonly url: string;
+  readonly token: string;
+  readonly sessions: SessionManager;
+  readonly supervisor: Supervisor;
+  readonly sse: SseHub;
+  /** Graceful shutdown: stop sessions and tasks, close clients, the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * `claudeman web`: the engine (supervisor, sessions, cases), the store, one event bus, and the faces
+ * on one Fastify server: REST + SSE under /api, the overseer protocol at /ws, OpenAPI, health.
+ */
+export async function startClaudemanServer(
+  config: ClaudemanConfig,
+  logger: Logger,
+): Promise<RunningClaudeman> {
+  const log = logAdapter(logger);
+  const clock = systemClock;
+  const token = loadOrCreateToken(config.dataDir, config.token);
+  const db = openDatabase(join(config.dataDir, DATABASE_FILE));
+  const bus = new EventBus<EngineEvent>();
+  const publish = (event: EngineEvent): void => bus.publish(event);
+
+  const supervisor = new Supervisor({ repository: new SqliteTaskRepository(db), publish, clock, log });
+  supervisor.restore();
+  const sessions = new SessionManager({
+    repository: new SqliteSessionRepository(db),
+    clock,
+    publish,
+    settings: {
+      claudeBin: config.claudeBin,
+      env: process.env,
+      permissionMode: config.permissionMode,
+      oneShotTimeoutMs: config.oneShotTimeoutMs,
+    },
+    casesRoot: config.casesDir,
+    warn: log.warn,
+  });
+  sessions.restore();
+  const cases = new CaseStore(config.casesDir);
+
+  const snapshot = (): StatusSnapshot => ({
+    sessions: sessions.list().map((session) => session.info()),
+    scheduledRuns: [],
+    respawnStatus: {},
+    timestamp: clock.now(),
+  });
+  const sse = new SseHub(bus, { snapshot, warn: log.warn });
+  const hub = new OverseerHub(supervisor, bus, null, log);
+  const context: ApiContext = { sessions, cases, supervisor, bus, sse, clock, snapshot };
+
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; typing it as such keeps the app's type the default one.
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+  });
+  const trusted = config.trustedCidrs ? parseTrustedCidrs(config.trustedCidrs) : defaultTrustedCidrs();
+  app.addHook('onRequest', requireTrustedPeer(trusted));
+  app.addHook('onRequest', accessHook({ token, allowedHostNames: allowedHostNames(config) }));
+  installErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Claudeman API', version: '1' },
+      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
+      security: [{ token: [] }],
+    },
+  });
+  await app.register(sessionRoutes(context));
+  await app.register(quickRunRoutes(context));
+  await app.register(caseRoutes(context));
+  await app.register(statusRoutes(context));
+  await app.register(eventRoutes(context));
+  await app.register(registerOverseerRoute, { hub });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${shownHost}:${port}/?token=${token}`;
+
+  let closing: Promise<void> | null = null;
+  const close = async (): Promise<void> => {
+    await sessions.shutdown();
+    await supervisor.shutdown();
+    sse.close();
+    await hub.close();
+    await app.close();
+    db.close();
+  };
+  return {
+    port,
+    url,
+    token,
+    sessions,
+    supervisor,
+    sse,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}

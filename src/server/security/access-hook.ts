@@ -1,0 +1,93 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiErrorCode } from '../../api/errors.js';
+import { sendApiError } from '../api/error-reply.js';
+import { originAllowed } from './origin.js';
+import { tokensMatch } from './token.js';
+
+export const TOKEN_COOKIE = 'claudeman_token';
+/** Paths anyone who can reach the server may call: a liveness probe carries no secret. */
+const PUBLIC_PATHS = new Set(['/healthz']);
+
+export interface AccessPolicy {
+  readonly token: string;
+  /** Host names (without port) that the `Host` header may carry: DNS-rebinding protection. */
+  readonly allowedHostNames: ReadonlySet<string>;
+}
+
+function hostName(host: string | undefined): string | null {
+  if (host === undefined || host === '') return null;
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1).toLowerCase();
+  const colon = host.lastIndexOf(':');
+  return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
+}
+
+function cookieToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+function queryToken(url: string): string | undefined {
+  const query = url.indexOf('?');
+  if (query === -1) return undefined;
+  return new URLSearchParams(url.slice(query + 1)).get('token') ?? undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Guards every request: the `Host` must be one of ours (a page on another domain resolving to
+ * 127.0.0.1 cannot talk to us), state-changing requests and WebSocket upgrades from a browser must
+ * come from our own origin, and the token must come with the request as a bearer header, the cookie,
+ * or `?token=` (which also sets the cookie, so the browser keeps it).
+ */
+export function accessHook(policy: AccessPolicy) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const name = hostName(request.headers.host);
+    if (name === null || !policy.allowedHostNames.has(name)) {
+      await sendApiError(
+        reply,
+        403,
+        ApiErrorCode.HOST_NOT_ALLOWED,
+        `host ${request.headers.host ?? '(none)'} is not allowed`,
+      );
+      return;
+    }
+    const isUpgrade = request.headers.upgrade !== undefined;
+    if (
+      (isUpgrade || !SAFE_METHODS.has(request.method)) &&
+      !originAllowed(request.headers.origin, request.headers.host)
+    ) {
+      await sendApiError(reply, 403, ApiErrorCode.ORIGIN_NOT_ALLOWED, 'cross-origin request refused');
+      return;
+    }
+    const path = request.url.split('?', 1)[0] ?? '';
+    if (PUBLIC_PATHS.has(path)) return;
+    const fromQuery = queryToken(request.url);
+    const given =
+      bearerToken(request.headers.authorization) ?? cookieToken(request.headers.cookie) ?? fromQuery;
+    if (!tokensMatch(policy.token, given)) {
+      await sendApiError(
+        reply,
+        401,
+        ApiErrorCode.UNAUTHORIZED,
+        'missing or wrong access token: open the URL printed at start-up (it carries ?token=), or send "Authorization: Bearer <token>"',
+      );
+      return;
+    }
+    if (fromQuery !== undefined && given === fromQuery && !isUpgrade) {
+      reply.header(
+        'set-cookie',
+        `${TOKEN_COOKIE}=${encodeURIComponent(fromQuery)}; Path=/; HttpOnly; SameSite=Strict`,
+      );
+    }
+  };
+}

@@ -1,0 +1,203 @@
+import type { ServerResponse } from 'node:http';
+import type { EventBus, Subscription } from '../../events/bus.js';
+import type { CaseCreatedEvent, EngineEvent, SessionEvent } from '../../events/types.js';
+import { formatSseEvent, SSE_KEEP_ALIVE } from './framing.js';
+
+/** Limits of the event stream. */
+export const SseLimits = {
+  /** Events kept for `Last-Event-ID` resume: enough for a reconnect after a short network hiccup. */
+  historyEvents: 5_000,
+  /** Bytes of framed events kept for resume (terminal output can be large): 16 MiB. */
+  historyBytes: 16 * 1024 * 1024,
+  /** Unsent bytes one client may fall behind before it is told to resync (it then starts afresh). */
+  clientBacklogBytes: 8 * 1024 * 1024,
+  /** Comment line sent this often so proxies and browsers keep the stream open (ms). */
+  keepAliveMs: 15_000,
+  /** Most clients at once; each costs a socket and up to its backlog in memory. */
+  maxClients: 256,
+} as const;
+
+/** The events of the REST API's catalogue (the supervisor's task events belong to /ws). */
+type ApiEvent = SessionEvent | CaseCreatedEvent;
+function isApiEvent(event: EngineEvent): event is ApiEvent {
+  return !event.kind.startsWith('task:');
+}
+
+interface FramedEvent {
+  readonly id: number;
+  readonly sessionId: string | null;
+  readonly text: string;
+}
+
+/** Which sessions a client follows (null: all). Events not about a session always pass. */
+type SessionFilter = ReadonlySet<string> | null;
+
+class SseClient {
+  private queue: string[] = [];
+  private queuedBytes = 0;
+  private draining = false;
+  needsResync = false;
+
+  constructor(
+    readonly response: ServerResponse,
+    readonly filter: SessionFilter,
+    private readonly onDrained: (client: SseClient) => void,
+  ) {
+    response.on('drain', () => this.flush());
+  }
+
+  wants(event: FramedEvent): boolean {
+    return event.sessionId === null || this.filter === null || this.filter.has(event.sessionId);
+  }
+
+  /** False when the client fell too far behind (the caller resyncs it). */
+  send(text: string): boolean {
+    if (this.needsResync) return false;
+    if (this.draining) {
+      this.queue.push(text);
+      this.queuedBytes += text.length;
+      if (this.queuedBytes + this.response.writableLength > SseLimits.clientBacklogBytes) {
+        this.queue = [];
+        this.queuedBytes = 0;
+        this.needsResync = true;
+        return false;
+      }
+      return true;
+    }
+    if (!this.response.write(text)) this.draining = true;
+    return true;
+  }
+
+  private flush(): void {
+    this.draining = false;
+    while (this.queue.length > 0 && !this.draining) {
+      const text = this.queue.shift() as string;
+      this.queuedBytes -= text.length;
+      if (!this.response.write(text)) this.draining = true;
+    }
+    if (!this.draining) this.onDrained(this);
+  }
+}
+
+export interface SseHubOptions {
+  /** The full state, sent as `init` to a new client and after a resync. */
+  readonly snapshot: () => unknown;
+  readonly warn: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+/**
+ * The `/api/events` stream: every engine event for the API, framed once with a monotonic id, kept in
+ * a bounded history for `Last-Event-ID` resume, and written to each client through its own bounded
+ * queue. A client that falls behind gets a `resync` and a fresh `init` instead of silent gaps.
+ */
+export class SseHub {
+  private readonly clients = new Set<SseClient>();
+  private readonly history: FramedEvent[] = [];
+  private historyBytes = 0;
+  private nextId = 1;
+  private readonly subscription: Subscription;
+  private readonly keepAlive: NodeJS.Timeout;
+
+  constructor(
+    bus: EventBus<EngineEvent>,
+    private readonly options: SseHubOptions,
+  ) {
+    this.subscription = bus.subscribe({
+      filter: isApiEvent,
+      maxQueued: 1_000_000,
+      deliver: (batch) => {
+        for (const event of batch) if (isApiEvent(event)) this.broadcast(event);
+      },
+      onOverflow: (queued) => options.warn('event stream queue overflowed', { queued }),
+    });
+    this.keepAlive = setInterval(() => {
+      for (const client of this.clients) client.send(SSE_KEEP_ALIVE);
+    }, SseLimits.keepAliveMs);
+    this.keepAlive.unref();
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  get lastEventId(): number {
+    return this.nextId - 1;
+  }
+
+  get isFull(): boolean {
+    return this.clients.size >= SseLimits.maxClients;
+  }
+
+  /**
+   * Starts streaming to `response` (headers are written here). With `lastEventId`, replays what the
+   * client missed when the history still holds it, else sends `resync` then `init`.
+   */
+  attach(response: ServerResponse, filter: SessionFilter, lastEventId: number | null): void {
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const client = new SseClient(response, filter, (drained) => this.afterDrain(drained));
+    this.clients.add(client);
+    response.on('close', () => this.clients.delete(client));
+    const oldest = this.history[0]?.id ?? this.nextId;
+    if (lastEventId !== null && lastEventId >= oldest - 1 && lastEventId < this.nextId) {
+      for (const event of this.history) {
+        if (event.id > lastEventId && client.wants(event)) client.send(event.text);
+      }
+      return;
+    }
+    if (lastEventId !== null)
+      client.send(formatSseEvent(this.lastEventId, 'resync', { type: 'resync', data: {} }));
+    this.sendInit(client);
+  }
+
+  close(): void {
+    this.subscription.close();
+    clearInterval(this.keepAlive);
+    for (const client of this.clients) client.response.end();
+    this.clients.clear();
+  }
+
+  private broadcast(event: ApiEvent): void {
+    const sessionId = 'sessionId' in event ? event.sessionId : null;
+    const id = this.nextId++;
+    const payload =
+      sessionId === null
+        ? { type: event.kind, data: event.data }
+        : { type: event.kind, sessionId, data: event.data };
+    const framed: FramedEvent = { id, sessionId, text: formatSseEvent(id, event.kind, payload) };
+    this.remember(framed);
+    for (const client of this.clients) {
+      if (client.wants(framed) && !client.send(framed.text) && client.needsResync) {
+        this.options.warn('event stream client fell behind; it will resync', {});
+      }
+    }
+  }
+
+  private remember(event: FramedEvent): void {
+    this.history.push(event);
+    this.historyBytes += event.text.length;
+    while (
+      this.history.length > SseLimits.historyEvents ||
+      (this.historyBytes > SseLimits.historyBytes && this.history.length > 1)
+    ) {
+      const dropped = this.history.shift();
+      if (dropped !== undefined) this.historyBytes -= dropped.text.length;
+    }
+  }
+
+  /** A client that had to be cut off starts afresh once its socket has drained. */
+  private afterDrain(client: SseClient): void {
+    if (!client.needsResync) return;
+    client.needsResync = false;
+    client.send(formatSseEvent(this.lastEventId, 'resync', { type: 'resync', data: {} }));
+    this.sendInit(client);
+  }
+
+  private sendInit(client: SseClient): void {
+    client.send(formatSseEvent(this.lastEventId, 'init', { type: 'init', data: this.options.snapshot() }));
+  }
+}

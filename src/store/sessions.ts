@@ -1,0 +1,117 @@
+import type { SessionRecord } from '../agent/session.js';
+import type { PermissionMode, SessionMode, SessionStatus } from '../api/session.js';
+import type { Database } from './database.js';
+
+interface SessionRow {
+  id: string;
+  working_dir: string;
+  created_at: number;
+  mode: SessionMode;
+  status: SessionStatus;
+  pid: number | null;
+  claude_session_id: string | null;
+  total_cost: number;
+  message_count: number;
+  last_activity_at: number;
+  last_prompt_time: number | null;
+  permission_mode: PermissionMode;
+  last_error: string | null;
+  exit_code: number | null;
+  current_task_id: string | null;
+}
+
+export interface StoredBuffers {
+  readonly terminal: string;
+  readonly text: string;
+}
+
+function toRow(record: SessionRecord): SessionRow {
+  return {
+    id: record.id,
+    working_dir: record.workingDir,
+    created_at: record.createdAt,
+    mode: record.mode,
+    status: record.status,
+    pid: record.pid,
+    claude_session_id: record.claudeSessionId,
+    total_cost: record.totalCost,
+    message_count: record.messageCount,
+    last_activity_at: record.lastActivityAt,
+    last_prompt_time: record.lastPromptTime,
+    permission_mode: record.permissionMode,
+    last_error: record.lastError,
+    exit_code: record.exitCode,
+    current_task_id: record.currentTaskId,
+  };
+}
+
+function fromRow(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    workingDir: row.working_dir,
+    createdAt: row.created_at,
+    mode: row.mode,
+    status: row.status,
+    pid: row.pid,
+    claudeSessionId: row.claude_session_id,
+    totalCost: row.total_cost,
+    messageCount: row.message_count,
+    lastActivityAt: row.last_activity_at,
+    lastPromptTime: row.last_prompt_time,
+    permissionMode: row.permission_mode,
+    lastError: row.last_error,
+    exitCode: row.exit_code,
+    currentTaskId: row.current_task_id,
+  };
+}
+
+/** Claude sessions and their replay buffers in SQLite. */
+export class SqliteSessionRepository {
+  private readonly upsertStatement;
+  private readonly deleteStatement;
+  private readonly selectAll;
+  private readonly saveBuffersStatement;
+  private readonly selectBuffers;
+
+  constructor(db: Database) {
+    this.upsertStatement = db.prepare(`
+      INSERT INTO sessions (id, working_dir, created_at, mode, status, pid, claude_session_id, total_cost,
+        message_count, last_activity_at, last_prompt_time, permission_mode, last_error, exit_code, current_task_id)
+      VALUES (@id, @working_dir, @created_at, @mode, @status, @pid, @claude_session_id, @total_cost,
+        @message_count, @last_activity_at, @last_prompt_time, @permission_mode, @last_error, @exit_code, @current_task_id)
+      ON CONFLICT (id) DO UPDATE SET mode = excluded.mode, status = excluded.status, pid = excluded.pid,
+        claude_session_id = excluded.claude_session_id, total_cost = excluded.total_cost,
+        message_count = excluded.message_count, last_activity_at = excluded.last_activity_at,
+        last_prompt_time = excluded.last_prompt_time, permission_mode = excluded.permission_mode,
+        last_error = excluded.last_error, exit_code = excluded.exit_code, current_task_id = excluded.current_task_id`);
+    this.deleteStatement = db.prepare('DELETE FROM sessions WHERE id = ?');
+    this.selectAll = db.prepare<[], SessionRow>('SELECT * FROM sessions ORDER BY seq');
+    this.saveBuffersStatement = db.prepare(`
+      INSERT INTO session_buffers (session_id, terminal, text, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (session_id) DO UPDATE SET terminal = excluded.terminal, text = excluded.text,
+        updated_at = excluded.updated_at`);
+    this.selectBuffers = db.prepare<[string], StoredBuffers>(
+      'SELECT terminal, text FROM session_buffers WHERE session_id = ?',
+    );
+  }
+
+  save(record: SessionRecord): void {
+    this.upsertStatement.run(toRow(record));
+  }
+
+  delete(id: string): void {
+    this.deleteStatement.run(id);
+  }
+
+  loadAll(): SessionRecord[] {
+    return this.selectAll.all().map(fromRow);
+  }
+
+  saveBuffers(id: string, buffers: StoredBuffers, at: number): void {
+    this.saveBuffersStatement.run(id, buffers.terminal, buffers.text, at);
+  }
+
+  loadBuffers(id: string): StoredBuffers | null {
+    return this.selectBuffers.get(id) ?? null;
+  }
+}

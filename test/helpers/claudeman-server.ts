@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PermissionMode } from '../../src/api/session.js';
+import { DEFAULT_ONESHOT_TIMEOUT_MS } from '../../src/server/claudeman-config.js';
+import { type RunningClaudeman, startClaudemanServer } from '../../src/server/claudeman-server.js';
+import { createLogger } from '../../src/server/logger.js';
+import { makeTempDir } from './temp-dir.js';
+
+/** The fake `claude` executable (test/fixtures/fake-claude/claude), used unless a test says otherwise. */
+export const FAKE_CLAUDE = fileURLToPath(new URL('../fixtures/fake-claude/claude', import.meta.url));
+export const TEST_TOKEN = 'test-token-0123456789';
+
+export interface StartClaudemanOptions {
+  /** Data directory (database, token); default: a fresh temp dir, removed by close(). */
+  dataDir?: string;
+  /** Cases root; default: `<temp>/cases`. */
+  casesDir?: string;
+  /** The claude CLI to run; default: the fake. */
+  claudeBin?: string;
+  /** Fixed access token; default TEST_TOKEN. */
+  token?: string;
+  /** Bind address; default 127.0.0.1. */
+  host?: string;
+  permissionMode?: PermissionMode;
+  oneShotTimeoutMs?: number;
+  /** OVERSEER_TRUSTED_CIDRS syntax; default loopback + local interfaces. */
+  trustedCidrs?: string;
+}
+
+export interface ClaudemanTestServer {
+  /** http://127.0.0.1:<port> */
+  baseUrl: string;
+  port: number;
+  token: string;
+  dataDir: string;
+  casesDir: string;
+  /** fetch() against the server with the bearer token (and JSON content type when a body is given). */
+  api(path: string, init?: RequestInit): Promise<Response>;
+  /** POST/PUT… with a JSON body; returns the response. */
+  send(method: string, path: string, body?: unknown): Promise<Response>;
+  running: RunningClaudeman;
+  close(): Promise<void>;
+}
+
+/** A real `claudeman web` server in this process, on a loopback port chosen by the OS. */
+export async function startClaudeman(options: StartClaudemanOptions = {}): Promise<ClaudemanTestServer> {
+  const temp = makeTempDir('claudeman-web-');
+  const dataDir = options.dataDir ?? join(temp.path, 'data');
+  const casesDir = options.casesDir ?? join(temp.path, 'cases');
+  mkdirSync(casesDir, { recursive: true });
+  const token = options.token ?? TEST_TOKEN;
+  const running = await startClaudemanServer(
+    {
+      host: options.host ?? '127.0.0.1',
+      port: 0,
+      dataDir,
+      casesDir,
+      token,
+      claudeBin: options.claudeBin ?? FAKE_CLAUDE,
+      permissionMode: options.permissionMode ?? 'skip',
+      oneShotTimeoutMs: options.oneShotTimeoutMs ?? DEFAULT_ONESHOT_TIMEOUT_MS,
+      extraHostNames: [],
+      trustedCidrs: options.trustedCidrs,
+    },
+    createLogger('silent'),
+  );
+  const baseUrl = `http://127.0.0.1:${running.port}`;
+  const api = (path: string, init: RequestInit = {}): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    return fetch(`${baseUrl}${path}`, { ...init, headers });
+  };
+  return {
+    baseUrl,
+    port: running.port,
+    token,
+    dataDir,
+    casesDir,
+    api,
+    send: (method, path, body) =>
+      api(path, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      }),
+    running,
+    close: async () => {
+      await running.close();
+      temp.remove();
+    },
+  };
+}
