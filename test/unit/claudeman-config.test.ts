@@ -1,0 +1,58 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { allowedHostNames, ConfigError, resolveConfig } from '../../src/server/claudeman-config.js';
+import { tokensMatch } from '../../src/server/security/token.js';
+
+describe('claudeman web configuration', () => {
+  it('takes flags over environment over defaults', () => {
+    const defaults = resolveConfig({}, {});
+    expect(defaults).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      dataDir: join(homedir(), '.claudeman'),
+      casesDir: join(homedir(), 'claudeman-cases'),
+      token: undefined,
+      claudeBin: null,
+      permissionMode: 'skip',
+    });
+    const env = {
+      CLAUDEMAN_PORT: '4000',
+      CLAUDEMAN_HOST: '0.0.0.0',
+      CLAUDEMAN_HOME: '/tmp/h',
+      CLAUDEMAN_TOKEN: 'x',
+    };
+    expect(resolveConfig({}, env)).toMatchObject({
+      port: 4000,
+      host: '0.0.0.0',
+      dataDir: '/tmp/h',
+      token: 'x',
+    });
+    expect(resolveConfig({ port: '5000', host: '::1', dataDir: '/tmp/f' }, env)).toMatchObject({
+      port: 5000,
+      host: '::1',
+      dataDir: '/tmp/f',
+    });
+  });
+
+  it('refuses a bad port or permission mode with the reason', () => {
+    expect(() => resolveConfig({ port: 'x' }, {})).toThrow(ConfigError);
+    expect(() => resolveConfig({ port: '70000' }, {})).toThrow(/0 to 65535/);
+    expect(() => resolveConfig({}, { CLAUDEMAN_PERMISSION_MODE: 'yolo' })).toThrow(
+      /CLAUDEMAN_PERMISSION_MODE/,
+    );
+  });
+
+  it('allows the loopback names, the bound host and configured extras in Host', () => {
+    const names = allowedHostNames(resolveConfig({}, { CLAUDEMAN_ALLOWED_HOSTS: 'Box.lan, other' }));
+    expect([...names].sort()).toEqual(['127.0.0.1', '[::1]', 'box.lan', 'localhost', 'other']);
+    expect(allowedHostNames(resolveConfig({ host: '::1' }, {})).has('[::1]')).toBe(true);
+  });
+
+  it('compares tokens exactly', () => {
+    expect(tokensMatch('abc', 'abc')).toBe(true);
+    expect(tokensMatch('abc', 'abd')).toBe(false);
+    expect(tokensMatch('abc', 'abcd')).toBe(false);
+    expect(tokensMatch('abc', undefined)).toBe(false);
+  });
+});
