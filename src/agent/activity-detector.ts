@@ -15,6 +15,10 @@
  * a quiet screen that needs a person (a permission menu, which also uses `❯` as its pointer) counts as
  * idle, which for a supervisor it is.
  *
+ * Known limitation: a full repaint of the screen (a resize, the `/` command menu opening) repaints the
+ * finished-turn line, which starts with a spinner glyph (`✻ Crunched for 6s` in 2.1.197), and reads
+ * as `working` for one quiet period. Hooks do not have this problem.
+ *
  * The session starts as `working` (starting up) without an announcement. Text is searched after ANSI
  * stripping, so a window title like `ESC]0;✳ Claude Code BEL` (Claude Code puts a spinner glyph in its
  * title) never counts; escape sequences split across chunks are reassembled first.
@@ -39,13 +43,13 @@ export const DEFAULT_IDLE_AFTER_MS = 2000;
 export const PROMPT_GLYPH = '\u276f';
 
 /**
- * Glyphs that mean "busy": Claude Code's thinking spinner frames (2.1.x: `· ✢ ✳ ✶ ✻ ✽`, with `*` in
- * place of `✳` outside Ghostty; `*` itself is left out, as it is everywhere in ordinary text, and the
- * other frames come round within a second) and the braille "dots" spinner of cli-spinners that tools
- * run inside the session print. `·` is a spinner frame but also a separator in ordinary text; it is
- * kept because the seed's detector counted it.
+ * Glyphs that mean "busy": Claude Code's thinking spinner frames (2.1.x cycles `· ✢ * ✶ ✻ ✽`, with `✳`
+ * for `*` under Ghostty) and the braille "dots" spinner of cli-spinners that tools run inside the
+ * session print. Two frames are left out because idle screens show them too: `*` (ordinary text) and
+ * `·` (the idle footer `? for shortcuts · ← for agents` of 2.1.197, repainted when a menu opens); the
+ * other frames come round within a second.
  */
-export const SPINNER_GLYPHS = '·✢✳✶✻✽⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
+export const SPINNER_GLYPHS = '✢✳✶✻✽⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
 
 const SPINNER_PATTERN = new RegExp(`[${SPINNER_GLYPHS}]`, 'u');
 
@@ -105,6 +109,18 @@ export class ActivityDetector {
       if (spinner === null) return;
       this.#setState('working', `spinner glyph ${spinner[0]} in output`);
     }
+    this.#armQuietTimer();
+  }
+
+  /**
+   * Marks the session busy because the caller just submitted input (a prompt and Enter): a quick turn
+   * can come back as one chunk that already holds the finished screen, and a controller waiting for
+   * "working, then idle" should still see both. Counts as activity; ignored after dispose().
+   */
+  markWorking(reason: string): void {
+    if (this.#disposed) return;
+    this.#lastActivityAt = this.#clock.now();
+    if (this.#state === 'idle') this.#setState('working', reason);
     this.#armQuietTimer();
   }
 

@@ -15,6 +15,10 @@
  *
  * Every other character is kept: `\t`, `\r`, `\n`, `\b`, and all printable text (emoji, CJK, `❯`).
  * The patterns have no nested or overlapping quantifiers, so matching is linear in the input.
+ *
+ * This is not a screen model: Claude Code's UI moves the cursor (`ESC[nG`, `ESC[nC`) where a plain
+ * program would print spaces, so its stripped output reads `Tipsforgettingstarted`. That is fine for
+ * searching for glyphs and parsing JSON lines, not for showing the text of a full-screen session.
  */
 
 /** CSI: introducer, parameter bytes, intermediate bytes, final byte. */

@@ -49,16 +49,27 @@ function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
-/** UTF-8 length and UTF-16 length of the character that ends at `end` (a pair is one character). */
-function utf8LengthBefore(text: string, end: number): { bytes: number; units: number } {
-  const code = text.charCodeAt(end - 1);
-  if (code < 0x80) return { bytes: 1, units: 1 };
-  if (code < 0x800) return { bytes: 2, units: 1 };
-  if (isLowSurrogate(code) && end >= 2 && isHighSurrogate(text.charCodeAt(end - 2))) {
-    return { bytes: 4, units: 2 };
+/**
+ * Index of the first character after at least `bytes` UTF-8 bytes of `text`, never between the halves
+ * of a surrogate pair. A hot loop during a trim, so it allocates nothing.
+ */
+function indexAfterBytes(text: string, bytes: number): number {
+  let index = 0;
+  let counted = 0;
+  while (counted < bytes && index < text.length) {
+    const code = text.charCodeAt(index);
+    if (code < 0x80) counted += 1;
+    else if (code < 0x800) counted += 2;
+    else if (isHighSurrogate(code) && isLowSurrogate(text.charCodeAt(index + 1))) {
+      counted += 4;
+      index++;
+    } else {
+      // Other BMP characters, and lone surrogates (encoded as U+FFFD).
+      counted += 3;
+    }
+    index++;
   }
-  // Other BMP characters, and lone surrogates (encoded as U+FFFD).
-  return { bytes: 3, units: 1 };
+  return index;
 }
 
 export class BoundedTextBuffer {
@@ -130,7 +141,9 @@ export class BoundedTextBuffer {
 
   #trim(): void {
     const text = this.toString();
-    let start = this.#keepStart(text);
+    // The running size can only overcount (see the module comment), so dropping this much always
+    // leaves at most the kept size; the exact size is taken from what is kept.
+    let start = indexAfterBytes(text, this.#byteLength - this.#keepBytes);
     if (this.#startAtLine) start = this.#alignedStart(text, start);
     const kept = text.slice(start);
     const keptBytes = Buffer.byteLength(kept, 'utf8');
@@ -139,26 +152,13 @@ export class BoundedTextBuffer {
     this.#chunks = kept === '' ? [] : [kept];
   }
 
-  /** Index of the first code unit of the longest tail of `text` that fits in the kept size. */
-  #keepStart(text: string): number {
-    let start = text.length;
-    let bytes = 0;
-    while (start > 0) {
-      const last = utf8LengthBefore(text, start);
-      if (bytes + last.bytes > this.#keepBytes) break;
-      bytes += last.bytes;
-      start -= last.units;
-    }
-    return start;
-  }
-
   #alignedStart(text: string, start: number): number {
     if (start === 0 || text[start - 1] === LF) return start;
     const limit = start + Math.min(MAX_ALIGN_CHARS, Math.floor((text.length - start) / 4));
     const newline = text.indexOf(LF, start);
     if (newline !== -1 && newline < limit) return newline + 1;
-    const escape = text.indexOf(ESC, start);
-    if (escape !== -1 && escape < limit) return escape;
+    const sequence = text.indexOf(ESC, start);
+    if (sequence !== -1 && sequence < limit) return sequence;
     return start;
   }
 }

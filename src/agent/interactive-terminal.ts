@@ -95,6 +95,9 @@ export class InteractiveTerminal {
   /** Types `text` and then presses Enter as a separate write, as a person would. */
   submitLine(text: string): void {
     if (text !== '') this.child.write(text);
+    // A quick turn can arrive as one chunk with the finished screen: say "working" now, so that
+    // whoever waits for working-then-idle sees both.
+    this.detector.markWorking('prompt submitted');
     const timer = setTimeout(() => {
       this.enterTimers.delete(timer);
       this.child.write('\r');

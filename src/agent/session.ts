@@ -93,7 +93,8 @@ export class Session {
   lastError: string | null;
   exitCode: number | null;
   currentTaskId: string | null;
-  readonly terminal = new BoundedTextBuffer(SessionLimits.terminalBytes);
+  // A trimmed terminal buffer starts at a line, so a replay does not begin inside an escape sequence.
+  readonly terminal = new BoundedTextBuffer(SessionLimits.terminalBytes, { startAtLine: true });
   readonly text = new BoundedTextBuffer(SessionLimits.textBytes);
   readonly errors = new BoundedTextBuffer(SessionLimits.errorBytes);
   messages: unknown[] = [];

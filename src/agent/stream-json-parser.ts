@@ -51,11 +51,16 @@ function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
-/** End of a piece of at most `max` code units from `start`, never between the halves of a pair. */
+/**
+ * End of the piece of at most `max` code units that starts at `start`, never between the halves of a
+ * surrogate pair: it ends before a pair that would be cut, or, when that would leave it empty (a piece
+ * limited to one unit by the end of what is being sent), after the pair.
+ */
 function pieceEnd(text: string, start: number, max: number): number {
   const cut = start + max;
   if (cut >= text.length) return text.length;
-  return isHighSurrogate(text.charCodeAt(cut - 1)) ? cut - 1 : cut;
+  if (!isHighSurrogate(text.charCodeAt(cut - 1))) return cut;
+  return cut - 1 > start ? cut - 1 : cut + 1;
 }
 
 /**

@@ -26,6 +26,8 @@ import { loadOrCreateToken } from './security/token.js';
 import { defaultTrustedCidrs, parseTrustedCidrs } from './security/trusted-cidrs.js';
 import { requireTrustedPeer } from './security/trusted-peer-hook.js';
 import { SseHub } from './sse/sse-hub.js';
+import { registerTerminalRoute } from './terminal/route.js';
+import { registerWebSocketSupport } from './websocket-support.js';
 
 /** Largest request body (bytes): a 100,000-character prompt in UTF-8 fits with room to spare. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -108,7 +110,9 @@ export async function startClaudemanServer(
   await app.register(caseRoutes(context));
   await app.register(statusRoutes(context));
   await app.register(eventRoutes(context));
+  await registerWebSocketSupport(app);
   await app.register(registerOverseerRoute, { hub });
+  await app.register(registerTerminalRoute, { sessions, bus });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.listen({ host: config.host, port: config.port });

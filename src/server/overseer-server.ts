@@ -1,4 +1,4 @@
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { EventBus } from '../events/bus.js';
 import type { EngineEvent } from '../events/types.js';
 import { openDatabase } from '../store/database.js';
@@ -10,6 +10,7 @@ import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
 import type { TrustedCidrs } from './security/trusted-cidrs.js';
 import { requireTrustedPeer } from './security/trusted-peer-hook.js';
+import { registerWebSocketSupport } from './websocket-support.js';
 
 export interface OverseerServerConfig {
   readonly dbPath: string;
@@ -48,10 +49,12 @@ export async function startOverseerServer(config: OverseerServerConfig): Promise
 
   // Per-request logs would cost more than the requests on a busy socket server; errors are still logged.
   const app = Fastify({
-    loggerInstance: config.logger,
+    // pino's Logger is a FastifyBaseLogger; typing it as such keeps the app's type the default one.
+    loggerInstance: config.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook('onRequest', requireTrustedPeer(config.trusted));
+  await registerWebSocketSupport(app);
   await app.register(registerOverseerRoute, { hub });
   try {
     await app.listen({ host: config.host, port: config.port });

@@ -1,6 +1,4 @@
-import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
-import { Limits } from '../limits.js';
 import { originAllowed } from '../security/origin.js';
 import { sendForbidden } from '../security/trusted-peer-hook.js';
 import type { OverseerHub } from './hub.js';
@@ -10,7 +8,7 @@ export interface OverseerRouteOptions {
 }
 
 /**
- * Mounts `/ws`. A browser page from another origin is refused with the original's 403 `forbidden\n`
+ * Mounts `/ws` (WebSocket support must be registered on the app first). A browser page from another origin is refused with the original's 403 `forbidden\n`
  * (the trusted-peer check runs before, for every route); a plain GET without the upgrade gets 400.
  */
 export async function registerOverseerRoute(
@@ -18,13 +16,6 @@ export async function registerOverseerRoute(
   options: OverseerRouteOptions,
 ): Promise<void> {
   const { hub } = options;
-  await app.register(websocket, {
-    options: { maxPayload: Limits.maxFrameBytes, perMessageDeflate: false },
-    errorHandler: (error, socket) => {
-      app.log.debug({ err: error }, 'websocket error');
-      socket.terminate();
-    },
-  });
   app.route({
     method: 'GET',
     url: '/ws',

@@ -1,0 +1,118 @@
+import type { RawData, WebSocket } from 'ws';
+import type { Session } from '../../agent/session.js';
+import type { EventBus, Subscription } from '../../events/bus.js';
+import type { EngineEvent, SessionEvent } from '../../events/types.js';
+import { CloseCodes } from '../limits.js';
+
+/**
+ * The browser terminal's socket (`/ws/sessions/:id/terminal`), JSON text frames both ways.
+ *
+ * Server → client: `replay` (the buffered terminal, first), `output` {seq, data}, `skipped` {bytes}
+ * (output dropped while the client was behind; the latest screenful follows), `exit` {code, signal}.
+ * Client → server: `input` {data} (raw keystrokes), `resize` {cols, rows}, `ack` {bytes} (how much
+ * output it has rendered).
+ *
+ * Flow control with acknowledgements, as VS Code's terminals do: output is sent while the client's
+ * unacknowledged bytes stay under a high-water mark; past it, output is dropped and counted, and once
+ * the client has caught up (acknowledged below the low-water mark) it gets a `skipped` marker and the
+ * tail of the buffer, so a flood never freezes the page or grows memory.
+ */
+export const TerminalFlow = {
+  /** Unacknowledged characters above which output is dropped for this client. */
+  highWaterChars: 1_000_000,
+  /** Unacknowledged characters under which a client that was behind is caught up again. */
+  lowWaterChars: 100_000,
+  /** Characters of the buffer's tail sent after a skip (about a screenful of a busy terminal). */
+  catchUpChars: 64 * 1024,
+  /** Events queued for one socket between deliveries. */
+  maxQueuedEvents: 10_000,
+} as const;
+
+interface ClientFrame {
+  readonly type?: unknown;
+  readonly data?: unknown;
+  readonly cols?: unknown;
+  readonly rows?: unknown;
+  readonly bytes?: unknown;
+}
+
+const isSize = (value: unknown, max: number): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max;
+
+export class TerminalSocket {
+  private unacked = 0;
+  private skipped = 0;
+  private readonly subscription: Subscription;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly session: Session,
+    bus: EventBus<EngineEvent>,
+  ) {
+    this.subscription = bus.subscribe({
+      filter: (event) =>
+        'sessionId' in event &&
+        event.sessionId === session.id &&
+        (event.kind === 'session:terminal' || event.kind === 'session:exit'),
+      maxQueued: TerminalFlow.maxQueuedEvents,
+      deliver: (batch) => {
+        for (const event of batch) this.forward(event as SessionEvent);
+      },
+      onOverflow: () => socket.close(CloseCodes.tryAgainLater, 'terminal output queue overflowed'),
+    });
+    socket.on('message', (data: RawData) => this.receive(data));
+    socket.once('close', () => this.subscription.close());
+    socket.on('error', () => socket.terminate());
+    this.send({ type: 'replay', seq: session.terminalSequence, data: session.terminal.toString() });
+  }
+
+  private forward(event: SessionEvent): void {
+    if (event.kind === 'session:exit') {
+      this.send({ type: 'exit', code: event.data.code, signal: event.data.signal });
+      return;
+    }
+    if (event.kind !== 'session:terminal') return;
+    const { data, seq } = event.data;
+    if (this.unacked > TerminalFlow.highWaterChars || this.skipped > 0) {
+      this.skipped += data.length;
+      return;
+    }
+    this.unacked += data.length;
+    this.send({ type: 'output', seq, data });
+  }
+
+  private receive(raw: RawData): void {
+    let frame: ClientFrame;
+    try {
+      frame = JSON.parse(raw.toString()) as ClientFrame;
+    } catch {
+      this.send({ type: 'error', message: 'invalid JSON' });
+      return;
+    }
+    if (frame.type === 'input' && typeof frame.data === 'string') {
+      const written = this.session.write(frame.data);
+      if (!written.ok) this.send({ type: 'error', code: written.code, message: written.message });
+    } else if (frame.type === 'resize' && isSize(frame.cols, 500) && isSize(frame.rows, 200)) {
+      this.session.resize({ cols: frame.cols, rows: frame.rows });
+    } else if (frame.type === 'ack' && typeof frame.bytes === 'number' && frame.bytes >= 0) {
+      this.unacked = Math.max(0, this.unacked - frame.bytes);
+      this.catchUp();
+    } else {
+      this.send({ type: 'error', message: 'unknown or malformed message' });
+    }
+  }
+
+  /** A client that was behind and has caught up gets the marker and the latest output. */
+  private catchUp(): void {
+    if (this.skipped === 0 || this.unacked > TerminalFlow.lowWaterChars) return;
+    const tail = this.session.terminal.toString().slice(-TerminalFlow.catchUpChars);
+    this.send({ type: 'skipped', bytes: this.skipped });
+    this.skipped = 0;
+    this.unacked += tail.length;
+    this.send({ type: 'output', seq: this.session.terminalSequence, data: tail });
+  }
+
+  private send(frame: Record<string, unknown>): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+}

@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { TerminalFlow } from '../../src/server/terminal/terminal-socket.js';
+import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
+import { pollUntil } from '../helpers/poll.js';
+
+interface Frame {
+  type: string;
+  data?: string;
+  seq?: number;
+  bytes?: number;
+  code?: number | null;
+  message?: string;
+}
+
+async function openTerminal(server: ClaudemanTestServer, sessionId: string, ack = true) {
+  const ws = new WebSocket(
+    `ws://127.0.0.1:${server.port}/ws/sessions/${sessionId}/terminal?token=${server.token}`,
+  );
+  const frames: Frame[] = [];
+  let screen = '';
+  ws.on('message', (raw) => {
+    const frame = JSON.parse(raw.toString()) as Frame;
+    frames.push(frame);
+    if ((frame.type === 'output' || frame.type === 'replay') && frame.data !== undefined) {
+      screen += frame.data;
+      if (ack) ws.send(JSON.stringify({ type: 'ack', bytes: frame.data.length }));
+    }
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return { ws, frames, screen: () => screen };
+}
+
+async function interactiveSession(server: ClaudemanTestServer): Promise<string> {
+  const created = (await (await server.send('POST', '/api/sessions', {})).json()) as {
+    session: { id: string };
+  };
+  const id = created.session.id;
+  expect((await server.send('POST', `/api/sessions/${id}/interactive`, { cols: 100, rows: 30 })).status).toBe(
+    200,
+  );
+  return id;
+}
+
+describe('terminal WebSocket', () => {
+  let server: ClaudemanTestServer | null = null;
+  afterEach(async () => {
+    await server?.close();
+    server = null;
+  });
+
+  it('replays the buffer, streams output, takes keystrokes and reports the exit', async () => {
+    server = await startClaudeman();
+    const id = await interactiveSession(server);
+    await pollUntil(
+      () => server?.running.sessions.get(id)?.terminal.toString().includes('❯') === true,
+      'the prompt',
+    );
+    const terminal = await openTerminal(server, id);
+    await pollUntil(() => terminal.frames.length > 0, 'the replay');
+    expect(terminal.frames[0]?.type).toBe('replay');
+    expect(terminal.screen()).toContain('❯');
+    terminal.ws.send(JSON.stringify({ type: 'input', data: 'hello there' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    terminal.ws.send(JSON.stringify({ type: 'input', data: '\r' }));
+    await pollUntil(() => terminal.screen().includes('Echo: hello there'), 'the reply', 10_000);
+    terminal.ws.send(JSON.stringify({ type: 'resize', cols: 80, rows: 24 }));
+    terminal.ws.send('not json');
+    await pollUntil(() => terminal.frames.some((f) => f.type === 'error'), 'the error reply');
+    terminal.ws.send(JSON.stringify({ type: 'input', data: '/exit' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    terminal.ws.send(JSON.stringify({ type: 'input', data: '\r' }));
+    await pollUntil(() => terminal.frames.some((f) => f.type === 'exit'), 'the exit frame', 10_000);
+    expect(terminal.frames.find((f) => f.type === 'exit')?.code).toBe(0);
+    terminal.ws.close();
+  });
+
+  it('drops output for a client that does not acknowledge, then catches it up with a skipped marker', async () => {
+    server = await startClaudeman();
+    const id = await interactiveSession(server);
+    const terminal = await openTerminal(server, id, false);
+    await pollUntil(() => terminal.screen().includes('❯'), 'the prompt');
+    const flood = 3 * TerminalFlow.highWaterChars;
+    terminal.ws.send(JSON.stringify({ type: 'input', data: `[[big:${flood}]]` }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    terminal.ws.send(JSON.stringify({ type: 'input', data: '\r' }));
+    await pollUntil(
+      () => (server?.running.sessions.get(id)?.terminal.byteLength ?? 0) > flood,
+      'the flood to reach the session',
+      20_000,
+    );
+    const received = terminal.screen().length;
+    expect(received).toBeLessThan(TerminalFlow.highWaterChars * 2);
+    // Acknowledge everything: the client is caught up with a marker and the latest output.
+    terminal.ws.send(JSON.stringify({ type: 'ack', bytes: received }));
+    await pollUntil(() => terminal.frames.some((f) => f.type === 'skipped'), 'the skipped marker');
+    const skipped = terminal.frames.find((f) => f.type === 'skipped');
+    expect(skipped?.bytes).toBeGreaterThan(0);
+    terminal.ws.close();
+  });
+
+  it('refuses an unknown session and a missing token', async () => {
+    server = await startClaudeman();
+    const unknown = new WebSocket(
+      `ws://127.0.0.1:${server.port}/ws/sessions/nope/terminal?token=${server.token}`,
+    );
+    const status = await new Promise<number>((resolve) => {
+      unknown.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      unknown.once('open', () => resolve(101));
+    });
+    expect(status).toBe(404);
+    const noToken = new WebSocket(`ws://127.0.0.1:${server.port}/ws/sessions/x/terminal`);
+    const refused = await new Promise<number>((resolve) => {
+      noToken.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      noToken.once('open', () => resolve(101));
+    });
+    expect(refused).toBe(401);
+  });
+});
