@@ -17,6 +17,8 @@ export interface ClaudemanConfig {
   readonly extraHostNames: readonly string[];
   /** OVERSEER_TRUSTED_CIDRS syntax; unset = loopback and local interfaces. */
   readonly trustedCidrs: string | undefined;
+  /** Environment of the CLI processes (the server's own by default). */
+  readonly childEnv: NodeJS.ProcessEnv;
 }
 
 export const DEFAULT_PORT = 3000;
@@ -66,6 +68,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Claud
       .map((name) => name.trim().toLowerCase())
       .filter((name) => name !== ''),
     trustedCidrs: env.OVERSEER_TRUSTED_CIDRS,
+    childEnv: env,
   };
 }
 

@@ -67,7 +67,7 @@ export async function startClaudemanServer(
     publish,
     settings: {
       claudeBin: config.claudeBin,
-      env: process.env,
+      env: config.childEnv,
       permissionMode: config.permissionMode,
       oneShotTimeoutMs: config.oneShotTimeoutMs,
     },

@@ -26,6 +26,8 @@ export interface StartClaudemanOptions {
   oneShotTimeoutMs?: number;
   /** OVERSEER_TRUSTED_CIDRS syntax; default loopback + local interfaces. */
   trustedCidrs?: string;
+  /** Environment of the CLI processes; default this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ClaudemanTestServer {
@@ -62,6 +64,7 @@ export async function startClaudeman(options: StartClaudemanOptions = {}): Promi
       oneShotTimeoutMs: options.oneShotTimeoutMs ?? DEFAULT_ONESHOT_TIMEOUT_MS,
       extraHostNames: [],
       trustedCidrs: options.trustedCidrs,
+      childEnv: options.env ?? process.env,
     },
     createLogger('silent'),
   );
