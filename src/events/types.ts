@@ -10,7 +10,7 @@ export type OutputStream = 'stdout' | 'stderr';
 
 /** A supervised task's worker started: by a request (start/reset) or by an automatic restart. */
 export interface TaskStartedEvent {
-  readonly kind: 'task:started';
+  readonly kind: 'overseer:started';
   readonly taskId: string;
   readonly pid: number;
   readonly ts: number;
@@ -21,7 +21,7 @@ export interface TaskStartedEvent {
 
 /** One line (or one piece of an over-long line) of a worker's output. */
 export interface TaskOutputEvent {
-  readonly kind: 'task:output';
+  readonly kind: 'overseer:output';
   readonly taskId: string;
   readonly pid: number;
   readonly stream: OutputStream;
@@ -32,7 +32,7 @@ export interface TaskOutputEvent {
 }
 
 export interface TaskExitedEvent {
-  readonly kind: 'task:exited';
+  readonly kind: 'overseer:exited';
   readonly taskId: string;
   readonly pid: number;
   /** The exit status; -1 when a signal ended the process. */
@@ -44,7 +44,7 @@ export interface TaskExitedEvent {
 }
 
 export interface TaskRestartingEvent {
-  readonly kind: 'task:restarting';
+  readonly kind: 'overseer:restarting';
   readonly taskId: string;
   /** The pid that exited. */
   readonly pid: number;
@@ -54,7 +54,7 @@ export interface TaskRestartingEvent {
 }
 
 export interface TaskErroredEvent {
-  readonly kind: 'task:errored';
+  readonly kind: 'overseer:errored';
   readonly taskId: string;
   readonly pid: number;
   readonly exitCount: number;

@@ -275,7 +275,7 @@ export class Supervisor {
     if (cause === 'restart') record.restartCount++;
     this.persist(record);
     this.options.publish({
-      kind: 'task:started',
+      kind: 'overseer:started',
       taskId: record.taskId,
       pid: worker.pid,
       ts: worker.startedAt,
@@ -304,7 +304,7 @@ export class Supervisor {
       record.errorMessage = THRESHOLD_MESSAGE;
       this.persist(record);
       this.options.publish({
-        kind: 'task:errored',
+        kind: 'overseer:errored',
         taskId: record.taskId,
         pid: worker.pid,
         exitCount,
@@ -314,7 +314,7 @@ export class Supervisor {
     }
     this.persist(record);
     this.options.publish({
-      kind: 'task:restarting',
+      kind: 'overseer:restarting',
       taskId: record.taskId,
       pid: worker.pid,
       restartDelayNs: policy.restartDelayNs,
@@ -336,7 +336,7 @@ export class Supervisor {
     task.record.errorMessage = outcome.message;
     this.persist(task.record);
     this.options.publish({
-      kind: 'task:errored',
+      kind: 'overseer:errored',
       taskId: task.record.taskId,
       pid: previousPid,
       exitCount: task.record.exitCount,

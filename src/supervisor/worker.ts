@@ -53,7 +53,7 @@ export class Worker {
     const emitter = (stream: OutputStream) => (line: string) => {
       if (worker === null) return;
       const event: TaskOutputEvent = {
-        kind: 'task:output',
+        kind: 'overseer:output',
         taskId,
         pid: worker.pid,
         stream,
@@ -126,7 +126,7 @@ export class Worker {
     this.state = 'exited';
     this.exitCode = status.code ?? -1;
     const event: TaskExitedEvent = {
-      kind: 'task:exited',
+      kind: 'overseer:exited',
       taskId: this.taskId,
       pid: this.pid,
       exitCode: this.exitCode,

@@ -26,7 +26,7 @@ describe('Supervisor with real processes', () => {
     });
 
   const exitsOf = (taskId: string): TaskExitedEvent[] =>
-    events.filter((e): e is TaskExitedEvent => e.kind === 'task:exited' && e.taskId === taskId);
+    events.filter((e): e is TaskExitedEvent => e.kind === 'overseer:exited' && e.taskId === taskId);
 
   beforeEach(() => {
     temp = makeTempDir();
@@ -49,11 +49,11 @@ describe('Supervisor with real processes', () => {
     expect(started.ok).toBe(true);
     if (!started.ok) return;
     await pollUntil(() => exitsOf(started.taskId).length === 1, 'exit');
-    const kinds = events.filter((e) => e.kind !== 'task:started').map((e) => e.kind);
+    const kinds = events.filter((e) => e.kind !== 'overseer:started').map((e) => e.kind);
     expect(kinds.length).toBe(5001);
-    expect(kinds.lastIndexOf('task:output')).toBe(4999);
-    expect(kinds[5000]).toBe('task:exited');
-    const seqs = events.flatMap((e) => (e.kind === 'task:output' ? [e.seq] : []));
+    expect(kinds.lastIndexOf('overseer:output')).toBe(4999);
+    expect(kinds[5000]).toBe('overseer:exited');
+    const seqs = events.flatMap((e) => (e.kind === 'overseer:output' ? [e.seq] : []));
     expect(seqs[0]).toBe(1);
     expect(seqs.at(-1)).toBe(5000);
   });
@@ -61,7 +61,7 @@ describe('Supervisor with real processes', () => {
   it('escalates to SIGKILL after the grace period when SIGTERM is ignored', async () => {
     const started = supervisor.start({ command: fixture('ignores-sigterm.sh') });
     if (!started.ok) throw new Error(started.message);
-    await pollUntil(() => events.some((e) => e.kind === 'task:output'), 'the trap to be installed');
+    await pollUntil(() => events.some((e) => e.kind === 'overseer:output'), 'the trap to be installed');
     supervisor.stop(started.taskId);
     // Without the clock moving, the SIGKILL timer has not fired: the process must still be alive.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -79,9 +79,9 @@ describe('Supervisor with real processes', () => {
   it('stops the whole process group, grandchildren included', async () => {
     const started = supervisor.start({ command: fixture('spawns-grandchild.sh') });
     if (!started.ok) throw new Error(started.message);
-    await pollUntil(() => events.some((e) => e.kind === 'task:output'), 'the grandchild pid');
-    const line = events.find((e) => e.kind === 'task:output');
-    const grandchild = Number(line?.kind === 'task:output' ? line.data.split(' ')[1] : Number.NaN);
+    await pollUntil(() => events.some((e) => e.kind === 'overseer:output'), 'the grandchild pid');
+    const line = events.find((e) => e.kind === 'overseer:output');
+    const grandchild = Number(line?.kind === 'overseer:output' ? line.data.split(' ')[1] : Number.NaN);
     expect(processExists(grandchild)).toBe(true);
     supervisor.stop(started.taskId);
     await pollUntil(() => exitsOf(started.taskId).length === 1, 'exit');
@@ -104,14 +104,14 @@ describe('Supervisor with real processes', () => {
       retryPolicy: { restartDelayNs: 60_000_000_000n, errorWindowNs: 0n, errorThreshold: 0 },
     });
     if (!started.ok) throw new Error(started.message);
-    await pollUntil(() => events.some((e) => e.kind === 'task:restarting'), 'restarting');
+    await pollUntil(() => events.some((e) => e.kind === 'overseer:restarting'), 'restarting');
     expect(clock.pendingTimers).toBe(1);
     clock.advance(59_000);
-    expect(events.filter((e) => e.kind === 'task:started')).toHaveLength(1);
+    expect(events.filter((e) => e.kind === 'overseer:started')).toHaveLength(1);
     supervisor.stop(started.taskId);
     expect(clock.pendingTimers).toBe(0);
     clock.advance(10_000);
-    expect(events.filter((e) => e.kind === 'task:started')).toHaveLength(1);
+    expect(events.filter((e) => e.kind === 'overseer:started')).toHaveLength(1);
     expect(supervisor.get(started.taskId)?.state).toBe('stopped');
   });
 
@@ -123,23 +123,23 @@ describe('Supervisor with real processes', () => {
     if (!started.ok) throw new Error(started.message);
     for (let attempt = 1; attempt <= 2; attempt++) {
       await pollUntil(
-        () => events.filter((e) => e.kind === 'task:restarting').length === attempt,
+        () => events.filter((e) => e.kind === 'overseer:restarting').length === attempt,
         'restarting',
       );
       clock.advance(1_000);
     }
-    await pollUntil(() => events.some((e) => e.kind === 'task:errored'), 'errored');
+    await pollUntil(() => events.some((e) => e.kind === 'overseer:errored'), 'errored');
     const kinds = events.map((e) => e.kind);
     expect(kinds).toEqual([
-      'task:started',
-      'task:exited',
-      'task:restarting',
-      'task:started',
-      'task:exited',
-      'task:restarting',
-      'task:started',
-      'task:exited',
-      'task:errored',
+      'overseer:started',
+      'overseer:exited',
+      'overseer:restarting',
+      'overseer:started',
+      'overseer:exited',
+      'overseer:restarting',
+      'overseer:started',
+      'overseer:exited',
+      'overseer:errored',
     ]);
     const task = supervisor.get(started.taskId);
     expect(task?.state).toBe('errored');
@@ -157,13 +157,13 @@ describe('Supervisor with real processes', () => {
     if (!started.ok) throw new Error(started.message);
     for (let attempt = 1; attempt <= 3; attempt++) {
       await pollUntil(
-        () => events.filter((e) => e.kind === 'task:restarting').length === attempt,
+        () => events.filter((e) => e.kind === 'overseer:restarting').length === attempt,
         'restarting',
       );
       clock.advance(20_000);
     }
     // Each exit is 20 s after the previous one, outside the 10 s window: never two at once.
-    expect(events.some((e) => e.kind === 'task:errored')).toBe(false);
+    expect(events.some((e) => e.kind === 'overseer:errored')).toBe(false);
     expect(supervisor.get(started.taskId)?.exitCount).toBe(1);
   });
 
@@ -175,7 +175,7 @@ describe('Supervisor with real processes', () => {
     if (!started.ok) throw new Error(started.message);
     for (let attempt = 1; attempt <= 5; attempt++) {
       await pollUntil(
-        () => events.filter((e) => e.kind === 'task:restarting').length === attempt,
+        () => events.filter((e) => e.kind === 'overseer:restarting').length === attempt,
         'restarting',
       );
       clock.advance(0);
@@ -197,7 +197,7 @@ describe('Supervisor with real processes', () => {
       retryPolicy: { restartDelayNs: 0n, errorWindowNs: 0n, errorThreshold: 1 },
     });
     expect(running.ok && failing.ok).toBe(true);
-    await pollUntil(() => events.some((e) => e.kind === 'task:errored'), 'errored');
+    await pollUntil(() => events.some((e) => e.kind === 'overseer:errored'), 'errored');
     const shutdown = supervisor.shutdown(1_000);
     clock.advance(5_000);
     await shutdown;
@@ -237,7 +237,7 @@ describe('Supervisor with real processes', () => {
       command: '/bin/false',
       retryPolicy: { restartDelayNs: 60_000_000_000n, errorWindowNs: 0n, errorThreshold: 0 },
     });
-    await pollUntil(() => events.some((e) => e.kind === 'task:restarting'), 'restarting');
+    await pollUntil(() => events.some((e) => e.kind === 'overseer:restarting'), 'restarting');
     await supervisor.shutdown(1_000);
     expect(supervisor.runningCount).toBe(0);
     await pollUntil(

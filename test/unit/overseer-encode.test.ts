@@ -7,13 +7,13 @@ const ts = Date.UTC(2026, 1, 19, 12, 0, 0, 120);
 describe('overseer encoding', () => {
   it('writes events in the original key order with RFC 3339 times', () => {
     expect(
-      encodeEvent({ kind: 'task:output', taskId: 't', pid: 7, stream: 'stderr', data: 'x"y', ts, seq: 1 }),
+      encodeEvent({ kind: 'overseer:output', taskId: 't', pid: 7, stream: 'stderr', data: 'x"y', ts, seq: 1 }),
     ).toBe(
       '{"type":"output","task_id":"t","pid":7,"stream":"stderr","data":"x\\"y","ts":"2026-02-19T12:00:00.12Z"}',
     );
     expect(
       encodeEvent({
-        kind: 'task:exited',
+        kind: 'overseer:exited',
         taskId: 't',
         pid: 7,
         exitCode: -1,
@@ -26,7 +26,7 @@ describe('overseer encoding', () => {
     );
     expect(
       encodeEvent({
-        kind: 'task:restarting',
+        kind: 'overseer:restarting',
         taskId: 't',
         pid: 7,
         restartDelayNs: 0n,
@@ -37,12 +37,12 @@ describe('overseer encoding', () => {
       '{"type":"restarting","task_id":"t","pid":7,"restart_delay":"0s","attempt":2,"ts":"2026-02-19T12:00:00Z"}',
     );
     expect(
-      encodeEvent({ kind: 'task:started', taskId: 't', pid: 8, ts, cause: 'restart', restartOf: 7 }),
+      encodeEvent({ kind: 'overseer:started', taskId: 't', pid: 8, ts, cause: 'restart', restartOf: 7 }),
     ).toBe('{"type":"started","task_id":"t","pid":8,"restart_of":7,"ts":"2026-02-19T12:00:00.12Z"}');
-    expect(encodeEvent({ kind: 'task:started', taskId: 't', pid: 8, ts, cause: 'request' }, 'r')).toBe(
+    expect(encodeEvent({ kind: 'overseer:started', taskId: 't', pid: 8, ts, cause: 'request' }, 'r')).toBe(
       '{"type":"started","id":"r","task_id":"t","pid":8,"ts":"2026-02-19T12:00:00.12Z"}',
     );
-    expect(encodeEvent({ kind: 'task:errored', taskId: 't', pid: 8, exitCount: 2, ts })).toBe(
+    expect(encodeEvent({ kind: 'overseer:errored', taskId: 't', pid: 8, exitCount: 2, ts })).toBe(
       '{"type":"errored","task_id":"t","pid":8,"exit_count":2,"ts":"2026-02-19T12:00:00.12Z"}',
     );
   });

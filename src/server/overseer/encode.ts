@@ -45,23 +45,23 @@ function idPart(id: string | undefined): string {
 /** Broadcast and replayed events. `started` from a request carries the requester's `id`. */
 export function encodeEvent(event: TaskEvent, id?: string): string {
   switch (event.kind) {
-    case 'task:output':
+    case 'overseer:output':
       return `{"type":"output","task_id":${jsonString(event.taskId)},"pid":${event.pid},"stream":"${event.stream}","data":${jsonString(event.data)},"ts":${timestamp(event.ts)}}`;
-    case 'task:exited':
+    case 'overseer:exited':
       return `{"type":"exited","task_id":${jsonString(event.taskId)},"pid":${event.pid},"exit_code":${event.exitCode},"intentional":${event.intentional},"ts":${timestamp(event.ts)}}`;
-    case 'task:started': {
+    case 'overseer:started': {
       const restartOf = event.restartOf === undefined ? '' : `,"restart_of":${event.restartOf}`;
       return `{"type":"started"${idPart(id)},"task_id":${jsonString(event.taskId)},"pid":${event.pid}${restartOf},"ts":${timestamp(event.ts)}}`;
     }
-    case 'task:restarting':
+    case 'overseer:restarting':
       return `{"type":"restarting","task_id":${jsonString(event.taskId)},"pid":${event.pid},"restart_delay":"${formatGoDuration(event.restartDelayNs)}","attempt":${event.attempt},"ts":${timestamp(event.ts)}}`;
-    case 'task:errored':
+    case 'overseer:errored':
       return `{"type":"errored","task_id":${jsonString(event.taskId)},"pid":${event.pid},"exit_count":${event.exitCount},"ts":${timestamp(event.ts)}}`;
   }
 }
 
 export function encodeStartedReply(started: Started, id: string): string {
-  return encodeEvent({ kind: 'task:started', cause: 'request', ...started }, id);
+  return encodeEvent({ kind: 'overseer:started', cause: 'request', ...started }, id);
 }
 
 export function encodeError(message: string, id: string): string {

@@ -19,19 +19,19 @@ export interface HubLog {
 /** Which engine events go to every connection, and which to the event log (the original's choices). */
 function isBroadcast(event: EngineEvent): event is TaskEvent {
   switch (event.kind) {
-    case 'task:output':
-    case 'task:exited':
-    case 'task:restarting':
-    case 'task:errored':
+    case 'overseer:output':
+    case 'overseer:exited':
+    case 'overseer:restarting':
+    case 'overseer:errored':
       return true;
-    case 'task:started':
+    case 'overseer:started':
       return event.cause === 'restart';
     default:
       return false;
   }
 }
 function isLogged(event: EngineEvent): boolean {
-  return event.kind === 'task:output' || event.kind === 'task:exited';
+  return event.kind === 'overseer:output' || event.kind === 'overseer:exited';
 }
 
 /**

@@ -17,10 +17,10 @@ export const SseLimits = {
   maxClients: 256,
 } as const;
 
-/** The events of the REST API's catalogue (the supervisor's task events belong to /ws). */
+/** The events of the REST API's catalogue (the supervisor's overseer:* events belong to /ws). */
 type ApiEvent = SessionEvent | CaseCreatedEvent;
 function isApiEvent(event: EngineEvent): event is ApiEvent {
-  return !event.kind.startsWith('task:');
+  return !event.kind.startsWith('overseer:');
 }
 
 interface FramedEvent {
