@@ -13,6 +13,9 @@ export const BUFFER_PERSIST_INTERVAL_MS = 2_000;
 /** Tail of the terminal buffer that is persisted for replay after a restart (bytes of text). */
 export const PERSISTED_TERMINAL_CHARS = 512 * 1024;
 
+/** Why a session that ran when the server stopped (or crashed) no longer runs. */
+export const SERVER_STOPPED_REASON = 'the server restarted while the session ran';
+
 export interface SessionManagerOptions {
   readonly repository: SqliteSessionRepository;
   readonly clock: Clock;
@@ -128,7 +131,7 @@ export class SessionManager {
   /** Stops every process and writes the buffers (server shutting down). */
   async shutdown(): Promise<void> {
     clearInterval(this.persistTimer);
-    await Promise.all(this.list().map((session) => session.stop()));
+    await Promise.all(this.list().map((session) => session.stop(SERVER_STOPPED_REASON)));
     for (const session of this.sessions.values()) this.dirtyBuffers.add(session);
     this.persistBuffers();
   }

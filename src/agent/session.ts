@@ -67,6 +67,16 @@ function fail(code: string, message: string): { ok: false; code: string; message
   return { ok: false, code, message };
 }
 
+/** Where an idle/working verdict came from: a Claude Code hook, or the terminal heuristic. */
+export type ActivitySource = 'hook' | 'heuristic';
+
+export type SessionSignal =
+  | { readonly kind: 'idle' | 'working'; readonly source: ActivitySource; readonly reason: string }
+  | { readonly kind: 'output'; readonly chunk: string }
+  | { readonly kind: 'exit'; readonly code: number | null; readonly signal: string | null };
+
+export type SessionSignalListener = (signal: SessionSignal) => void;
+
 export interface RunOptions {
   readonly permissionMode?: PermissionMode;
   readonly timeoutMs?: number;
@@ -99,6 +109,9 @@ export class Session {
   readonly errors = new BoundedTextBuffer(SessionLimits.errorBytes);
   messages: unknown[] = [];
   private run: OneShotRun | null = null;
+  /** Set by stop(): the exit that follows was asked for, whatever code the CLI exits with. */
+  private stopRequested = false;
+  private readonly signalListeners = new Set<SessionSignalListener>();
   private interactive: InteractiveTerminal | null = null;
   private terminalSeq = 0;
   private size: PtySize = DEFAULT_TERMINAL_SIZE;
@@ -221,7 +234,9 @@ export class Session {
         isError: outcome.isError,
       });
       this.emit('session:exit', { code: outcome.exit.code, signal: outcome.exit.signal });
-      this.setStatus(outcome.error === null ? 'idle' : 'error');
+      // A run stopped on request is stopped, not failed.
+      this.setStatus(outcome.error === null ? 'idle' : this.stopRequested ? 'stopped' : 'error');
+      this.stopRequested = false;
       this.hooks.buffersChanged(this);
       return outcome;
     });
@@ -244,17 +259,14 @@ export class Session {
       },
       {
         onData: (chunk) => {
+          this.signal({ kind: 'output', chunk });
           this.terminal.append(chunk);
           this.text.append(stripAnsi(chunk));
           this.lastActivityAt = this.hooks.clock.now();
           this.hooks.buffersChanged(this);
         },
         onBatch: (data) => this.emit('session:terminal', { data, seq: ++this.terminalSeq }),
-        onActivity: (state, reason) => {
-          if (state === 'idle') this.emit('session:idle', { reason });
-          else this.emit('session:working', { reason });
-          this.setStatus(state === 'idle' ? 'idle' : 'busy');
-        },
+        onActivity: (state, reason) => this.activity(state, 'heuristic', reason),
       },
       this.hooks.clock,
     );
@@ -271,15 +283,54 @@ export class Session {
       this.interactive = null;
       this.pid = null;
       this.exitCode = exit.code;
-      const clean = exit.code === 0 || exit.signal === 'SIGTERM' || exit.signal === 'SIGHUP';
+      // The CLI exits 143 (or by the signal) on SIGTERM: an exit we asked for is clean whatever its code.
+      const clean =
+        this.stopRequested || exit.code === 0 || exit.signal === 'SIGTERM' || exit.signal === 'SIGHUP';
+      this.stopRequested = false;
       this.lastError = clean
         ? null
         : `claude exited ${exit.signal ? `on ${exit.signal}` : `with code ${exit.code}`}`;
       this.emit('session:exit', { code: exit.code, signal: exit.signal });
       this.setStatus(clean ? 'stopped' : 'error');
       this.hooks.buffersChanged(this);
+      this.signal({ kind: 'exit', code: exit.code, signal: exit.signal });
     });
     return { ok: true };
+  }
+
+  /**
+   * Listens to what the session's agent is doing (idle/working with the signal's source, output,
+   * exit): what the respawn controller and the Ralph loop act on. Returns the unsubscribe function.
+   */
+  onSignal(listener: SessionSignalListener): () => void {
+    this.signalListeners.add(listener);
+    return () => this.signalListeners.delete(listener);
+  }
+
+  /**
+   * Idle or working, from the terminal heuristic or from a Claude Code hook (the definitive signal).
+   * A hook's idle is taken at once; the heuristic's only agrees with what the screen shows.
+   */
+  activity(state: 'idle' | 'working', source: ActivitySource, reason: string): void {
+    if (state === 'idle') this.emit('session:idle', { reason, source });
+    else this.emit('session:working', { reason, source });
+    this.setStatus(state === 'idle' ? 'idle' : 'busy');
+    this.signal({ kind: state, source, reason });
+  }
+
+  /** Types `text` and presses Enter as a separate keystroke (a submitted prompt). */
+  submitLine(text: string): SessionResult {
+    const terminal = this.interactive;
+    if (terminal === null || !terminal.isRunning) {
+      return fail('NOT_INTERACTIVE', 'session is not running interactively: start interactive mode first');
+    }
+    terminal.submitLine(text);
+    this.lastPromptTime = this.hooks.clock.now();
+    return { ok: true };
+  }
+
+  private signal(signal: SessionSignal): void {
+    for (const listener of [...this.signalListeners]) listener(signal);
   }
 
   /** Raw input to the interactive terminal. */
@@ -302,9 +353,8 @@ export class Session {
       return fail('NOT_INTERACTIVE', 'session is not running interactively: start interactive mode first');
     }
     const enter = /\r\n?$|\n$/.exec(input);
-    if (enter === null) terminal.write(input);
-    else terminal.submitLine(input.slice(0, enter.index));
-    this.lastPromptTime = this.hooks.clock.now();
+    if (enter !== null) return this.submitLine(input.slice(0, enter.index));
+    terminal.write(input);
     return { ok: true };
   }
 
@@ -314,10 +364,14 @@ export class Session {
     return { ok: true };
   }
 
-  /** Stops whatever runs; resolves once it has exited. */
-  async stop(): Promise<void> {
+  /**
+   * Stops whatever runs; resolves once it has exited. `reason`, when given, is kept as the session's
+   * lastError (e.g. the server shutting down), so the stored state says why it stopped.
+   */
+  async stop(reason?: string): Promise<void> {
     const run = this.run;
     const terminal = this.interactive;
+    if (run !== null || terminal !== null) this.stopRequested = true;
     if (run !== null) {
       run.abort('stopped by request');
       await run.outcome;
@@ -325,6 +379,10 @@ export class Session {
     if (terminal !== null) {
       terminal.stop();
       await terminal.settled;
+    }
+    if (reason !== undefined && (run !== null || terminal !== null)) {
+      this.lastError = reason;
+      this.hooks.changed(this);
     }
   }
 

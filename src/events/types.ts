@@ -4,7 +4,11 @@
  * Times are epoch milliseconds; faces format them.
  */
 
+import type { RalphStatus } from '../api/ralph.js';
+import type { RespawnConfig, RespawnState, RespawnStatus } from '../api/respawn.js';
+import type { ScheduledRun } from '../api/scheduled.js';
 import type { SessionInfo } from '../api/session.js';
+import type { QueueTask } from '../api/tasks.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -91,8 +95,8 @@ export type SessionEvent =
       { readonly cost: number; readonly result: string; readonly isError: boolean }
     >
   | SessionEventOf<'session:exit', { readonly code: number | null; readonly signal: string | null }>
-  | SessionEventOf<'session:idle', { readonly reason: string }>
-  | SessionEventOf<'session:working', { readonly reason: string }>
+  | SessionEventOf<'session:idle', { readonly reason: string; readonly source: 'hook' | 'heuristic' }>
+  | SessionEventOf<'session:working', { readonly reason: string; readonly source: 'hook' | 'heuristic' }>
   | SessionEventOf<'session:interactive', NoData>
   | SessionEventOf<'session:error', { readonly error: string }>;
 
@@ -102,6 +106,66 @@ export interface CaseCreatedEvent {
   readonly ts: number;
 }
 
-/** The whole catalogue. Respawn, queue and schedule events join this union as they arrive. */
-export type EngineEvent = TaskEvent | SessionEvent | CaseCreatedEvent;
+/** Respawn controller events: always about one session. */
+export type RespawnEvent =
+  | SessionEventOf<'respawn:started', { readonly status: RespawnStatus }>
+  | SessionEventOf<'respawn:stopped', { readonly reason: string }>
+  | SessionEventOf<'respawn:stateChanged', { readonly from: RespawnState; readonly to: RespawnState }>
+  | SessionEventOf<'respawn:cycleStarted', { readonly cycleNumber: number }>
+  | SessionEventOf<'respawn:cycleCompleted', { readonly cycleNumber: number }>
+  | SessionEventOf<'respawn:stepSent', { readonly step: RespawnStep }>
+  | SessionEventOf<'respawn:stepCompleted', { readonly step: RespawnStep }>
+  | SessionEventOf<
+      'respawn:log',
+      { readonly message: string; readonly level: 'debug' | 'info' | 'warn' | 'error' }
+    >
+  | SessionEventOf<'respawn:configUpdated', { readonly config: RespawnConfig }>;
+
+export type RespawnStep = 'update' | 'clear' | 'init';
+
+/** Events not about one session: `data` is what the SSE stream sends. */
+interface GlobalEventOf<K extends string, D> {
+  readonly kind: K;
+  readonly data: D;
+  readonly ts: number;
+}
+
+export type QueueTaskEvent =
+  | GlobalEventOf<'task:created', { readonly task: QueueTask }>
+  | GlobalEventOf<'task:updated', { readonly task: QueueTask }>
+  | GlobalEventOf<'task:completed', { readonly task: QueueTask }>
+  | GlobalEventOf<'task:failed', { readonly task: QueueTask }>
+  | GlobalEventOf<'task:deleted', { readonly id: string }>;
+
+export type RalphEvent =
+  | GlobalEventOf<'ralph:started', { readonly status: RalphStatus }>
+  | GlobalEventOf<'ralph:stopped', { readonly reason: string; readonly status: RalphStatus }>
+  | GlobalEventOf<'ralph:assigned', { readonly sessionId: string; readonly taskId: string }>
+  | GlobalEventOf<
+      'ralph:completed',
+      { readonly sessionId: string; readonly taskId: string; readonly success: boolean }
+    >;
+
+export type ScheduledEvent =
+  | GlobalEventOf<
+      'scheduled:created',
+      { readonly id: string; readonly prompt: string; readonly duration: number }
+    >
+  | GlobalEventOf<
+      'scheduled:updated',
+      { readonly id: string; readonly status: string; readonly remaining: number; readonly run: ScheduledRun }
+    >
+  | GlobalEventOf<'scheduled:log', { readonly id: string; readonly message: string }>
+  | GlobalEventOf<'scheduled:completed', { readonly id: string; readonly success: boolean }>
+  | GlobalEventOf<'scheduled:stopped', { readonly id: string; readonly reason: string }>;
+
+/** The whole catalogue, one union: every face subscribes to this. */
+export type EngineEvent =
+  | TaskEvent
+  | SessionEvent
+  | CaseCreatedEvent
+  | RespawnEvent
+  | QueueTaskEvent
+  | RalphEvent
+  | ScheduledEvent;
 export type EngineEventKind = EngineEvent['kind'];

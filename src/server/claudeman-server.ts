@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { CaseStore } from '../agent/cases.js';
 import { SessionManager } from '../agent/session-manager.js';
+import { ApiErrorCode } from '../api/errors.js';
 import { EventBus } from '../events/bus.js';
 import type { EngineEvent } from '../events/types.js';
 import { openDatabase } from '../store/database.js';
@@ -12,6 +13,7 @@ import { systemClock } from '../supervisor/clock.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { ApiContext, StatusSnapshot } from './api/context.js';
 import { installErrorHandling } from './api/error-handler.js';
+import { sendApiError } from './api/error-reply.js';
 import { caseRoutes } from './api/routes/cases.js';
 import { eventRoutes } from './api/routes/events.js';
 import { quickRunRoutes } from './api/routes/quick-run.js';
@@ -77,6 +79,12 @@ export async function startClaudemanServer(
   sessions.restore();
   const cases = new CaseStore(config.casesDir);
 
+  // ── autonomy: respawn controllers ──
+
+  // ── autonomy: task queue and Ralph loop ──
+
+  // ── autonomy: scheduled runs ──
+
   const snapshot = (): StatusSnapshot => ({
     sessions: sessions.list().map((session) => session.info()),
     scheduledRuns: [],
@@ -92,6 +100,13 @@ export async function startClaudemanServer(
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Types are checked, never converted: `{"prompt": 42}` is a bad request, not the prompt "42".
+    ajv: { customOptions: { coerceTypes: false } },
+    // Ids up to the schemas' own 200-character limit reach the routes (which answer 404).
+    routerOptions: { maxParamLength: 256 },
+    // Malformed URLs and over-long ids get the API's error body too.
+    frameworkErrors: (error, _request, reply) =>
+      sendApiError(reply, 400, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`),
   });
   const trusted = config.trustedCidrs ? parseTrustedCidrs(config.trustedCidrs) : defaultTrustedCidrs();
   app.addHook('onRequest', requireTrustedPeer(trusted));
@@ -110,6 +125,7 @@ export async function startClaudemanServer(
   await app.register(caseRoutes(context));
   await app.register(statusRoutes(context));
   await app.register(eventRoutes(context));
+  // ── autonomy routes ──
   await registerWebSocketSupport(app);
   await app.register(registerOverseerRoute, { hub });
   await app.register(registerTerminalRoute, { sessions, bus });
@@ -123,6 +139,7 @@ export async function startClaudemanServer(
 
   let closing: Promise<void> | null = null;
   const close = async (): Promise<void> => {
+    // ── autonomy shutdown (before sessions stop, so no controller reacts to the exits) ──
     await sessions.shutdown();
     await supervisor.shutdown();
     sse.close();

@@ -63,6 +63,68 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'autonomy: task queue, Ralph loop, scheduled runs, respawn controllers, hook secrets',
+    sql: `
+      CREATE TABLE queue_tasks (
+        seq                 INTEGER PRIMARY KEY AUTOINCREMENT, -- creation order breaks priority ties
+        id                  TEXT NOT NULL UNIQUE,
+        prompt              TEXT NOT NULL,
+        working_dir         TEXT,
+        priority            INTEGER NOT NULL DEFAULT 0,
+        depends_on          TEXT NOT NULL DEFAULT '[]',        -- JSON array of task ids
+        completion_phrase   TEXT NOT NULL,
+        timeout_ms          INTEGER,
+        status              TEXT NOT NULL CHECK (status IN ('pending', 'running', 'completed', 'failed')),
+        attempts            INTEGER NOT NULL DEFAULT 0,
+        assigned_session_id TEXT,
+        created_at          REAL NOT NULL,
+        started_at          REAL,
+        finished_at         REAL,
+        error               TEXT
+      );
+      -- One row: the loop's settings and progress, so a restart resumes where it was.
+      CREATE TABLE ralph_state (
+        id                   INTEGER PRIMARY KEY CHECK (id = 1),
+        running              INTEGER NOT NULL,
+        started_at           REAL,
+        min_duration_minutes REAL,
+        max_cost_usd         REAL,
+        max_workers          INTEGER NOT NULL,
+        session_ids          TEXT NOT NULL DEFAULT '[]',
+        completed_count      INTEGER NOT NULL DEFAULT 0,
+        failed_count         INTEGER NOT NULL DEFAULT 0,
+        total_cost           REAL NOT NULL DEFAULT 0,
+        stop_reason          TEXT
+      );
+      CREATE TABLE scheduled_runs (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL UNIQUE,
+        prompt           TEXT NOT NULL,
+        working_dir      TEXT NOT NULL,
+        duration_minutes REAL NOT NULL,
+        started_at       REAL NOT NULL,
+        end_at           REAL NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('running', 'completed', 'stopped', 'error')),
+        session_id       TEXT,
+        completed_tasks  INTEGER NOT NULL DEFAULT 0,
+        total_cost       REAL NOT NULL DEFAULT 0,
+        max_cost_usd     REAL,
+        logs             TEXT NOT NULL DEFAULT '[]',            -- JSON array of {ts, message}, bounded
+        stop_reason      TEXT
+      );
+      CREATE TABLE respawn_controllers (
+        session_id  TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+        config      TEXT NOT NULL,                               -- JSON RespawnConfig
+        running     INTEGER NOT NULL,
+        cycle_count INTEGER NOT NULL DEFAULT 0,
+        started_at  REAL,
+        stop_reason TEXT
+      );
+      ALTER TABLE sessions ADD COLUMN hook_secret TEXT;
+    `,
+  },
 ];
 
 export function schemaVersion(db: BetterSqlite3.Database): number {

@@ -443,6 +443,15 @@ export class SseClient {
     );
   }
 
+  /** Stops reading from the socket (the server's writes back up, as with a stalled client). */
+  pause(): void {
+    this.response.pause();
+  }
+
+  resume(): void {
+    this.response.resume();
+  }
+
   /** Stops reading and closes the connection. */
   async close(): Promise<void> {
     if (!this.ended) this.request.destroy();

@@ -45,7 +45,9 @@ export const ResizeBody = Type.Object({
 });
 
 export const CreateCaseBody = Type.Object({
-  name: Type.String({ pattern: CASE_NAME_PATTERN }),
+  // The name's pattern is checked by the case store, so that a bad name gets INVALID_CASE_NAME
+  // whichever route it comes through.
+  name: Type.String({ maxLength: 200, description: `must match ${CASE_NAME_PATTERN}` }),
   description: Type.Optional(Type.String({ maxLength: 2_000 })),
 });
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { CaseCreatedEvent, EngineEvent, SessionEvent } from '../../events/types.js';
+import type { EngineEvent, TaskEvent } from '../../events/types.js';
 import { formatSseEvent, SSE_KEEP_ALIVE } from './framing.js';
 
 /** Limits of the event stream. */
@@ -18,7 +18,7 @@ export const SseLimits = {
 } as const;
 
 /** The events of the REST API's catalogue (the supervisor's overseer:* events belong to /ws). */
-type ApiEvent = SessionEvent | CaseCreatedEvent;
+type ApiEvent = Exclude<EngineEvent, TaskEvent>;
 function isApiEvent(event: EngineEvent): event is ApiEvent {
   return !event.kind.startsWith('overseer:');
 }
