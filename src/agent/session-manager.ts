@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { PermissionMode } from '../api/session.js';
 import type { SessionEvent } from '../events/types.js';
 import type { SqliteSessionRepository } from '../store/sessions.js';
@@ -12,6 +12,9 @@ export const MAX_SESSIONS = 200;
 export const BUFFER_PERSIST_INTERVAL_MS = 2_000;
 /** Tail of the terminal buffer that is persisted for replay after a restart (bytes of text). */
 export const PERSISTED_TERMINAL_CHARS = 512 * 1024;
+
+/** Randomness of a session's hook secret (bytes, hex-encoded). */
+const HOOK_SECRET_BYTES = 24;
 
 /** Why a session that ran when the server stopped (or crashed) no longer runs. */
 export const SERVER_STOPPED_REASON = 'the server restarted while the session ran';
@@ -91,6 +94,7 @@ export class SessionManager {
       lastError: null,
       exitCode: null,
       currentTaskId: null,
+      hookSecret: randomBytes(HOOK_SECRET_BYTES).toString('hex'),
     });
     this.sessions.set(session.id, session);
     this.save(session);

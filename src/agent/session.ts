@@ -1,4 +1,10 @@
-import type { PermissionMode, SessionInfo, SessionMode, SessionStatus } from '../api/session.js';
+import type {
+  PermissionMode,
+  SessionAttention,
+  SessionInfo,
+  SessionMode,
+  SessionStatus,
+} from '../api/session.js';
 import type { SessionEvent } from '../events/types.js';
 import type { Clock } from '../supervisor/clock.js';
 import type { PtySize } from '../supervisor/pty-process.js';
@@ -7,6 +13,8 @@ import { BoundedTextBuffer } from './bounded-text-buffer.js';
 import { resolveClaudeBinary } from './claude-binary.js';
 import { childEnvironment, interactiveArgs, oneShotArgs } from './claude-command.js';
 import { assistantText, type ClassifiedMessage } from './claude-messages.js';
+import { type HookVerdict, interpretHook } from './hooks/hook-event.js';
+import { type HookEndpoint, hookSettingsJson } from './hooks/hook-settings.js';
 import { InteractiveTerminal } from './interactive-terminal.js';
 import { type OneShotOutcome, OneShotRun } from './oneshot-run.js';
 
@@ -30,6 +38,8 @@ export interface SessionSettings {
   readonly permissionMode: PermissionMode;
   /** Deadline of a one-shot run (ms). */
   readonly oneShotTimeoutMs: number;
+  /** Where the CLI's hooks report (known once the server listens); null runs without hooks. */
+  readonly hookEndpoint: () => HookEndpoint | null;
 }
 
 export interface SessionHooks {
@@ -57,6 +67,8 @@ export interface SessionRecord {
   readonly lastError: string | null;
   readonly exitCode: number | null;
   readonly currentTaskId: string | null;
+  /** Authenticates this session's hook callbacks (never shown in the API). */
+  readonly hookSecret: string;
 }
 
 export type SessionResult<T = object> =
@@ -103,6 +115,8 @@ export class Session {
   lastError: string | null;
   exitCode: number | null;
   currentTaskId: string | null;
+  attention: SessionAttention | null = null;
+  readonly hookSecret: string;
   // A trimmed terminal buffer starts at a line, so a replay does not begin inside an escape sequence.
   readonly terminal = new BoundedTextBuffer(SessionLimits.terminalBytes, { startAtLine: true });
   readonly text = new BoundedTextBuffer(SessionLimits.textBytes);
@@ -135,6 +149,7 @@ export class Session {
     this.lastError = record.lastError;
     this.exitCode = record.exitCode;
     this.currentTaskId = record.currentTaskId;
+    this.hookSecret = record.hookSecret;
   }
 
   get isWorking(): boolean {
@@ -171,6 +186,7 @@ export class Session {
       permissionMode: this.permissionMode,
       lastError: this.lastError,
       exitCode: this.exitCode,
+      attention: this.attention,
       bufferStats: {
         terminalBytes: this.terminal.byteLength,
         terminalLimit: SessionLimits.terminalBytes,
@@ -183,8 +199,49 @@ export class Session {
   }
 
   record(): SessionRecord {
-    const { bufferStats: _stats, isWorking: _working, ...record } = this.info();
-    return record;
+    const { bufferStats: _stats, isWorking: _working, attention: _attention, ...record } = this.info();
+    return { ...record, hookSecret: this.hookSecret };
+  }
+
+  /** The CLI flags for this session's hooks, when the server can take them. */
+  private hookSettings(): string | undefined {
+    const endpoint = this.settings.hookEndpoint();
+    return endpoint === null ? undefined : hookSettingsJson(endpoint, this.id, this.hookSecret);
+  }
+
+  /** A Claude Code hook reported (already authenticated by the caller). */
+  receiveHook(payload: Record<string, unknown>): HookVerdict {
+    const verdict = interpretHook(payload);
+    switch (verdict.kind) {
+      case 'idle':
+        this.activity('idle', 'hook', verdict.reason);
+        break;
+      case 'working':
+        this.setAttention(null);
+        this.activity('working', 'hook', verdict.reason);
+        break;
+      case 'attention':
+        this.setAttention({
+          kind: verdict.attention,
+          message: verdict.message,
+          since: this.hooks.clock.now(),
+        });
+        if (verdict.attention === 'idle') this.activity('idle', 'hook', verdict.message);
+        break;
+      case 'session-start':
+        if (verdict.claudeSessionId !== null) this.claudeSessionId = verdict.claudeSessionId;
+        this.hooks.changed(this);
+        break;
+      case 'ignored':
+        break;
+    }
+    return verdict;
+  }
+
+  private setAttention(attention: SessionAttention | null): void {
+    if (attention === null && this.attention === null) return;
+    this.attention = attention;
+    this.emit('session:attention', { attention });
   }
 
   /** Starts a headless run of `prompt`; the outcome arrives as events and through `done`. */
@@ -197,7 +254,7 @@ export class Session {
     const started = OneShotRun.start(
       {
         command: claude.path,
-        args: oneShotArgs({ permissionMode }),
+        args: oneShotArgs({ permissionMode, settingsJson: this.hookSettings() }),
         cwd: this.workingDir,
         env: childEnvironment(this.settings.env, permissionMode),
         prompt,
@@ -252,7 +309,7 @@ export class Session {
     const started = InteractiveTerminal.start(
       {
         command: claude.path,
-        args: interactiveArgs({ permissionMode }),
+        args: interactiveArgs({ permissionMode, settingsJson: this.hookSettings() }),
         cwd: this.workingDir,
         env: childEnvironment(this.settings.env, permissionMode),
         size,
@@ -326,6 +383,7 @@ export class Session {
     }
     terminal.submitLine(text);
     this.lastPromptTime = this.hooks.clock.now();
+    this.setAttention(null);
     return { ok: true };
   }
 

@@ -42,6 +42,14 @@ export type BufferStats = Static<typeof BufferStats>;
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+export const SessionAttention = Type.Object({
+  /** `permission`: a tool use waits for approval; `idle`: the agent waits for input. */
+  kind: Type.Union([Type.Literal('permission'), Type.Literal('idle')]),
+  message: Type.String(),
+  since: Type.Number(),
+});
+export type SessionAttention = Static<typeof SessionAttention>;
+
 export const SessionInfo = Type.Object({
   id: Type.String({ format: 'uuid' }),
   pid: Nullable(Type.Integer()),
@@ -60,6 +68,8 @@ export const SessionInfo = Type.Object({
   /** Why the session is in `error` (or how its last run failed). */
   lastError: Nullable(Type.String()),
   exitCode: Nullable(Type.Integer()),
+  /** Set when the agent needs a person (a Claude Code hook said so); cleared by new input or work. */
+  attention: Nullable(SessionAttention),
   bufferStats: BufferStats,
 });
 export type SessionInfo = Static<typeof SessionInfo>;

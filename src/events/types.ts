@@ -7,7 +7,7 @@
 import type { RalphStatus } from '../api/ralph.js';
 import type { RespawnConfig, RespawnState, RespawnStatus } from '../api/respawn.js';
 import type { ScheduledRun } from '../api/scheduled.js';
-import type { SessionInfo } from '../api/session.js';
+import type { SessionAttention, SessionInfo } from '../api/session.js';
 import type { QueueTask } from '../api/tasks.js';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -98,6 +98,7 @@ export type SessionEvent =
   | SessionEventOf<'session:idle', { readonly reason: string; readonly source: 'hook' | 'heuristic' }>
   | SessionEventOf<'session:working', { readonly reason: string; readonly source: 'hook' | 'heuristic' }>
   | SessionEventOf<'session:interactive', NoData>
+  | SessionEventOf<'session:attention', { readonly attention: SessionAttention | null }>
   | SessionEventOf<'session:error', { readonly error: string }>;
 
 export interface CaseCreatedEvent {

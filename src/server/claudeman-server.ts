@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { CaseStore } from '../agent/cases.js';
+import type { HookEndpoint } from '../agent/hooks/hook-settings.js';
+import { installHookRelay } from '../agent/hooks/relay-script.js';
 import { SessionManager } from '../agent/session-manager.js';
 import { ApiErrorCode } from '../api/errors.js';
 import { EventBus } from '../events/bus.js';
@@ -16,6 +18,7 @@ import { installErrorHandling } from './api/error-handler.js';
 import { sendApiError } from './api/error-reply.js';
 import { caseRoutes } from './api/routes/cases.js';
 import { eventRoutes } from './api/routes/events.js';
+import { hookRoutes } from './api/routes/hooks.js';
 import { quickRunRoutes } from './api/routes/quick-run.js';
 import { sessionRoutes } from './api/routes/sessions.js';
 import { statusRoutes } from './api/routes/status.js';
@@ -34,6 +37,12 @@ import { registerWebSocketSupport } from './websocket-support.js';
 /** Largest request body (bytes): a 100,000-character prompt in UTF-8 fits with room to spare. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const DATABASE_FILE = 'claudeman.db';
+
+/** The address the CLI's hooks use: the bound one, or loopback when bound to every interface. */
+function hookHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
 
 export interface RunningClaudeman {
   readonly port: number;
@@ -63,6 +72,9 @@ export async function startClaudemanServer(
 
   const supervisor = new Supervisor({ repository: new SqliteTaskRepository(db), publish, clock, log });
   supervisor.restore();
+  // Claude Code hooks report here once the server listens (the port may be chosen by the OS).
+  let hookEndpoint: HookEndpoint | null = null;
+  const hookRelay = installHookRelay(config.dataDir);
   const sessions = new SessionManager({
     repository: new SqliteSessionRepository(db),
     clock,
@@ -72,6 +84,7 @@ export async function startClaudemanServer(
       env: config.childEnv,
       permissionMode: config.permissionMode,
       oneShotTimeoutMs: config.oneShotTimeoutMs,
+      hookEndpoint: () => hookEndpoint,
     },
     casesRoot: config.casesDir,
     warn: log.warn,
@@ -125,6 +138,7 @@ export async function startClaudemanServer(
   await app.register(caseRoutes(context));
   await app.register(statusRoutes(context));
   await app.register(eventRoutes(context));
+  await app.register(hookRoutes(sessions));
   // ── autonomy routes ──
   await registerWebSocketSupport(app);
   await app.register(registerOverseerRoute, { hub });
@@ -134,6 +148,11 @@ export async function startClaudemanServer(
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  hookEndpoint = {
+    baseUrl: `http://${hookHost(config.host)}:${port}`,
+    relayPath: hookRelay,
+    nodePath: process.execPath,
+  };
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${shownHost}:${port}/?token=${token}`;
 

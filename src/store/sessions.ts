@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SessionRecord } from '../agent/session.js';
 import type { PermissionMode, SessionMode, SessionStatus } from '../api/session.js';
 import type { Database } from './database.js';
@@ -18,6 +19,7 @@ interface SessionRow {
   last_error: string | null;
   exit_code: number | null;
   current_task_id: string | null;
+  hook_secret: string | null;
 }
 
 export interface StoredBuffers {
@@ -42,6 +44,7 @@ function toRow(record: SessionRecord): SessionRow {
     last_error: record.lastError,
     exit_code: record.exitCode,
     current_task_id: record.currentTaskId,
+    hook_secret: record.hookSecret,
   };
 }
 
@@ -62,6 +65,8 @@ function fromRow(row: SessionRow): SessionRecord {
     lastError: row.last_error,
     exitCode: row.exit_code,
     currentTaskId: row.current_task_id,
+    // Sessions from before hooks existed get a fresh secret on load.
+    hookSecret: row.hook_secret ?? randomBytes(24).toString('hex'),
   };
 }
 
@@ -76,9 +81,11 @@ export class SqliteSessionRepository {
   constructor(db: Database) {
     this.upsertStatement = db.prepare(`
       INSERT INTO sessions (id, working_dir, created_at, mode, status, pid, claude_session_id, total_cost,
-        message_count, last_activity_at, last_prompt_time, permission_mode, last_error, exit_code, current_task_id)
+        message_count, last_activity_at, last_prompt_time, permission_mode, last_error, exit_code, current_task_id,
+        hook_secret)
       VALUES (@id, @working_dir, @created_at, @mode, @status, @pid, @claude_session_id, @total_cost,
-        @message_count, @last_activity_at, @last_prompt_time, @permission_mode, @last_error, @exit_code, @current_task_id)
+        @message_count, @last_activity_at, @last_prompt_time, @permission_mode, @last_error, @exit_code, @current_task_id,
+        @hook_secret)
       ON CONFLICT (id) DO UPDATE SET mode = excluded.mode, status = excluded.status, pid = excluded.pid,
         claude_session_id = excluded.claude_session_id, total_cost = excluded.total_cost,
         message_count = excluded.message_count, last_activity_at = excluded.last_activity_at,

@@ -58,12 +58,17 @@ describe('claudeman web with the real Claude Code CLI', () => {
     expect(fake.turnRequests().length).toBeGreaterThan(0);
   }, 90_000);
 
-  it('shows the reply to typed input in the terminal of an interactive session', async () => {
+  it('shows the reply to typed input in the terminal of an interactive session, and its hooks report the turn', async () => {
     server = await startClaudeman({ claudeBin: REAL_CLAUDE_PATH, env: home.env });
     const created = (await (await server.send('POST', '/api/sessions', { workingDir: workDir })).json()) as {
       session: { id: string };
     };
     const id = created.session.id;
+    const hookSignals: string[] = [];
+    server.running.sessions.get(id)?.onSignal((signal) => {
+      if ((signal.kind === 'idle' || signal.kind === 'working') && signal.source === 'hook')
+        hookSignals.push(signal.kind);
+    });
     const terminal = async (): Promise<string> =>
       ((await (await server?.api(`/api/sessions/${id}/terminal`))?.json()) as { terminalBuffer: string })
         .terminalBuffer;
@@ -99,6 +104,9 @@ describe('claudeman web with the real Claude Code CLI', () => {
       'the reply in the terminal',
       45_000,
     );
+    // The CLI's own Stop hook (from the settings the server passes) reported the finished turn.
+    await pollUntil(() => hookSignals.includes('idle'), 'the Stop hook of the real CLI', 30_000);
+    expect(hookSignals[0]).toBe('working');
     expect((await server.api(`/api/sessions/${id}`, { method: 'DELETE' })).status).toBe(200);
   }, 120_000);
 });

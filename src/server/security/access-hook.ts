@@ -7,6 +7,8 @@ import { tokensMatch } from './token.js';
 export const TOKEN_COOKIE = 'claudeman_token';
 /** Paths anyone who can reach the server may call: a liveness probe carries no secret. */
 const PUBLIC_PATHS = new Set(['/healthz']);
+/** Hook callbacks carry a per-session secret instead of the token (see routes/hooks.ts). */
+const HOOK_PATH_PREFIX = '/api/hooks/';
 
 export interface AccessPolicy {
   readonly token: string;
@@ -70,7 +72,7 @@ export function accessHook(policy: AccessPolicy) {
       return;
     }
     const path = request.url.split('?', 1)[0] ?? '';
-    if (PUBLIC_PATHS.has(path)) return;
+    if (PUBLIC_PATHS.has(path) || (path.startsWith(HOOK_PATH_PREFIX) && request.method === 'POST')) return;
     const fromQuery = queryToken(request.url);
     const given =
       bearerToken(request.headers.authorization) ?? cookieToken(request.headers.cookie) ?? fromQuery;

@@ -1,0 +1,28 @@
+/**
+ * The `--settings` JSON that makes Claude Code report to the server: the definitive "turn finished"
+ * (Stop), "needs a person" (Notification: idle_prompt, permission_prompt), "working" (UserPromptSubmit)
+ * and the conversation id (SessionStart). Passed per run, so the user's own settings files are never
+ * touched.
+ */
+export interface HookEndpoint {
+  /** The server's base URL as the CLI (on this machine) reaches it, e.g. http://127.0.0.1:3000. */
+  readonly baseUrl: string;
+  /** The relay program (see relay-script.ts) and the Node that runs it. */
+  readonly relayPath: string;
+  readonly nodePath: string;
+}
+
+export const HOOKED_EVENTS = ['Stop', 'Notification', 'SessionStart', 'UserPromptSubmit'] as const;
+
+/** Single-quotes a word for `sh -c`, which is how Claude Code runs hook commands. */
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+export function hookSettingsJson(endpoint: HookEndpoint, sessionId: string, secret: string): string {
+  const url = `${endpoint.baseUrl}/api/hooks/${encodeURIComponent(sessionId)}`;
+  const command = [endpoint.nodePath, endpoint.relayPath, url, secret].map(shellQuote).join(' ');
+  const hooks: Record<string, unknown> = {};
+  for (const event of HOOKED_EVENTS) hooks[event] = [{ hooks: [{ type: 'command', command, timeout: 10 }] }];
+  return JSON.stringify({ hooks });
+}

@@ -1,0 +1,41 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The program Claude Code runs for each hook: it reads the hook's JSON from stdin and posts it to the
+ * server with the session's secret. It must never hold the agent up or fail it: it gives up after a
+ * short timeout and always exits 0. Plain Node, no dependencies, written to the data directory at
+ * start-up so it works the same from the sources and from an installed package.
+ */
+export const HOOK_RELAY_SCRIPT = `#!/usr/bin/env node
+// Claudeman hook relay: argv = <url> <secret>. Posts the hook payload (stdin) to the server.
+const [url, secret] = process.argv.slice(2);
+const TIMEOUT_MS = 3000;
+const MAX_BYTES = 256 * 1024;
+let body = '';
+const done = () => process.exit(0);
+setTimeout(done, TIMEOUT_MS).unref();
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  if (body.length < MAX_BYTES) body += chunk;
+});
+process.stdin.on('end', () => {
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-claudeman-hook-secret': secret },
+    body: body.slice(0, MAX_BYTES) || '{}',
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  }).then(done, done);
+});
+`;
+
+export const HOOK_RELAY_FILE = 'hook-relay.mjs';
+
+/** Writes the relay into `dir` (replacing an older copy) and returns its path. */
+export function installHookRelay(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, HOOK_RELAY_FILE);
+  writeFileSync(path, HOOK_RELAY_SCRIPT, { mode: 0o755 });
+  chmodSync(path, 0o755);
+  return path;
+}
