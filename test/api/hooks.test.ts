@@ -35,7 +35,9 @@ describe('Claude Code hooks', () => {
       'a Stop hook to reach the server',
       10_000,
     );
-    const fromHooks = signals.filter((s) => s.kind !== 'exit' && s.source === 'hook');
+    const fromHooks = signals.filter(
+      (s) => (s.kind === 'idle' || s.kind === 'working') && s.source === 'hook',
+    );
     expect(fromHooks.map((s) => s.kind)).toEqual(['working', 'idle']);
     expect(session.claudeSessionId).not.toBeNull();
   });

@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stripAnsi } from '../../src/agent/ansi.js';
 import {
   defaultReplyText,
   type FakeAnthropic,
   startFakeAnthropic,
 } from '../fixtures/fake-anthropic/server.js';
+import { TerminalScreen } from '../fixtures/fake-claude/screen.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { pollUntil } from '../helpers/poll.js';
 import { createRealClaudeHome, REAL_CLAUDE_PATH, type RealClaudeHome } from '../helpers/real-claude.js';
@@ -90,16 +90,20 @@ describe('claudeman web with the real Claude Code CLI', () => {
     expect((await server.send('POST', `/api/sessions/${id}/input`, { input: `${typed}\r` })).status).toBe(
       200,
     );
-    // The terminal shows the reply. The CLI positions text with cursor moves where other programs
-    // print spaces, so compare without ANSI and without white space.
-    const squeeze = (text: string): string => stripAnsi(text).replace(/\s+/g, '');
-    const expected = squeeze(defaultReplyText(typed));
+    // The CLI redraws only the cells that change, so the raw output is not the text a person sees:
+    // render it on a terminal model of the session's size and read the screen.
+    const rendered = (raw: string): string => {
+      const screen = new TerminalScreen(120, 40);
+      screen.write(raw);
+      return screen.allText();
+    };
+    const expected = defaultReplyText(typed);
     await pollUntil(
       () => {
         void terminal().then((text) => {
           screen = text;
         });
-        return squeeze(screen).includes(expected);
+        return rendered(screen).includes(expected);
       },
       'the reply in the terminal',
       45_000,
