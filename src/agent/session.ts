@@ -254,7 +254,9 @@ export class Session {
     const started = OneShotRun.start(
       {
         command: claude.path,
-        args: oneShotArgs({ permissionMode, settingsJson: this.hookSettings() }),
+        // No hooks for headless runs: their process ending is the definitive signal, and a
+        // SessionStart hook would add its own lines to the stream.
+        args: oneShotArgs({ permissionMode }),
         cwd: this.workingDir,
         env: childEnvironment(this.settings.env, permissionMode),
         prompt,

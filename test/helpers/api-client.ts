@@ -101,8 +101,9 @@ export async function pollAsync(
 // ---------------------------------------------------------------------------------------------------
 // Sessions
 
-/** Every key of a Session object: the spec's fields plus permissionMode, lastError and exitCode. */
+/** Every key of a Session object: the spec's fields plus permissionMode, lastError, exitCode, attention. */
 export const SESSION_KEYS = [
+  'attention',
   'bufferStats',
   'claudeSessionId',
   'createdAt',
@@ -155,6 +156,7 @@ export function expectSession(value: unknown, what = 'session'): Json {
   expect(nullOr(s.lastPromptTime, 'number'), `${what}.lastPromptTime`).toBe(true);
   expect(nullOr(s.lastError, 'string'), `${what}.lastError`).toBe(true);
   expect(nullOr(s.exitCode, 'number'), `${what}.exitCode`).toBe(true);
+  expect(s.attention === null || typeof s.attention === 'object', `${what}.attention`).toBe(true);
   const stats = asObject(s.bufferStats, `${what}.bufferStats`);
   expect(Object.keys(stats).sort(), `keys of ${what}.bufferStats`).toEqual(BUFFER_STATS_KEYS);
   for (const key of BUFFER_STATS_KEYS) {
