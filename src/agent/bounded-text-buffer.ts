@@ -3,9 +3,11 @@
  * text output endpoint), capped in UTF-8 bytes and trimmed from the front (as VS Code's
  * terminalRecorder does).
  *
- * Appends are O(1) amortised: chunks are kept in an array and joined only when read or trimmed. Once
- * over the cap the buffer is cut down to a fraction of it (75 % by default), so the O(size) cut happens
- * once per quarter of a buffer of new output, not on every append. A cut never splits a surrogate pair.
+ * Appends are O(1) amortised: chunks are kept in an array (with their UTF-8 sizes) and joined only when
+ * read. Once over the cap the buffer is cut down to a fraction of it (75 % by default) by dropping
+ * whole chunks from the front and slicing only the first one that remains, so a cut costs about the
+ * size of one chunk, not of the buffer — a terminal flood goes through it at memory speed. A cut never
+ * splits a surrogate pair.
  *
  * For a terminal replay, `startAtLine` moves the cut forward to just after the next line feed, so the
  * replay does not begin inside an escape sequence or half way through a line; a full-screen program
@@ -76,10 +78,12 @@ export class BoundedTextBuffer {
   readonly #capacity: number;
   readonly #keepBytes: number;
   readonly #startAtLine: boolean;
-  /** Merged text, oldest first. */
+  /** Merged text, oldest first, and the UTF-8 size of each. */
   #chunks: string[] = [];
-  /** Appends not merged into `#chunks` yet. */
+  #chunkBytes: number[] = [];
+  /** Appends not merged into `#chunks` yet, and their total size. */
   #recent: string[] = [];
+  #recentBytes = 0;
   #byteLength = 0;
   #trimmedBytes = 0;
 
@@ -114,46 +118,80 @@ export class BoundedTextBuffer {
 
   append(text: string): void {
     if (text === '') return;
+    const bytes = Buffer.byteLength(text, 'utf8');
     this.#recent.push(text);
+    this.#recentBytes += bytes;
     if (this.#recent.length >= MERGE_EVERY) this.#mergeRecent();
-    this.#byteLength += Buffer.byteLength(text, 'utf8');
+    this.#byteLength += bytes;
     if (this.#byteLength > this.#capacity) this.#trim();
   }
 
   /** The text held; joined once and cached until the next append. */
   toString(): string {
     if (this.#recent.length > 0) this.#mergeRecent();
-    if (this.#chunks.length > 1) this.#chunks = [this.#chunks.join('')];
+    if (this.#chunks.length > 1) {
+      this.#chunks = [this.#chunks.join('')];
+      this.#chunkBytes = [this.#byteLength];
+    }
     return this.#chunks[0] ?? '';
   }
 
   clear(): void {
     this.#chunks = [];
+    this.#chunkBytes = [];
     this.#recent = [];
+    this.#recentBytes = 0;
     this.#byteLength = 0;
     this.#trimmedBytes = 0;
   }
 
   #mergeRecent(): void {
     this.#chunks.push(this.#recent.join(''));
+    this.#chunkBytes.push(this.#recentBytes);
     this.#recent = [];
+    this.#recentBytes = 0;
   }
 
   #trim(): void {
-    const text = this.toString();
+    if (this.#recent.length > 0) this.#mergeRecent();
     // The running size can only overcount (see the module comment), so dropping this much always
-    // leaves at most the kept size; the exact size is taken from what is kept.
-    let start = indexAfterBytes(text, this.#byteLength - this.#keepBytes);
-    if (this.#startAtLine) start = this.#alignedStart(text, start);
-    const kept = text.slice(start);
-    const keptBytes = Buffer.byteLength(kept, 'utf8');
-    this.#trimmedBytes += this.#byteLength - keptBytes;
-    this.#byteLength = keptBytes;
-    this.#chunks = kept === '' ? [] : [kept];
+    // leaves at most the kept size.
+    let toDrop = this.#byteLength - this.#keepBytes;
+    let dropped = 0;
+    let droppedChunks = 0;
+    let droppedEndsLine = false;
+    while (droppedChunks < this.#chunks.length - 1 && (this.#chunkBytes[droppedChunks] ?? 0) <= toDrop) {
+      const bytes = this.#chunkBytes[droppedChunks] ?? 0;
+      droppedEndsLine = (this.#chunks[droppedChunks] ?? '').endsWith(LF);
+      toDrop -= bytes;
+      dropped += bytes;
+      droppedChunks++;
+    }
+    this.#chunks = this.#chunks.slice(droppedChunks);
+    this.#chunkBytes = this.#chunkBytes.slice(droppedChunks);
+    const first = this.#chunks[0] ?? '';
+    let start = toDrop > 0 ? indexAfterBytes(first, toDrop) : 0;
+    if (this.#startAtLine && !(start === 0 && (droppedChunks === 0 || droppedEndsLine))) {
+      start = this.#alignedStart(first, start);
+    }
+    if (start > 0) {
+      const cutBytes = Buffer.byteLength(first.slice(0, start), 'utf8');
+      const kept = first.slice(start);
+      dropped += cutBytes;
+      if (kept === '') {
+        this.#chunks.shift();
+        this.#chunkBytes.shift();
+      } else {
+        this.#chunks[0] = kept;
+        this.#chunkBytes[0] = (this.#chunkBytes[0] ?? 0) - cutBytes;
+      }
+    }
+    this.#trimmedBytes += dropped;
+    this.#byteLength -= dropped;
   }
 
   #alignedStart(text: string, start: number): number {
-    if (start === 0 || text[start - 1] === LF) return start;
+    if (start > 0 && text[start - 1] === LF) return start;
     const limit = start + Math.min(MAX_ALIGN_CHARS, Math.floor((text.length - start) / 4));
     const newline = text.indexOf(LF, start);
     if (newline !== -1 && newline < limit) return newline + 1;
