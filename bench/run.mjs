@@ -12,8 +12,11 @@ import flood from './scenarios/flood.mjs';
 import latency from './scenarios/latency.mjs';
 import stalled from './scenarios/stalled.mjs';
 import starts from './scenarios/starts.mjs';
+import terminalEcho from './scenarios/terminal-echo.mjs';
+import terminalFlood from './scenarios/terminal-flood.mjs';
+import terminalIdle from './scenarios/terminal-idle.mjs';
 
-const SCENARIOS = [flood, fanout, stalled, latency, starts, churn];
+const SCENARIOS = [flood, fanout, stalled, latency, starts, churn, terminalFlood, terminalIdle, terminalEcho];
 const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 /**
@@ -237,7 +240,7 @@ async function main() {
   }
   if (argv.includes('--list')) {
     for (const s of SCENARIOS)
-      process.stdout.write(`${s.name.padEnd(8)} ${s.title} (cap ${capOf(s) / 1000} s)\n`);
+      process.stdout.write(`${s.name.padEnd(14)} ${s.title} (cap ${capOf(s) / 1000} s)\n`);
     return 0;
   }
   const quick = argv.includes('--quick');
