@@ -4,12 +4,21 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { CaseStore } from '../agent/cases.js';
 import type { HookEndpoint } from '../agent/hooks/hook-settings.js';
 import { installHookRelay } from '../agent/hooks/relay-script.js';
+import { RalphLoop } from '../agent/ralph/ralph-loop.js';
+import { RespawnManager } from '../agent/respawn/respawn-manager.js';
+import { ScheduledRunner } from '../agent/scheduled/scheduled-runner.js';
 import { SessionManager } from '../agent/session-manager.js';
+import { TaskQueue } from '../agent/tasks/task-queue.js';
+import { resolveWorkingDir } from '../agent/working-dir.js';
 import { ApiErrorCode } from '../api/errors.js';
 import { EventBus } from '../events/bus.js';
 import type { EngineEvent } from '../events/types.js';
 import { openDatabase } from '../store/database.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';
+import { SqliteQueueTaskRepository } from '../store/queue-tasks.js';
+import { SqliteRalphStateRepository } from '../store/ralph-state.js';
+import { SqliteRespawnRepository } from '../store/respawn-controllers.js';
+import { SqliteScheduledRunRepository } from '../store/scheduled-runs.js';
 import { SqliteSessionRepository } from '../store/sessions.js';
 import { systemClock } from '../supervisor/clock.js';
 import { Supervisor } from '../supervisor/supervisor.js';
@@ -19,9 +28,16 @@ import { sendApiError } from './api/error-reply.js';
 import { caseRoutes } from './api/routes/cases.js';
 import { eventRoutes } from './api/routes/events.js';
 import { hookRoutes } from './api/routes/hooks.js';
+import { metricsRoutes } from './api/routes/metrics.js';
+import { collectClaudemanMetrics } from './claudeman-metrics.js';
+import { EventCounters } from './metrics.js';
 import { quickRunRoutes } from './api/routes/quick-run.js';
+import { ralphRoutes } from './api/routes/ralph.js';
+import { respawnRoutes } from './api/routes/respawn.js';
+import { scheduledRoutes } from './api/routes/scheduled.js';
 import { sessionRoutes } from './api/routes/sessions.js';
 import { statusRoutes } from './api/routes/status.js';
+import { taskRoutes } from './api/routes/tasks.js';
 import { allowedHostNames, type ClaudemanConfig } from './claudeman-config.js';
 import { type Logger, logAdapter } from './logger.js';
 import { OverseerHub } from './overseer/hub.js';
@@ -93,15 +109,49 @@ export async function startClaudemanServer(
   const cases = new CaseStore(config.casesDir);
 
   // ── autonomy: respawn controllers ──
+  const respawn = new RespawnManager({
+    sessions,
+    repository: new SqliteRespawnRepository(db),
+    clock,
+    publish,
+    warn: log.warn,
+  });
+  respawn.restore();
 
   // ── autonomy: task queue and Ralph loop ──
+  const queue = new TaskQueue({
+    repository: new SqliteQueueTaskRepository(db),
+    clock,
+    publish,
+    resolveWorkingDir: (dir) => resolveWorkingDir(dir, config.casesDir),
+  });
+  queue.restore();
+  const ralph = new RalphLoop({
+    queue,
+    sessions,
+    repository: new SqliteRalphStateRepository(db),
+    clock,
+    publish,
+    warn: log.warn,
+  });
+  ralph.restore();
 
   // ── autonomy: scheduled runs ──
+  const scheduled = new ScheduledRunner({
+    repository: new SqliteScheduledRunRepository(db),
+    sessions,
+    clock,
+    publish,
+    casesRoot: config.casesDir,
+    iterationTimeoutMs: config.oneShotTimeoutMs,
+    warn: log.warn,
+  });
+  scheduled.restore();
 
   const snapshot = (): StatusSnapshot => ({
     sessions: sessions.list().map((session) => session.info()),
-    scheduledRuns: [],
-    respawnStatus: {},
+    scheduledRuns: scheduled.list(),
+    respawnStatus: respawn.list(),
     timestamp: clock.now(),
   });
   const sse = new SseHub(bus, { snapshot, warn: log.warn });
@@ -139,7 +189,15 @@ export async function startClaudemanServer(
   await app.register(statusRoutes(context));
   await app.register(eventRoutes(context));
   await app.register(hookRoutes(sessions));
+  const counters = new EventCounters(bus);
+  await app.register(
+    metricsRoutes(() => collectClaudemanMetrics({ sessions, supervisor, hub, sse, counters })),
+  );
   // ── autonomy routes ──
+  await app.register(taskRoutes(queue));
+  await app.register(ralphRoutes(ralph));
+  await app.register(respawnRoutes({ sessions, respawn }));
+  await app.register(scheduledRoutes(scheduled));
   await registerWebSocketSupport(app);
   await app.register(registerOverseerRoute, { hub });
   await app.register(registerTerminalRoute, { sessions, bus });
@@ -159,6 +217,9 @@ export async function startClaudemanServer(
   let closing: Promise<void> | null = null;
   const close = async (): Promise<void> => {
     // ── autonomy shutdown (before sessions stop, so no controller reacts to the exits) ──
+    ralph.shutdown();
+    respawn.shutdown();
+    await scheduled.shutdown();
     await sessions.shutdown();
     await supervisor.shutdown();
     sse.close();
