@@ -58,27 +58,33 @@ export class PipeChild implements SupervisedChild {
     // Paused by backpressure or not, the last output must be read before the exit is reported.
     for (const stream of open) stream.resume();
     if (open.length > 0) {
+      const listeners: Array<{ stream: Readable; onEnd: () => void }> = [];
       await new Promise<void>((resolve) => {
         let remaining = open.length;
         const timer = clock.setTimeout(resolve, OUTPUT_FLUSH_TIMEOUT_MS);
-        const onEnd = (): void => {
-          remaining--;
-          if (remaining === 0) {
-            clock.clearTimeout(timer);
-            resolve();
-          }
-        };
         for (const stream of open) {
+          // 'end' and 'close' may both come for one stream: count each stream once.
+          let counted = false;
+          const onEnd = (): void => {
+            if (counted) return;
+            counted = true;
+            remaining--;
+            if (remaining === 0) {
+              clock.clearTimeout(timer);
+              resolve();
+            }
+          };
           stream.once('end', onEnd);
           stream.once('close', onEnd);
+          listeners.push({ stream, onEnd });
         }
       });
-      // Whatever still holds the pipes belongs to an exited task: stop reading on its behalf.
-      for (const stream of this.streams) {
-        stream.removeAllListeners('end');
-        stream.removeAllListeners('close');
-        stream.destroy();
+      for (const { stream, onEnd } of listeners) {
+        stream.off('end', onEnd);
+        stream.off('close', onEnd);
       }
+      // Whatever still holds the pipes belongs to an exited task: stop reading on its behalf.
+      for (const stream of this.streams) stream.destroy();
     }
     return status;
   }

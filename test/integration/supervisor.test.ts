@@ -58,6 +58,20 @@ describe('Supervisor with real processes', () => {
     expect(seqs.at(-1)).toBe(5000);
   });
 
+  it('reads each pipe to its end before reporting the exit, even when one pipe ends early', async () => {
+    // A background job keeps both pipes after the shell exits, closes stdout, then writes to stderr.
+    const started = supervisor.start({
+      command: '/bin/sh',
+      args: ['-c', '(sleep 0.05; exec 1>&-; sleep 0.1; echo late >&2) & exit 0'],
+    });
+    if (!started.ok) throw new Error(started.message);
+    await pollUntil(() => exitsOf(started.taskId).length === 1, 'exit');
+    const kinds = events.filter((e) => e.kind !== 'overseer:started').map((e) => e.kind);
+    expect(kinds).toEqual(['overseer:output', 'overseer:exited']);
+    const line = events.find((e) => e.kind === 'overseer:output');
+    expect(line?.kind === 'overseer:output' && [line.stream, line.data]).toEqual(['stderr', 'late']);
+  });
+
   it('escalates to SIGKILL after the grace period when SIGTERM is ignored', async () => {
     const started = supervisor.start({ command: fixture('ignores-sigterm.sh') });
     if (!started.ok) throw new Error(started.message);
