@@ -118,7 +118,7 @@ describe('bad input', () => {
     await expectApiError(await s.send('PUT', '/api/sessions', {}), 404, 'NOT_FOUND');
     await expectApiError(await s.api('/nothing-here'), 404, 'NOT_FOUND');
     // Not yet implemented features are unknown routes, not crashes.
-    await expectApiError(await s.api('/api/scheduled/abc'), 404, 'NOT_FOUND');
+    await expectApiError(await s.api('/api/scheduled/abc/pause'), 404, 'NOT_FOUND');
     await expectServerUp(s);
   });
 });

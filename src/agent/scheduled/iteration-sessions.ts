@@ -1,0 +1,27 @@
+import type { SessionResult } from '../session.js';
+
+/**
+ * The part of the session layer a scheduled run uses: the SessionManager and its sessions satisfy it,
+ * and unit tests pass a fake. Each iteration gets a session of its own, deleted afterwards.
+ */
+export interface IterationOutcome {
+  readonly result: string | null;
+  /** USD, from the CLI's `total_cost_usd` (0 when no result line arrived). */
+  readonly cost: number;
+  /** Why the iteration failed, or null when it succeeded. */
+  readonly error: string | null;
+}
+
+export interface IterationSession {
+  readonly id: string;
+  runPrompt(
+    prompt: string,
+    options: { readonly timeoutMs?: number },
+  ): SessionResult<{ readonly done: Promise<IterationOutcome> }>;
+}
+
+export interface IterationSessions {
+  create(request: { readonly workingDir: string }): SessionResult<{ readonly session: IterationSession }>;
+  /** Stops the session's run (waiting for its exit), then removes it. */
+  delete(id: string): Promise<boolean>;
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import type { ScheduledRun } from '../../api/scheduled.js';
+import type { ScheduledEvent } from '../../events/types.js';
+import type { ScheduledRunRepository } from '../../store/scheduled-runs.js';
+import type { Clock } from '../../supervisor/clock.js';
+import type { SessionResult } from '../session.js';
+import { resolveWorkingDir } from '../working-dir.js';
+import type { IterationSessions } from './iteration-sessions.js';
+import { ScheduledLimits } from './limits.js';
+import { appendLog } from './run-log.js';
+import { ScheduledRunLoop } from './scheduled-run-loop.js';
+
+const MINUTE_MS = 60_000;
+
+/** Why a run is stopped by DELETE /api/scheduled/:id. */
+export const CANCELLED_REASON = 'cancelled by request';
+/** Why a run whose end passed while no server ran is completed at start-up. */
+export const ENDED_WHILE_DOWN_REASON = 'the scheduled time ended while the server was not running';
+
+export interface ScheduledRunnerOptions {
+  readonly repository: ScheduledRunRepository;
+  readonly sessions: IterationSessions;
+  readonly clock: Clock;
+  readonly publish: (event: ScheduledEvent) => void;
+  /** Base for relative working directories (the cases root), as for sessions. */
+  readonly casesRoot: string;
+  /** Deadline of one iteration's CLI run (ms): the server's one-shot timeout. */
+  readonly iterationTimeoutMs: number;
+  readonly warn: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+export interface CreateScheduledRunRequest {
+  readonly prompt: string;
+  readonly workingDir?: string;
+  /** Minutes, fractions allowed, > 0. */
+  readonly durationMinutes: number;
+  /** Stop once the iterations have cost this much (USD); none when absent or null. */
+  readonly maxCostUsd?: number | null;
+}
+
+/** All scheduled runs: creation, lookup, cancellation, restoration after a restart, and retention. */
+export class ScheduledRunner {
+  /** In creation order (a Map keeps insertion order), which is the list's order. */
+  private readonly runs = new Map<string, ScheduledRunLoop>();
+
+  constructor(private readonly options: ScheduledRunnerOptions) {}
+
+  create(request: CreateScheduledRunRequest): SessionResult<{ run: ScheduledRun }> {
+    const invalid = validate(request);
+    if (invalid !== null) return { ok: false, code: 'BAD_REQUEST', message: invalid };
+    const active = [...this.runs.values()].filter((loop) => loop.isRunning).length;
+    if (active >= ScheduledLimits.activeRuns) {
+      return {
+        ok: false,
+        code: 'SCHEDULED_RUN_LIMIT',
+        message: `at most ${ScheduledLimits.activeRuns} scheduled runs at once; stop one first`,
+      };
+    }
+    const dir = resolveWorkingDir(request.workingDir ?? process.cwd(), this.options.casesRoot);
+    if (!dir.ok) return { ok: false, code: 'INVALID_PATH', message: dir.error };
+    const now = this.options.clock.now();
+    const run: ScheduledRun = {
+      id: randomUUID(),
+      prompt: request.prompt,
+      workingDir: dir.path,
+      durationMinutes: request.durationMinutes,
+      startedAt: now,
+      endAt: now + request.durationMinutes * MINUTE_MS,
+      status: 'running',
+      sessionId: null,
+      completedTasks: 0,
+      totalCost: 0,
+      maxCostUsd: request.maxCostUsd ?? null,
+      logs: [],
+      stopReason: null,
+    };
+    // The intent is stored before anything runs, so a crash right after still knows the run.
+    this.save(run);
+    const loop = this.build(run);
+    this.options.publish({
+      kind: 'scheduled:created',
+      data: { id: run.id, prompt: run.prompt, duration: run.durationMinutes },
+      ts: now,
+    });
+    loop.start();
+    return { ok: true, run: loop.snapshot() };
+  }
+
+  list(): ScheduledRun[] {
+    return [...this.runs.values()].map((loop) => loop.snapshot());
+  }
+
+  get(id: string): ScheduledRun | undefined {
+    return this.runs.get(id)?.snapshot();
+  }
+
+  /**
+   * Stops a run (its iteration too) with status `stopped`; resolves once its session is gone. A run
+   * that already ended stays as it is. False for an unknown id.
+   */
+  async cancel(id: string): Promise<boolean> {
+    const loop = this.runs.get(id);
+    if (loop === undefined) return false;
+    await loop.stop(CANCELLED_REASON);
+    return true;
+  }
+
+  /**
+   * Loads the stored runs. A run that was running resumes with a new iteration if its end is still
+   * ahead, and is completed if its end passed while no server ran. Returns how many were loaded.
+   */
+  restore(): number {
+    const now = this.options.clock.now();
+    const resumed: ScheduledRunLoop[] = [];
+    for (const stored of this.options.repository.loadAll()) {
+      if (stored.status !== 'running') {
+        this.build(stored);
+        continue;
+      }
+      if (stored.endAt > now) {
+        resumed.push(this.build(stored));
+        continue;
+      }
+      const completed: ScheduledRun = {
+        ...stored,
+        status: 'completed',
+        sessionId: null,
+        stopReason: ENDED_WHILE_DOWN_REASON,
+        logs: appendLog(stored.logs, now, `completed: ${ENDED_WHILE_DOWN_REASON}`),
+      };
+      this.save(completed);
+      this.build(completed);
+      // Its interrupted iteration's session (after a kill -9) is of no use any more.
+      if (stored.sessionId !== null) this.removeStaleSession(stored.sessionId);
+    }
+    for (const loop of resumed) loop.resume();
+    this.prune();
+    return this.runs.size;
+  }
+
+  /**
+   * Server shutdown: every running run stops its iteration and removes the session, but stays
+   * `running` in the store, so the next server resumes it.
+   */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.runs.values()].map((loop) => loop.suspend()));
+  }
+
+  private removeStaleSession(sessionId: string): void {
+    this.options.sessions.delete(sessionId).catch((error: unknown) => {
+      this.options.warn('session of an interrupted iteration not removed', {
+        sessionId,
+        error: (error as Error).message,
+      });
+    });
+  }
+
+  private build(run: ScheduledRun): ScheduledRunLoop {
+    const loop = new ScheduledRunLoop(run, {
+      sessions: this.options.sessions,
+      clock: this.options.clock,
+      publish: this.options.publish,
+      save: (state) => this.save(state),
+      iterationTimeoutMs: this.options.iterationTimeoutMs,
+      ended: () => this.prune(),
+    });
+    this.runs.set(run.id, loop);
+    return loop;
+  }
+
+  /** Drops the oldest finished runs beyond ScheduledLimits.finishedRuns, from memory and the store. */
+  private prune(): void {
+    const finished = [...this.runs.values()].filter((loop) => !loop.isRunning);
+    for (const loop of finished.slice(0, Math.max(0, finished.length - ScheduledLimits.finishedRuns))) {
+      this.runs.delete(loop.id);
+      try {
+        this.options.repository.delete(loop.id);
+      } catch (error) {
+        this.options.warn('finished scheduled run not removed from the store', {
+          runId: loop.id,
+          error: (error as Error).message,
+        });
+      }
+    }
+  }
+
+  private save(run: ScheduledRun): void {
+    try {
+      this.options.repository.save(run);
+    } catch (error) {
+      // The run goes on; the store catches up at its next change.
+      this.options.warn('scheduled run state not persisted', {
+        runId: run.id,
+        error: (error as Error).message,
+      });
+    }
+  }
+}
+
+/** Checks a request the REST schema already validated, for callers that are not the REST API. */
+function validate(request: CreateScheduledRunRequest): string | null {
+  if (typeof request.prompt !== 'string' || request.prompt.trim() === '') {
+    return 'prompt must be a non-empty string';
+  }
+  const duration = request.durationMinutes;
+  if (!Number.isFinite(duration) || duration <= 0 || duration > ScheduledLimits.durationMinutes) {
+    return `durationMinutes must be a number above 0 and at most ${ScheduledLimits.durationMinutes}, got ${String(duration)}`;
+  }
+  const max = request.maxCostUsd;
+  if (max !== undefined && max !== null && !(Number.isFinite(max) && max > 0)) {
+    return `maxCostUsd must be a number above 0, got ${String(max)}`;
+  }
+  return null;
+}

@@ -1,0 +1,65 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import Type from 'typebox';
+import { ScheduledLimits } from '../../../agent/scheduled/limits.js';
+import type { ScheduledRunner } from '../../../agent/scheduled/scheduled-runner.js';
+import { ApiErrorCode } from '../../../api/errors.js';
+import { sendApiError } from '../error-reply.js';
+import { MAX_PROMPT_CHARS } from '../schemas.js';
+import { replyWithResult } from './result-reply.js';
+
+/** Longest path accepted (characters): PATH_MAX on Linux, as for sessions. */
+const MAX_PATH_CHARS = 4096;
+
+const CreateScheduledRunBody = Type.Object({
+  prompt: Type.String({ minLength: 1, maxLength: MAX_PROMPT_CHARS }),
+  workingDir: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_PATH_CHARS })),
+  durationMinutes: Type.Number({ exclusiveMinimum: 0, maximum: ScheduledLimits.durationMinutes }),
+  maxCostUsd: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Null()])),
+});
+
+const ScheduledRunIdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+
+/** HTTP status of the scheduler's own failure codes; the session layer's go through replyWithResult. */
+const STATUS_BY_CODE: Partial<Record<ApiErrorCode, number>> = {
+  [ApiErrorCode.BAD_REQUEST]: 400,
+  [ApiErrorCode.SCHEDULED_RUN_LIMIT]: 429,
+};
+
+function isApiErrorCode(code: string): code is ApiErrorCode {
+  return Object.hasOwn(ApiErrorCode, code);
+}
+
+function notFound(reply: FastifyReply, id: string): FastifyReply {
+  return sendApiError(reply, 404, ApiErrorCode.SCHEDULED_RUN_NOT_FOUND, `no scheduled run ${id}`);
+}
+
+/** Scheduled runs: create, list, inspect, cancel. */
+export const scheduledRoutes =
+  (runner: ScheduledRunner): FastifyPluginAsync =>
+  async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.get('/api/scheduled', async () => runner.list());
+
+    app.post('/api/scheduled', { schema: { body: CreateScheduledRunBody } }, async (request, reply) => {
+      const created = runner.create(request.body);
+      if (!created.ok) {
+        const { code, message } = created;
+        const status = isApiErrorCode(code) ? STATUS_BY_CODE[code] : undefined;
+        if (status !== undefined && isApiErrorCode(code)) return sendApiError(reply, status, code, message);
+        return replyWithResult(reply, created);
+      }
+      return reply.code(201).send({ success: true, run: created.run });
+    });
+
+    app.get('/api/scheduled/:id', { schema: { params: ScheduledRunIdParams } }, async (request, reply) => {
+      const run = runner.get(request.params.id);
+      return run ?? notFound(reply, request.params.id);
+    });
+
+    app.delete('/api/scheduled/:id', { schema: { params: ScheduledRunIdParams } }, async (request, reply) => {
+      const known = await runner.cancel(request.params.id);
+      return known ? { success: true } : notFound(reply, request.params.id);
+    });
+  };

@@ -1,0 +1,110 @@
+import type { ScheduledLogLine, ScheduledRun, ScheduledRunStatus } from '../api/scheduled.js';
+import type { Database } from './database.js';
+
+interface ScheduledRunRow {
+  id: string;
+  prompt: string;
+  working_dir: string;
+  duration_minutes: number;
+  started_at: number;
+  end_at: number;
+  status: ScheduledRunStatus;
+  session_id: string | null;
+  completed_tasks: number;
+  total_cost: number;
+  max_cost_usd: number | null;
+  logs: string;
+  stop_reason: string | null;
+}
+
+function toRow(run: ScheduledRun): ScheduledRunRow {
+  return {
+    id: run.id,
+    prompt: run.prompt,
+    working_dir: run.workingDir,
+    duration_minutes: run.durationMinutes,
+    started_at: run.startedAt,
+    end_at: run.endAt,
+    status: run.status,
+    session_id: run.sessionId,
+    completed_tasks: run.completedTasks,
+    total_cost: run.totalCost,
+    max_cost_usd: run.maxCostUsd,
+    logs: JSON.stringify(run.logs),
+    stop_reason: run.stopReason,
+  };
+}
+
+function fromRow(row: ScheduledRunRow): ScheduledRun {
+  return {
+    id: row.id,
+    prompt: row.prompt,
+    workingDir: row.working_dir,
+    durationMinutes: row.duration_minutes,
+    startedAt: row.started_at,
+    endAt: row.end_at,
+    status: row.status,
+    sessionId: row.session_id,
+    completedTasks: row.completed_tasks,
+    totalCost: row.total_cost,
+    maxCostUsd: row.max_cost_usd,
+    logs: parseLogs(row.logs),
+    stopReason: row.stop_reason,
+  };
+}
+
+/** The stored log; a damaged column costs the log lines, never the run. */
+function parseLogs(text: string): ScheduledLogLine[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!Array.isArray(value)) return [];
+    return value.filter(
+      (line): line is ScheduledLogLine =>
+        typeof line === 'object' &&
+        line !== null &&
+        typeof (line as ScheduledLogLine).ts === 'number' &&
+        typeof (line as ScheduledLogLine).message === 'string',
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** What scheduled runs need from the store (the SQLite repository below; tests may pass it ':memory:'). */
+export interface ScheduledRunRepository {
+  save(run: ScheduledRun): void;
+  delete(id: string): void;
+  loadAll(): ScheduledRun[];
+}
+
+/** Scheduled runs in SQLite, one row each, in creation order. */
+export class SqliteScheduledRunRepository implements ScheduledRunRepository {
+  private readonly upsertStatement;
+  private readonly deleteStatement;
+  private readonly selectAll;
+
+  constructor(db: Database) {
+    this.upsertStatement = db.prepare(`
+      INSERT INTO scheduled_runs (id, prompt, working_dir, duration_minutes, started_at, end_at, status,
+        session_id, completed_tasks, total_cost, max_cost_usd, logs, stop_reason)
+      VALUES (@id, @prompt, @working_dir, @duration_minutes, @started_at, @end_at, @status,
+        @session_id, @completed_tasks, @total_cost, @max_cost_usd, @logs, @stop_reason)
+      ON CONFLICT (id) DO UPDATE SET status = excluded.status, session_id = excluded.session_id,
+        completed_tasks = excluded.completed_tasks, total_cost = excluded.total_cost, logs = excluded.logs,
+        stop_reason = excluded.stop_reason`);
+    this.deleteStatement = db.prepare('DELETE FROM scheduled_runs WHERE id = ?');
+    this.selectAll = db.prepare<[], ScheduledRunRow>('SELECT * FROM scheduled_runs ORDER BY seq');
+  }
+
+  save(run: ScheduledRun): void {
+    this.upsertStatement.run(toRow(run));
+  }
+
+  delete(id: string): void {
+    this.deleteStatement.run(id);
+  }
+
+  loadAll(): ScheduledRun[] {
+    return this.selectAll.all().map(fromRow);
+  }
+}
