@@ -22,6 +22,21 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
  * grandchild re-parented to an init that does not reap (as in some containers) stays a zombie, and
  * zombies still answer signal 0. So where /proc exists, zombies are not counted.
  */
+/**
+ * Signals the group, or the leader alone when its group does not exist yet: right after a PTY fork
+ * the child has not called setsid() yet, so `-pid` names no group (ESRCH) while the child runs.
+ */
+function signalGroupOrLeader(pgid: number, signal: NodeJS.Signals): boolean {
+  if (signalGroup(pgid, signal)) return true;
+  try {
+    process.kill(pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
 export function groupAlive(pgid: number): boolean {
   if (!signalGroup(pgid, 0)) return false;
   let pids: string[];
@@ -73,17 +88,17 @@ export class GroupTerminator {
 
   terminate(graceMs: number): void {
     if (this.killTimer !== null) return;
-    if (!signalGroup(this.pgid, 'SIGTERM')) return;
+    if (!signalGroupOrLeader(this.pgid, 'SIGTERM')) return;
     this.killTimer = this.clock.setTimeout(() => {
       this.killTimer = null;
       this.dispose();
-      if (signalGroup(this.pgid, 'SIGKILL')) this.forced = true;
+      if (signalGroupOrLeader(this.pgid, 'SIGKILL')) this.forced = true;
     }, graceMs);
   }
 
   kill(): void {
     this.dispose();
-    if (signalGroup(this.pgid, 'SIGKILL')) this.forced = true;
+    if (signalGroupOrLeader(this.pgid, 'SIGKILL')) this.forced = true;
   }
 
   /**
