@@ -13,7 +13,8 @@ export const RespawnState = Type.Union([
 ]);
 export type RespawnState = Static<typeof RespawnState>;
 
-export const RespawnConfig = Type.Object({
+/** The config's fields, shared by the whole config and by a partial update of it. */
+const RespawnConfigFields = {
   /** Quiet time after the prompt appears before the session counts as idle (ms). */
   idleTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
   /** What is typed to have the agent update its docs before the context is cleared. */
@@ -23,7 +24,9 @@ export const RespawnConfig = Type.Object({
   enabled: Type.Boolean(),
   /** Stop the controller after this long (ms); null runs until stopped. */
   durationLimitMs: Type.Union([Type.Integer({ minimum: 1_000 }), Type.Null()]),
-});
+};
+
+export const RespawnConfig = Type.Object(RespawnConfigFields);
 export type RespawnConfig = Static<typeof RespawnConfig>;
 
 export const DEFAULT_RESPAWN_CONFIG: RespawnConfig = {
@@ -33,6 +36,23 @@ export const DEFAULT_RESPAWN_CONFIG: RespawnConfig = {
   enabled: true,
   durationLimitMs: null,
 };
+
+/**
+ * A partial config (an update, or the config given at start). Unknown keys are refused, not dropped:
+ * `{"idleTimeout": 500}` is a typo to report, not an empty update. (An `additionalProperties` schema
+ * rather than `false`, because Fastify's Ajv silently removes properties that `false` forbids.)
+ */
+export const RespawnConfigPatch = Type.Object(
+  {
+    idleTimeoutMs: Type.Optional(RespawnConfigFields.idleTimeoutMs),
+    updatePrompt: Type.Optional(RespawnConfigFields.updatePrompt),
+    interStepDelayMs: Type.Optional(RespawnConfigFields.interStepDelayMs),
+    enabled: Type.Optional(RespawnConfigFields.enabled),
+    durationLimitMs: Type.Optional(RespawnConfigFields.durationLimitMs),
+  },
+  { additionalProperties: Type.Never() },
+);
+export type RespawnConfigPatch = Static<typeof RespawnConfigPatch>;
 
 export const RespawnStatus = Type.Object({
   enabled: Type.Boolean(),

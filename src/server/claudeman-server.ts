@@ -29,8 +29,6 @@ import { caseRoutes } from './api/routes/cases.js';
 import { eventRoutes } from './api/routes/events.js';
 import { hookRoutes } from './api/routes/hooks.js';
 import { metricsRoutes } from './api/routes/metrics.js';
-import { collectClaudemanMetrics } from './claudeman-metrics.js';
-import { EventCounters } from './metrics.js';
 import { quickRunRoutes } from './api/routes/quick-run.js';
 import { ralphRoutes } from './api/routes/ralph.js';
 import { respawnRoutes } from './api/routes/respawn.js';
@@ -39,7 +37,9 @@ import { sessionRoutes } from './api/routes/sessions.js';
 import { statusRoutes } from './api/routes/status.js';
 import { taskRoutes } from './api/routes/tasks.js';
 import { allowedHostNames, type ClaudemanConfig } from './claudeman-config.js';
+import { collectClaudemanMetrics } from './claudeman-metrics.js';
 import { type Logger, logAdapter } from './logger.js';
+import { EventCounters } from './metrics.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
 import { accessHook } from './security/access-hook.js';
@@ -48,6 +48,7 @@ import { defaultTrustedCidrs, parseTrustedCidrs } from './security/trusted-cidrs
 import { requireTrustedPeer } from './security/trusted-peer-hook.js';
 import { SseHub } from './sse/sse-hub.js';
 import { registerTerminalRoute } from './terminal/route.js';
+import { webUiRoutes } from './web-ui.js';
 import { registerWebSocketSupport } from './websocket-support.js';
 
 /** Largest request body (bytes): a 100,000-character prompt in UTF-8 fits with room to spare. */
@@ -198,6 +199,7 @@ export async function startClaudemanServer(
   await app.register(ralphRoutes(ralph));
   await app.register(respawnRoutes({ sessions, respawn }));
   await app.register(scheduledRoutes(scheduled));
+  await app.register(webUiRoutes());
   await registerWebSocketSupport(app);
   await app.register(registerOverseerRoute, { hub });
   await app.register(registerTerminalRoute, { sessions, bus });

@@ -1,0 +1,406 @@
+/**
+ * The respawn controller (seed 003): keeps an interactive Claude Code session productive unattended.
+ * When the session has been idle long enough it runs one cycle — the update prompt, `/clear`, `/init` —
+ * and then watches again:
+ *
+ *   watching → sending_update → waiting_update → sending_clear → waiting_clear → sending_init
+ *            → waiting_init → watching            (and stopped, from anywhere)
+ *
+ * It acts only on the session's signals (idle/working from hooks or the terminal heuristic, output,
+ * exit) and on timers of an injected Clock, so its logic is tested with a fake session and a fake clock.
+ *
+ * Choices the seed leaves open:
+ * - Idle confirmation (watching): an idle signal arms a timer of `idleTimeoutMs`; output restarts it
+ *   (someone typing, a repaint) and a working signal cancels it until the next idle. Output does not
+ *   wait for a fresh idle signal, because the heuristic announces idle once and does not repeat it after
+ *   harmless output. A hook's idle (the CLI's own Stop hook) is trusted sooner: it waits only
+ *   `min(idleTimeoutMs, HOOK_IDLE_CONFIRM_MS)`.
+ * - A step completes when the session worked after the send and then went idle, or at once on a hook's
+ *   idle (a Stop hook only fires when a turn ends). `/clear` may not show a spinner, so for it idle
+ *   after any output also counts, as does the prompt reappearing followed by `idleTimeoutMs` of quiet.
+ * - A step that does not complete within `STEP_TIMEOUT_MS` is logged at warn and its cycle abandoned:
+ *   the controller goes back to watching rather than typing the next step into a screen it does not
+ *   understand; it acts again only once the session is idle.
+ * - The duration limit stops a watching controller at once; in the middle of a cycle it lets the cycle
+ *   finish, so a session is never left cleared without its `/init`.
+ * - `enabled: false` pauses: the controller keeps watching (and finishes a running cycle) but starts no
+ *   new cycle until enabled again.
+ * - The session exiting stops the controller with the reason (a respawn:log at error level during a
+ *   cycle, at warn while watching).
+ */
+import type { RespawnConfig, RespawnState, RespawnStatus } from '../../api/respawn.js';
+import type { RespawnEvent, RespawnStep } from '../../events/types.js';
+import type { Clock } from '../../supervisor/clock.js';
+import { PROMPT_GLYPH } from '../activity-detector.js';
+import type { ActivitySource, SessionSignal, SessionSignalListener } from '../session.js';
+import { type ConfigResult, mergeRespawnConfig } from './respawn-config.js';
+import { Timer } from './timer.js';
+
+/**
+ * A step (one agent turn) still unfinished after 10 min is taken as stuck: updating the docs or
+ * `/init` on a large repository takes minutes, not tens of minutes.
+ */
+export const STEP_TIMEOUT_MS = 10 * 60_000;
+/**
+ * Confirmation wait after a hook's idle (ms): the Stop hook fires just before the CLI repaints its
+ * prompt; half a second keeps typed text from racing that repaint.
+ */
+export const HOOK_IDLE_CONFIRM_MS = 500;
+/** Why a controller stopped when someone asked it to. */
+export const STOP_REQUESTED_REASON = 'stopped by request';
+/** Start of the reason when the duration limit ended the controller (tests and clients match on it). */
+export const DURATION_LIMIT_REASON = 'duration limit reached';
+
+/** What the controller drives: a Session (through a thin adapter), or a fake in tests. */
+export interface RespawnTarget {
+  readonly isInteractive: boolean;
+  /** The session's current verdict is idle: a controller started on an idle session need not wait. */
+  readonly isIdle: boolean;
+  /** Types `text`, then presses Enter as a separate write. */
+  submitLine(text: string): { readonly ok: true } | { readonly ok: false; readonly message: string };
+  /** Subscribes to idle/working/output/exit; returns the unsubscribe function. */
+  onSignal(listener: SessionSignalListener): () => void;
+}
+
+export interface RespawnControllerOptions {
+  readonly sessionId: string;
+  readonly target: RespawnTarget;
+  readonly clock: Clock;
+  /** Already validated (mergeRespawnConfig). */
+  readonly config: Readonly<RespawnConfig>;
+  readonly publish: (event: RespawnEvent) => void;
+  /** A controller restored from the store, stopped: its last counters and why it stopped. */
+  readonly restored?: {
+    readonly cycleCount: number;
+    readonly startedAt: number | null;
+    readonly stopReason: string | null;
+  };
+}
+
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+const SENDING: Record<RespawnStep, RespawnState> = {
+  update: 'sending_update',
+  clear: 'sending_clear',
+  init: 'sending_init',
+};
+const WAITING: Record<RespawnStep, RespawnState> = {
+  update: 'waiting_update',
+  clear: 'waiting_clear',
+  init: 'waiting_init',
+};
+const NEXT_STEP: Record<RespawnStep, RespawnStep | null> = { update: 'clear', clear: 'init', init: null };
+
+/** What was seen since the current step's text was sent. */
+interface SinceSend {
+  working: boolean;
+  output: boolean;
+  prompt: boolean;
+}
+
+export class RespawnController {
+  readonly sessionId: string;
+  readonly #target: RespawnTarget;
+  readonly #clock: Clock;
+  readonly #publish: (event: RespawnEvent) => void;
+  #config: Readonly<RespawnConfig>;
+  #state: RespawnState = 'stopped';
+  #started = false;
+  #cycleCount: number;
+  #startedAt: number | null;
+  #stopReason: string | null;
+  #lastActivityAt: number;
+  /** The latest idle/working verdict from either source; null until one is known. */
+  #activity: 'idle' | 'working' | null = null;
+  /** The terminal heuristic's own latest verdict: it announces "working" only after an "idle". */
+  #heuristicActivity: 'idle' | 'working' | null = null;
+  #idleSource: ActivitySource = 'heuristic';
+  #step: RespawnStep | null = null;
+  #sinceSend: SinceSend = { working: false, output: false, prompt: false };
+  /** Set when the duration limit passed mid-cycle: stop with this reason when the cycle ends. */
+  #pendingStop: string | null = null;
+  #confirmDelayMs = 0;
+  #unsubscribe: (() => void) | null = null;
+  readonly #confirm: Timer;
+  readonly #stepDelay: Timer;
+  readonly #stepTimeout: Timer;
+  readonly #clearQuiet: Timer;
+  readonly #durationLimit: Timer;
+
+  constructor(options: RespawnControllerOptions) {
+    this.sessionId = options.sessionId;
+    this.#target = options.target;
+    this.#clock = options.clock;
+    this.#publish = options.publish;
+    this.#config = options.config;
+    this.#cycleCount = options.restored?.cycleCount ?? 0;
+    this.#startedAt = options.restored?.startedAt ?? null;
+    this.#stopReason = options.restored?.stopReason ?? null;
+    this.#lastActivityAt = options.clock.now();
+    this.#confirm = new Timer(options.clock);
+    this.#stepDelay = new Timer(options.clock);
+    this.#stepTimeout = new Timer(options.clock);
+    this.#clearQuiet = new Timer(options.clock);
+    this.#durationLimit = new Timer(options.clock);
+  }
+
+  get state(): RespawnState {
+    return this.#state;
+  }
+
+  get config(): Readonly<RespawnConfig> {
+    return this.#config;
+  }
+
+  get isRunning(): boolean {
+    return this.#state !== 'stopped';
+  }
+
+  /** Starts watching. A controller runs once: to run again, create a new one. */
+  start(): { ok: true } | { ok: false; code: 'NOT_INTERACTIVE'; message: string } {
+    if (this.#started) throw new Error('a RespawnController starts only once; create a new one');
+    if (!this.#target.isInteractive) {
+      return { ok: false, code: 'NOT_INTERACTIVE', message: 'the session is not running interactively' };
+    }
+    this.#started = true;
+    const now = this.#clock.now();
+    this.#startedAt = now;
+    this.#stopReason = null;
+    this.#cycleCount = 0;
+    this.#lastActivityAt = now;
+    this.#activity = this.#target.isIdle ? 'idle' : null;
+    this.#heuristicActivity = this.#activity;
+    this.#unsubscribe = this.#target.onSignal((signal) => this.#onSignal(signal));
+    this.#transition('watching');
+    this.#emit('respawn:started', { status: this.status() });
+    this.#armDurationLimit();
+    if (this.#activity === 'idle') this.#armConfirm(this.#confirmDelayFor(this.#idleSource));
+    return { ok: true };
+  }
+
+  /** Stops: cancels every timer and unsubscribes. Idempotent. */
+  stop(reason: string = STOP_REQUESTED_REASON, level?: LogLevel): void {
+    if (this.#state === 'stopped') return;
+    for (const timer of [this.#confirm, this.#stepDelay, this.#stepTimeout, this.#clearQuiet]) timer.cancel();
+    this.#durationLimit.cancel();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#step = null;
+    this.#pendingStop = null;
+    this.#stopReason = reason;
+    if (level !== undefined) this.#log(level, `stopped: ${reason}`);
+    this.#transition('stopped');
+    this.#emit('respawn:stopped', { reason });
+  }
+
+  /** Applies a partial config (validated here); takes effect at once, also on a stopped controller. */
+  updateConfig(patch: unknown): ConfigResult {
+    const merged = mergeRespawnConfig(this.#config, patch);
+    if (!merged.ok) return merged;
+    const before = this.#config;
+    this.#config = merged.config;
+    this.#emit('respawn:configUpdated', { config: { ...this.#config } });
+    if (this.#state === 'stopped') return merged;
+    if (before.durationLimitMs !== this.#config.durationLimitMs) {
+      this.#pendingStop = null;
+      this.#armDurationLimit();
+    }
+    if (this.#state === 'watching') {
+      if (!this.#config.enabled) this.#confirm.cancel();
+      else if (
+        this.#activity === 'idle' &&
+        (!before.enabled || before.idleTimeoutMs !== this.#config.idleTimeoutMs)
+      ) {
+        this.#armConfirm(this.#confirmDelayFor(this.#idleSource));
+      }
+    }
+    return merged;
+  }
+
+  status(): RespawnStatus {
+    const now = this.#clock.now();
+    return {
+      enabled: this.#state !== 'stopped' && this.#config.enabled,
+      state: this.#state,
+      cycleCount: this.#cycleCount,
+      lastActivityTime: this.#lastActivityAt,
+      timeSinceActivity: Math.max(0, now - this.#lastActivityAt),
+      promptDetected: this.#activity === 'idle',
+      workingDetected: this.#activity === 'working',
+      config: { ...this.#config },
+      startedAt: this.#startedAt,
+      stopReason: this.#stopReason,
+    };
+  }
+
+  #onSignal(signal: SessionSignal): void {
+    // The session calls a copy of its listener set: a signal can still arrive right after stop().
+    if (this.#state === 'stopped') return;
+    switch (signal.kind) {
+      case 'output':
+        this.#onOutput(signal.chunk);
+        return;
+      case 'working':
+        this.#onWorking(signal.source);
+        return;
+      case 'idle':
+        this.#onIdle(signal.source);
+        return;
+      case 'exit': {
+        const how = signal.signal !== null ? `on ${signal.signal}` : `with code ${signal.code}`;
+        this.stop(`the session exited ${how}`, this.#state === 'watching' ? 'warn' : 'error');
+        return;
+      }
+    }
+  }
+
+  #onOutput(chunk: string): void {
+    this.#lastActivityAt = this.#clock.now();
+    this.#sinceSend.output = true;
+    if (chunk.includes(PROMPT_GLYPH)) this.#sinceSend.prompt = true;
+    if (this.#state === 'watching' && this.#confirm.armed) {
+      this.#armConfirm(this.#confirmDelayMs);
+    } else if (this.#state === 'waiting_clear' && this.#sinceSend.prompt) {
+      this.#clearQuiet.arm(this.#config.idleTimeoutMs, () => this.#completeStep('clear'));
+    }
+  }
+
+  #onWorking(source: ActivitySource): void {
+    this.#lastActivityAt = this.#clock.now();
+    this.#activity = 'working';
+    if (source === 'heuristic') this.#heuristicActivity = 'working';
+    this.#sinceSend.working = true;
+    if (this.#state === 'watching' && this.#confirm.armed) {
+      this.#confirm.cancel();
+      this.#log('debug', 'the session is working again: idle confirmation cancelled');
+    }
+    // `/clear` turned out to start work: its end is an idle signal, not a quiet prompt.
+    if (this.#state === 'waiting_clear') this.#clearQuiet.cancel();
+  }
+
+  #onIdle(source: ActivitySource): void {
+    this.#activity = 'idle';
+    this.#idleSource = source;
+    if (source === 'heuristic') this.#heuristicActivity = 'idle';
+    if (this.#state === 'watching') {
+      const delay = this.#confirmDelayFor(source);
+      // A second verdict (hook and heuristic both report) only ever shortens a running confirmation.
+      if (!this.#confirm.armed || delay < this.#confirmDelayMs) this.#armConfirm(delay);
+      return;
+    }
+    const step = this.#step;
+    if (step === null || this.#state !== WAITING[step]) return;
+    const seen = this.#sinceSend;
+    if (source === 'hook' || seen.working || (step === 'clear' && seen.output)) this.#completeStep(step);
+  }
+
+  #confirmDelayFor(source: ActivitySource): number {
+    return source === 'hook'
+      ? Math.min(this.#config.idleTimeoutMs, HOOK_IDLE_CONFIRM_MS)
+      : this.#config.idleTimeoutMs;
+  }
+
+  #armConfirm(delayMs: number): void {
+    if (!this.#config.enabled) return;
+    this.#confirmDelayMs = delayMs;
+    this.#confirm.arm(delayMs, () => {
+      if (this.#state !== 'watching' || this.#activity !== 'idle' || !this.#config.enabled) return;
+      this.#startCycle(delayMs);
+    });
+  }
+
+  #startCycle(idleForMs: number): void {
+    this.#cycleCount += 1;
+    this.#emit('respawn:cycleStarted', { cycleNumber: this.#cycleCount });
+    this.#log('info', `cycle ${this.#cycleCount}: the session was idle for ${idleForMs} ms`);
+    this.#enterSending('update');
+  }
+
+  #enterSending(step: RespawnStep): void {
+    this.#step = step;
+    this.#transition(SENDING[step]);
+    this.#stepDelay.arm(this.#config.interStepDelayMs, () => this.#send(step));
+  }
+
+  #send(step: RespawnStep): void {
+    const text = step === 'update' ? this.#config.updatePrompt : `/${step}`;
+    // A heuristic that has not said idle since the last turn counts as working already: it will not
+    // announce "working" again, and its next idle (after a quiet period that the send restarts) marks
+    // the end of what follows the send.
+    this.#sinceSend = { working: this.#heuristicActivity !== 'idle', output: false, prompt: false };
+    const sent = this.#target.submitLine(text);
+    if (this.#state === 'stopped') return;
+    if (!sent.ok) {
+      this.stop(`could not send the ${step} step: ${sent.message}`, 'error');
+      return;
+    }
+    this.#emit('respawn:stepSent', { step });
+    this.#transition(WAITING[step]);
+    this.#stepTimeout.arm(STEP_TIMEOUT_MS, () => this.#onStepTimeout(step));
+  }
+
+  #completeStep(step: RespawnStep): void {
+    if (this.#state !== WAITING[step]) return;
+    this.#stepTimeout.cancel();
+    this.#clearQuiet.cancel();
+    this.#emit('respawn:stepCompleted', { step });
+    const next = NEXT_STEP[step];
+    if (next !== null) {
+      this.#enterSending(next);
+      return;
+    }
+    this.#emit('respawn:cycleCompleted', { cycleNumber: this.#cycleCount });
+    this.#endCycle();
+  }
+
+  #onStepTimeout(step: RespawnStep): void {
+    this.#clearQuiet.cancel();
+    this.#log(
+      'warn',
+      `the ${step} step did not finish within ${STEP_TIMEOUT_MS / 60_000} min: cycle ${this.#cycleCount} abandoned, watching again`,
+    );
+    this.#endCycle();
+  }
+
+  /** Back to watching after a cycle (completed or abandoned), or stop if the duration limit passed. */
+  #endCycle(): void {
+    this.#step = null;
+    if (this.#pendingStop !== null) {
+      this.stop(this.#pendingStop, 'info');
+      return;
+    }
+    this.#transition('watching');
+    if (this.#activity === 'idle') this.#armConfirm(this.#confirmDelayFor(this.#idleSource));
+  }
+
+  #armDurationLimit(): void {
+    this.#durationLimit.cancel();
+    const limit = this.#config.durationLimitMs;
+    if (limit === null || this.#startedAt === null) return;
+    const remaining = Math.max(0, this.#startedAt + limit - this.#clock.now());
+    this.#durationLimit.arm(remaining, () => {
+      const reason = `${DURATION_LIMIT_REASON} (${limit} ms)`;
+      if (this.#state === 'watching') {
+        this.stop(reason, 'info');
+        return;
+      }
+      this.#pendingStop = reason;
+      this.#log('info', `${DURATION_LIMIT_REASON}: stopping when cycle ${this.#cycleCount} ends`);
+    });
+  }
+
+  #transition(to: RespawnState): void {
+    const from = this.#state;
+    if (from === to) return;
+    this.#state = to;
+    this.#emit('respawn:stateChanged', { from, to });
+  }
+
+  #log(level: LogLevel, message: string): void {
+    this.#emit('respawn:log', { message, level });
+  }
+
+  #emit<K extends RespawnEvent['kind']>(kind: K, data: Extract<RespawnEvent, { kind: K }>['data']): void {
+    this.#publish({ kind, sessionId: this.sessionId, data, ts: this.#clock.now() } as RespawnEvent);
+  }
+}

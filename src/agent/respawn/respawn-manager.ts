@@ -1,0 +1,260 @@
+import { DEFAULT_RESPAWN_CONFIG, RespawnConfig, type RespawnStatus } from '../../api/respawn.js';
+import type { RespawnEvent } from '../../events/types.js';
+import type { StoredRespawnController } from '../../store/respawn-controllers.js';
+import type { Clock } from '../../supervisor/clock.js';
+import type { Session } from '../session.js';
+import { mergeRespawnConfig } from './respawn-config.js';
+import { RespawnController, type RespawnTarget, STOP_REQUESTED_REASON } from './respawn-controller.js';
+
+/**
+ * Why a controller that ran when the server stopped (or crashed) no longer runs. Its session's CLI
+ * died with the server and comes back stopped, so there is nothing to drive until someone starts
+ * interactive mode again — and then typing into it unasked would surprise them. The config is kept:
+ * a start without a config resumes with it.
+ */
+export const SERVER_RESTARTED_REASON = 'server restarted';
+/** Why controllers stop on shutdown; not written to the store, so the next start sees they ran. */
+export const SERVER_SHUTDOWN_REASON = 'server shutting down';
+/** Why a running controller stopped when a start replaced it. */
+export const REPLACED_REASON = 'replaced by a new start';
+
+/** What the manager needs of a session. */
+export type RespawnSession = Pick<Session, 'isInteractive' | 'status' | 'submitLine' | 'onSignal'>;
+
+export type RespawnErrorCode =
+  | 'SESSION_NOT_FOUND'
+  | 'NOT_INTERACTIVE'
+  | 'RESPAWN_NOT_FOUND'
+  | 'RESPAWN_NOT_RUNNING'
+  | 'INVALID_RESPAWN_CONFIG';
+
+export type RespawnResult<T = object> =
+  | ({ readonly ok: true } & T)
+  | { readonly ok: false; readonly code: RespawnErrorCode; readonly message: string };
+
+export interface RespawnRepository {
+  upsert(record: StoredRespawnController): void;
+  loadAll(): StoredRespawnController[];
+  delete(sessionId: string): void;
+}
+
+export interface RespawnManagerOptions {
+  readonly sessions: { get(id: string): RespawnSession | undefined };
+  readonly repository: RespawnRepository;
+  readonly clock: Clock;
+  readonly publish: (event: RespawnEvent) => void;
+  readonly warn: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+function fail(code: RespawnErrorCode, message: string): RespawnResult<never> {
+  return { ok: false, code, message };
+}
+
+/** The Session as the controller sees it. */
+function targetOf(session: RespawnSession): RespawnTarget {
+  return {
+    get isInteractive() {
+      return session.isInteractive;
+    },
+    get isIdle() {
+      return session.status === 'idle';
+    },
+    submitLine: (text) => session.submitLine(text),
+    onSignal: (listener) => session.onSignal(listener),
+  };
+}
+
+/** One respawn controller per session: start, stop, config, status, persistence and restoration. */
+export class RespawnManager {
+  readonly #controllers = new Map<string, RespawnController>();
+  #shuttingDown = false;
+
+  constructor(private readonly options: RespawnManagerOptions) {}
+
+  /**
+   * Re-creates the stored controllers. One that was running starts again if its session is
+   * interactive (it never is right after a restart, but the rule does not depend on that); otherwise
+   * it is recorded as stopped with SERVER_RESTARTED_REASON. Returns how many were restored.
+   */
+  restore(): number {
+    for (const stored of this.options.repository.loadAll()) {
+      const session = this.options.sessions.get(stored.sessionId);
+      if (session === undefined) {
+        this.options.repository.delete(stored.sessionId);
+        continue;
+      }
+      const config = this.#storedConfig(stored);
+      if (stored.running && session.isInteractive) {
+        this.#startController(stored.sessionId, session, config);
+        continue;
+      }
+      const controller = this.#create(stored.sessionId, session, config, {
+        cycleCount: stored.cycleCount,
+        startedAt: stored.startedAt,
+        stopReason: stored.running ? SERVER_RESTARTED_REASON : stored.stopReason,
+      });
+      this.#controllers.set(stored.sessionId, controller);
+      if (stored.running) this.#persist(controller);
+    }
+    return this.#controllers.size;
+  }
+
+  /**
+   * Starts (or restarts) the session's controller. The config is the previous one (also a stored one
+   * from before a restart) or the defaults, with `patch` applied.
+   */
+  start(sessionId: string, patch: unknown = {}): RespawnResult<{ status: RespawnStatus }> {
+    const session = this.options.sessions.get(sessionId);
+    if (session === undefined) return fail('SESSION_NOT_FOUND', `no session ${sessionId}`);
+    if (!session.isInteractive) {
+      return fail('NOT_INTERACTIVE', 'session is not running interactively: start interactive mode first');
+    }
+    const previous = this.#controllers.get(sessionId);
+    const merged = mergeRespawnConfig(previous?.config ?? DEFAULT_RESPAWN_CONFIG, patch);
+    if (!merged.ok) return fail('INVALID_RESPAWN_CONFIG', merged.message);
+    previous?.stop(REPLACED_REASON);
+    const controller = this.#startController(sessionId, session, merged.config);
+    return { ok: true, status: controller.status() };
+  }
+
+  stop(sessionId: string, reason = STOP_REQUESTED_REASON): RespawnResult {
+    if (this.options.sessions.get(sessionId) === undefined) {
+      return fail('SESSION_NOT_FOUND', `no session ${sessionId}`);
+    }
+    const controller = this.#controllers.get(sessionId);
+    if (controller === undefined || !controller.isRunning) {
+      return fail('RESPAWN_NOT_RUNNING', `no respawn controller runs for session ${sessionId}`);
+    }
+    controller.stop(reason);
+    return { ok: true };
+  }
+
+  /** Updates the config of the session's controller, running or stopped (the next start uses it). */
+  updateConfig(sessionId: string, patch: unknown): RespawnResult<{ config: RespawnConfig }> {
+    if (this.options.sessions.get(sessionId) === undefined) {
+      return fail('SESSION_NOT_FOUND', `no session ${sessionId}`);
+    }
+    const controller = this.#controllers.get(sessionId);
+    if (controller === undefined) {
+      return fail('RESPAWN_NOT_FOUND', `session ${sessionId} has no respawn controller: start one first`);
+    }
+    const updated = controller.updateConfig(patch);
+    if (!updated.ok) return fail('INVALID_RESPAWN_CONFIG', updated.message);
+    return { ok: true, config: { ...updated.config } };
+  }
+
+  /** The controller's status, or null when the session never had one. */
+  status(sessionId: string): RespawnStatus | null {
+    this.#prune();
+    return this.#controllers.get(sessionId)?.status() ?? null;
+  }
+
+  /** Every controller's status by session id (the `respawnStatus` of the state snapshot). */
+  list(): Record<string, RespawnStatus> {
+    this.#prune();
+    const all: Record<string, RespawnStatus> = {};
+    for (const [sessionId, controller] of this.#controllers) all[sessionId] = controller.status();
+    return all;
+  }
+
+  /**
+   * Stops every controller before the sessions stop, so none reacts to their exits. The store keeps
+   * them as running, which is how the next start knows to report SERVER_RESTARTED_REASON.
+   */
+  shutdown(): void {
+    this.#shuttingDown = true;
+    for (const controller of this.#controllers.values()) controller.stop(SERVER_SHUTDOWN_REASON);
+  }
+
+  #startController(
+    sessionId: string,
+    session: RespawnSession,
+    config: Readonly<RespawnConfig>,
+  ): RespawnController {
+    const controller = this.#create(sessionId, session, config);
+    this.#controllers.set(sessionId, controller);
+    // The session was checked to be interactive, which is all start() can refuse.
+    controller.start();
+    return controller;
+  }
+
+  #create(
+    sessionId: string,
+    session: RespawnSession,
+    config: Readonly<RespawnConfig>,
+    restored?: { cycleCount: number; startedAt: number | null; stopReason: string | null },
+  ): RespawnController {
+    const controller: RespawnController = new RespawnController({
+      sessionId,
+      target: targetOf(session),
+      clock: this.options.clock,
+      config,
+      publish: (event) => this.#onEvent(controller, event),
+      ...(restored === undefined ? {} : { restored }),
+    });
+    return controller;
+  }
+
+  #onEvent(controller: RespawnController, event: RespawnEvent): void {
+    switch (event.kind) {
+      case 'respawn:started':
+      case 'respawn:cycleStarted':
+      case 'respawn:configUpdated':
+        this.#persist(controller);
+        break;
+      case 'respawn:stopped':
+        if (!this.#shuttingDown) this.#persist(controller);
+        break;
+      default:
+        break;
+    }
+    this.options.publish(event);
+  }
+
+  #persist(controller: RespawnController): void {
+    // A controller no longer in the map (its session was deleted) has no row to write.
+    if (this.#controllers.get(controller.sessionId) !== controller) return;
+    const status = controller.status();
+    try {
+      this.options.repository.upsert({
+        sessionId: controller.sessionId,
+        config: status.config,
+        running: status.state !== 'stopped',
+        cycleCount: status.cycleCount,
+        startedAt: status.startedAt,
+        stopReason: status.stopReason,
+      });
+    } catch (error) {
+      this.options.warn('respawn controller state not persisted', {
+        sessionId: controller.sessionId,
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  /** A stored config, known keys only (a newer version may have added some); the defaults if broken. */
+  #storedConfig(stored: StoredRespawnController): Readonly<RespawnConfig> {
+    const known: Record<string, unknown> = {};
+    if (typeof stored.config === 'object' && stored.config !== null) {
+      for (const [key, value] of Object.entries(stored.config)) {
+        if (key in RespawnConfig.properties) known[key] = value;
+      }
+    }
+    const merged = mergeRespawnConfig(DEFAULT_RESPAWN_CONFIG, known);
+    if (merged.ok) return merged.config;
+    this.options.warn('stored respawn config is invalid; using the defaults', {
+      sessionId: stored.sessionId,
+      error: merged.message,
+    });
+    return DEFAULT_RESPAWN_CONFIG;
+  }
+
+  /** Forgets controllers of deleted sessions (their rows went with the session, ON DELETE CASCADE). */
+  #prune(): void {
+    for (const [sessionId, controller] of this.#controllers) {
+      if (this.options.sessions.get(sessionId) !== undefined) continue;
+      this.#controllers.delete(sessionId);
+      controller.stop('the session was deleted');
+    }
+  }
+}
