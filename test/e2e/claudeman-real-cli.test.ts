@@ -69,8 +69,9 @@ describe('claudeman web with the real Claude Code CLI', () => {
       if ((signal.kind === 'idle' || signal.kind === 'working') && signal.source === 'hook')
         hookSignals.push(signal.kind);
     });
+    const running = server;
     const terminal = async (): Promise<string> =>
-      ((await (await server?.api(`/api/sessions/${id}/terminal`))?.json()) as { terminalBuffer: string })
+      ((await (await running.api(`/api/sessions/${id}/terminal`)).json()) as { terminalBuffer: string })
         .terminalBuffer;
     expect(
       (await server.send('POST', `/api/sessions/${id}/interactive`, { cols: 120, rows: 40 })).status,

@@ -7,7 +7,15 @@ const ts = Date.UTC(2026, 1, 19, 12, 0, 0, 120);
 describe('overseer encoding', () => {
   it('writes events in the original key order with RFC 3339 times', () => {
     expect(
-      encodeEvent({ kind: 'overseer:output', taskId: 't', pid: 7, stream: 'stderr', data: 'x"y', ts, seq: 1 }),
+      encodeEvent({
+        kind: 'overseer:output',
+        taskId: 't',
+        pid: 7,
+        stream: 'stderr',
+        data: 'x"y',
+        ts,
+        seq: 1,
+      }),
     ).toBe(
       '{"type":"output","task_id":"t","pid":7,"stream":"stderr","data":"x\\"y","ts":"2026-02-19T12:00:00.12Z"}',
     );

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorCode } from '../../api/errors.js';
 import { sendApiError } from '../api/error-reply.js';
+import { isBrowserNavigation, sendTokenPage } from '../web-ui-pages.js';
 import { originAllowed } from './origin.js';
 import { tokensMatch } from './token.js';
 
@@ -74,9 +75,16 @@ export function accessHook(policy: AccessPolicy) {
     const path = request.url.split('?', 1)[0] ?? '';
     if (PUBLIC_PATHS.has(path) || (path.startsWith(HOOK_PATH_PREFIX) && request.method === 'POST')) return;
     const fromQuery = queryToken(request.url);
+    // The address's token wins over the cookie: a cookie left from an older token must not lock out
+    // a person who opens the newly printed URL.
     const given =
-      bearerToken(request.headers.authorization) ?? cookieToken(request.headers.cookie) ?? fromQuery;
+      bearerToken(request.headers.authorization) ?? fromQuery ?? cookieToken(request.headers.cookie);
     if (!tokensMatch(policy.token, given)) {
+      // A person opening the UI gets a page that says what to do; programs get the JSON error.
+      if (isBrowserNavigation(request)) {
+        await sendTokenPage(request, reply);
+        return;
+      }
       await sendApiError(
         reply,
         401,

@@ -1,0 +1,102 @@
+import type { CaseInfo } from '../src/api/cases.js';
+import type { RalphStatus, StartRalphRequest } from '../src/api/ralph.js';
+import type { RespawnConfig, RespawnConfigPatch, RespawnStatus } from '../src/api/respawn.js';
+import type { ScheduledRun } from '../src/api/scheduled.js';
+import type { SessionInfo } from '../src/api/session.js';
+import type { CreateTaskRequest, QueueTask } from '../src/api/tasks.js';
+import type { NoRespawn, OverseerTaskInfo } from './types.js';
+
+/** A failed API call, with the server's stable code and human message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Called once when the server says the token is missing (the cookie expired or the token changed). */
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  // Same origin: the HttpOnly token cookie goes with the request by itself.
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok) {
+    if (response.status === 401) onUnauthorized();
+    const error = parsed as { error?: unknown; code?: unknown } | null;
+    throw new ApiError(
+      response.status,
+      typeof error?.code === 'string' ? error.code : 'HTTP_ERROR',
+      typeof error?.error === 'string' ? error.error : `${method} ${path}: HTTP ${response.status}`,
+    );
+  }
+  return parsed as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  sessions: () => call<SessionInfo[]>('GET', '/api/sessions'),
+  createSession: (workingDir?: string) =>
+    call<{ session: SessionInfo }>('POST', '/api/sessions', workingDir === undefined ? {} : { workingDir }),
+  deleteSession: (id: string) => call<{ success: true }>('DELETE', `/api/sessions/${enc(id)}`),
+  startInteractive: (id: string, cols: number, rows: number) =>
+    call<{ success: true }>('POST', `/api/sessions/${enc(id)}/interactive`, { cols, rows }),
+  run: (id: string, prompt: string) =>
+    call<{ success: true }>('POST', `/api/sessions/${enc(id)}/run`, { prompt }),
+  output: (id: string) =>
+    call<{ textOutput: string; messages: unknown[]; errorBuffer: string }>(
+      'GET',
+      `/api/sessions/${enc(id)}/output`,
+    ),
+  cases: () => call<CaseInfo[]>('GET', '/api/cases'),
+  createCase: (name: string, description?: string) =>
+    call<{ case: { name: string; path: string } }>('POST', '/api/cases', { name, description }),
+
+  respawn: (id: string) => call<RespawnStatus | NoRespawn>('GET', `/api/sessions/${enc(id)}/respawn`),
+  respawnStart: (id: string, config: RespawnConfigPatch) =>
+    call<{ status: RespawnStatus }>('POST', `/api/sessions/${enc(id)}/respawn/start`, { config }),
+  respawnStop: (id: string) => call<{ success: true }>('POST', `/api/sessions/${enc(id)}/respawn/stop`),
+  respawnConfig: (id: string, patch: RespawnConfigPatch) =>
+    call<{ config: RespawnConfig }>('PUT', `/api/sessions/${enc(id)}/respawn/config`, patch),
+
+  tasks: () => call<QueueTask[]>('GET', '/api/tasks'),
+  addTask: (task: CreateTaskRequest) => call<{ task: QueueTask }>('POST', '/api/tasks', task),
+  deleteTask: (id: string) => call<{ success: true }>('DELETE', `/api/tasks/${enc(id)}`),
+  ralph: () => call<RalphStatus>('GET', '/api/ralph'),
+  ralphStart: (request: StartRalphRequest) =>
+    call<{ status: RalphStatus }>('POST', '/api/ralph/start', request),
+  ralphStop: () => call<{ status: RalphStatus }>('POST', '/api/ralph/stop'),
+
+  scheduled: () => call<ScheduledRun[]>('GET', '/api/scheduled'),
+  createScheduled: (prompt: string, durationMinutes: number, workingDir?: string) =>
+    call<{ run: ScheduledRun }>('POST', '/api/scheduled', {
+      prompt,
+      durationMinutes,
+      ...(workingDir === undefined ? {} : { workingDir }),
+    }),
+  cancelScheduled: (id: string) => call<{ success: true }>('DELETE', `/api/scheduled/${enc(id)}`),
+
+  overseerTasks: () => call<OverseerTaskInfo[]>('GET', '/api/overseer/tasks'),
+};
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,127 @@
+import { api, errorMessage } from '../api.js';
+import { formatCost, h, replace } from '../dom.js';
+import { type Store, sessionState } from '../store.js';
+import type { SessionInfo } from '../types.js';
+import { RunBox } from './run-box.js';
+import { TerminalView } from './terminal-view.js';
+
+type Body = { kind: 'terminal'; view: TerminalView } | { kind: 'run'; view: RunBox };
+
+/** Which body a session shows: its terminal once it has been interactive, else the run box. */
+function bodyKind(session: SessionInfo): Body['kind'] {
+  return session.mode === 'interactive' ? 'terminal' : 'run';
+}
+
+/**
+ * The selected session: a header (where, state, cost, actions) and either its live terminal or its
+ * one-shot run box. The body is rebuilt only when the session or its kind changes, so the frequent
+ * `session:updated` events redraw the header alone and never reconnect the terminal.
+ */
+export class SessionView {
+  private body: Body | null = null;
+  private bodyKey = '';
+  private readonly header: HTMLElement;
+  private readonly main: HTMLElement;
+
+  constructor(
+    private readonly store: Store,
+    readonly element: HTMLElement,
+    private readonly report: (text: string) => void,
+  ) {
+    this.header = h('header', { class: 'session-header' });
+    this.main = h('div', { class: 'session-body' });
+    replace(element, this.header, this.main);
+    store.on('sessions', () => this.render());
+    store.on('selection', () => this.render());
+    this.render();
+  }
+
+  /** The terminal of the selected session, if it shows one (for focus after switching). */
+  focus(): void {
+    if (this.body?.kind === 'terminal') this.body.view.focus();
+  }
+
+  private render(): void {
+    const session = this.store.selected();
+    this.renderHeader(session);
+    const key = session === null ? '' : `${session.id}:${bodyKind(session)}`;
+    if (key === this.bodyKey) return;
+    this.bodyKey = key;
+    this.body?.view.dispose();
+    this.body = null;
+    if (session === null) {
+      replace(
+        this.main,
+        h(
+          'div',
+          { class: 'placeholder' },
+          h('p', {}, 'No session selected.'),
+          h('p', { class: 'muted' }, 'Create one with “New session”.'),
+        ),
+      );
+      return;
+    }
+    if (bodyKind(session) === 'terminal') {
+      const id = session.id;
+      const view = new TerminalView(id, () => this.store.sessions.has(id));
+      this.body = { kind: 'terminal', view };
+      replace(this.main, view.element);
+    } else {
+      const view = new RunBox(this.store, session.id, this.report);
+      this.body = { kind: 'run', view };
+      replace(this.main, view.element);
+    }
+  }
+
+  private renderHeader(session: SessionInfo | null): void {
+    if (session === null) {
+      replace(this.header);
+      return;
+    }
+    const state = sessionState(session);
+    const canStartInteractive = session.pid === null && session.status !== 'busy';
+    replace(
+      this.header,
+      h(
+        'div',
+        { class: 'session-title' },
+        h('span', { class: `dot dot-${state}`, 'aria-hidden': 'true' }),
+        h('span', { class: 'path', title: session.workingDir }, session.workingDir),
+      ),
+      h(
+        'div',
+        { class: 'session-facts' },
+        h('span', { class: `state-text-${state}`, 'data-testid': 'session-state' }, state),
+        h('span', {}, session.mode === 'none' ? 'new' : session.mode),
+        h('span', { 'data-testid': 'session-cost' }, formatCost(session.totalCost)),
+        session.exitCode !== null ? h('span', {}, `exit ${session.exitCode}`) : null,
+      ),
+      h(
+        'div',
+        { class: 'session-actions' },
+        canStartInteractive
+          ? h(
+              'button',
+              { class: 'primary', onclick: () => this.startInteractive(session.id) },
+              session.mode === 'interactive' ? 'Restart interactive' : 'Start interactive',
+            )
+          : null,
+      ),
+      session.attention !== null
+        ? h('div', { class: 'attention-note', role: 'alert' }, `Needs you: ${session.attention.message}`)
+        : null,
+      session.lastError !== null && state === 'error'
+        ? h('div', { class: 'error-note' }, session.lastError)
+        : null,
+    );
+  }
+
+  private startInteractive(id: string): void {
+    // The terminal area's size, so the CLI's first screen is drawn for it (the terminal refits later).
+    const cols = Math.max(40, Math.floor((this.main.clientWidth - 16) / 7.8));
+    const rows = Math.max(10, Math.floor((this.main.clientHeight - 16) / 17));
+    api.startInteractive(id, Math.min(cols, 500), Math.min(rows, 200)).catch((error: unknown) => {
+      this.report(errorMessage(error));
+    });
+  }
+}
