@@ -27,3 +27,33 @@ export const RalphStatus = Type.Object({
   stopReason: Nullable(Type.String()),
 });
 export type RalphStatus = Static<typeof RalphStatus>;
+
+/** Limits of a start request. */
+export const RalphLimits = {
+  /** Longest minimum duration (minutes): one week. */
+  maxMinDurationMinutes: 7 * 24 * 60,
+  /** Largest budget (USD): a guard against a typo of a few zeros, not a policy. */
+  maxCostUsd: 100_000,
+  /** Most sessions the loop keeps running: each is a Claude Code process and an API spender. */
+  maxWorkers: 10,
+  /** Most sessions a start request may name. */
+  sessionIds: 50,
+} as const;
+
+/** `POST /api/ralph/start`. */
+export const StartRalphRequest = Type.Object(
+  {
+    minDurationMinutes: Type.Optional(
+      Nullable(Type.Number({ exclusiveMinimum: 0, maximum: RalphLimits.maxMinDurationMinutes })),
+    ),
+    sessionIds: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: RalphLimits.sessionIds }),
+    ),
+    maxCostUsd: Type.Optional(
+      Nullable(Type.Number({ exclusiveMinimum: 0, maximum: RalphLimits.maxCostUsd })),
+    ),
+    maxWorkers: Type.Optional(Type.Integer({ minimum: 0, maximum: RalphLimits.maxWorkers })),
+  },
+  { additionalProperties: false },
+);
+export type StartRalphRequest = Static<typeof StartRalphRequest>;

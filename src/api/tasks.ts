@@ -34,3 +34,55 @@ export type QueueTask = Static<typeof QueueTask>;
 
 /** Default completion phrase when a task names none. */
 export const DEFAULT_COMPLETION_PHRASE = 'TASK_COMPLETE';
+
+/** Limits of a task request, shared by the REST schema and the queue's own checks. */
+export const TaskLimits = {
+  /** Longest prompt (characters): the API's prompt limit (spec/claudeman-api.md). */
+  promptChars: 100_000,
+  /** Client-chosen ids: short, URL-safe, so they can be typed and put in paths. */
+  idPattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+  /** Most dependencies of one task: a plan with more is better split into stages. */
+  dependencies: 100,
+  /**
+   * Completion phrase: one line of at most 200 characters without `<`, `>` (they would break the
+   * `<promise>PHRASE</promise>` marker) or `"` (the instruction to the agent quotes the tags, so no
+   * phrase can join them into a marker; see agent/ralph/task-prompt.ts).
+   */
+  phrasePattern: '^[^<>"\\r\\n]{1,200}$',
+  /** Shortest task timeout (ms): the agent needs at least a turn. */
+  minTimeoutMs: 1_000,
+  /** Longest task timeout (ms): one day; longer work belongs in several tasks. */
+  maxTimeoutMs: 24 * 60 * 60 * 1000,
+  /** Priorities are small integers in practice; the bound keeps them exact in SQLite and JSON. */
+  maxAbsPriority: 1_000_000,
+  /** Most tasks one batch request may create. */
+  batchSize: 100,
+} as const;
+
+/** `POST /api/tasks`: a new task. `id` is optional (a UUID is chosen); a client id lets later tasks name it. */
+export const CreateTaskRequest = Type.Object(
+  {
+    id: Type.Optional(Type.String({ pattern: TaskLimits.idPattern })),
+    prompt: Type.String({ minLength: 1, maxLength: TaskLimits.promptChars }),
+    workingDir: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 4096 }))),
+    priority: Type.Optional(
+      Type.Integer({ minimum: -TaskLimits.maxAbsPriority, maximum: TaskLimits.maxAbsPriority }),
+    ),
+    dependsOn: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: TaskLimits.dependencies }),
+    ),
+    completionPhrase: Type.Optional(Type.String({ pattern: TaskLimits.phrasePattern })),
+    timeoutMs: Type.Optional(
+      Nullable(Type.Integer({ minimum: TaskLimits.minTimeoutMs, maximum: TaskLimits.maxTimeoutMs })),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateTaskRequest = Static<typeof CreateTaskRequest>;
+
+/** `POST /api/tasks/batch`: several tasks at once, which may depend on each other (checked together). */
+export const CreateTaskBatchRequest = Type.Object(
+  { tasks: Type.Array(CreateTaskRequest, { minItems: 1, maxItems: TaskLimits.batchSize }) },
+  { additionalProperties: false },
+);
+export type CreateTaskBatchRequest = Static<typeof CreateTaskBatchRequest>;

@@ -1,0 +1,122 @@
+import type { Clock, TimerHandle } from '../../supervisor/clock.js';
+import type { SessionSignal } from '../session.js';
+import { CompletionDetector, type CompletionSource } from './completion-detector.js';
+import { buildTaskPrompt } from './task-prompt.js';
+import type { WorkerSession } from './worker-session.js';
+
+/** Clears the agent's conversation and screen (Claude Code's own command). */
+export const CLEAR_COMMAND = '/clear';
+
+export type AssignmentOutcome =
+  | { readonly kind: 'completed'; readonly source: CompletionSource }
+  | { readonly kind: 'timed-out'; readonly afterMs: number }
+  /** The agent went away (its process exited) or refused input: the task itself did not fail. */
+  | { readonly kind: 'lost'; readonly reason: string };
+
+export interface AssignmentSpec {
+  readonly taskId: string;
+  readonly prompt: string;
+  readonly completionPhrase: string;
+  /** From the assignment to the marker, clearing included (ms). */
+  readonly timeoutMs: number;
+  /**
+   * Type `/clear` and wait for the prompt before the task: set for a session that has shown anything
+   * before, so an older marker cannot be repainted into this task's output (and the agent starts
+   * from a fresh context, as the Ralph technique wants).
+   */
+  readonly clearFirst: boolean;
+}
+
+type Phase = 'clearing' | 'prompting' | 'done';
+
+/**
+ * One task in one session, from the prompt to its outcome: optionally `/clear` and wait for the
+ * prompt, type the task, then watch for the completion marker until the timeout. Reports exactly one
+ * outcome; after that (or `dispose()`) it holds no listener and no timer.
+ */
+export class Assignment {
+  readonly since: number;
+  private phase: Phase = 'clearing';
+  private detector: CompletionDetector | null = null;
+  private timer: TimerHandle | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    readonly spec: AssignmentSpec,
+    readonly session: WorkerSession,
+    private readonly clock: Clock,
+    private readonly onOutcome: (outcome: AssignmentOutcome) => void,
+  ) {
+    this.since = clock.now();
+  }
+
+  get taskId(): string {
+    return this.spec.taskId;
+  }
+
+  start(): void {
+    this.unsubscribe = this.session.onSignal((signal) => this.signal(signal));
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      this.finish({ kind: 'timed-out', afterMs: this.spec.timeoutMs });
+    }, this.spec.timeoutMs);
+    if (!this.spec.clearFirst) {
+      this.submitPrompt();
+      return;
+    }
+    const cleared = this.session.submitLine(CLEAR_COMMAND);
+    if (!cleared.ok) this.finish({ kind: 'lost', reason: cleared.message });
+  }
+
+  /** Stops watching without an outcome (the loop stops or the server shuts down). */
+  dispose(): void {
+    this.phase = 'done';
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private signal(signal: SessionSignal): void {
+    if (this.phase === 'done') return;
+    switch (signal.kind) {
+      case 'exit':
+        this.finish({ kind: 'lost', reason: 'the session exited' });
+        return;
+      case 'idle':
+        // Submitting marks the session working at once, so an idle signal is the prompt coming back.
+        if (this.phase === 'clearing') this.submitPrompt();
+        else this.checkStructured();
+        return;
+      case 'output':
+        if (this.phase === 'prompting' && this.detector?.pushTerminal(signal.chunk)) {
+          // Structured output, where the session has any, is the better witness; it can only agree.
+          this.finish({ kind: 'completed', source: this.structuredSeen() ? 'structured' : 'terminal' });
+        }
+        return;
+      case 'working':
+        return;
+    }
+  }
+
+  private submitPrompt(): void {
+    this.phase = 'prompting';
+    this.detector = new CompletionDetector(this.spec.completionPhrase, this.session.messageCount);
+    const submitted = this.session.submitLine(buildTaskPrompt(this.spec.prompt, this.spec.completionPhrase));
+    if (!submitted.ok) this.finish({ kind: 'lost', reason: submitted.message });
+  }
+
+  private structuredSeen(): boolean {
+    return this.detector?.checkStructured(this.session.messages, this.session.messageCount) === true;
+  }
+
+  private checkStructured(): void {
+    if (this.structuredSeen()) this.finish({ kind: 'completed', source: 'structured' });
+  }
+
+  private finish(outcome: AssignmentOutcome): void {
+    if (this.phase === 'done') return;
+    this.dispose();
+    this.onOutcome(outcome);
+  }
+}

@@ -1,0 +1,33 @@
+import type { SessionStatus } from '../../api/session.js';
+import type { SessionResult, SessionSignalListener } from '../session.js';
+
+/**
+ * What the Ralph loop uses of a Claude Code session (a `Session` is one; tests use a fake). The loop
+ * only types into sessions that run interactively and are idle, and reads their output through
+ * signals, so it never needs the process or the buffers themselves.
+ */
+export interface WorkerSession {
+  readonly id: string;
+  readonly workingDir: string;
+  readonly status: SessionStatus;
+  readonly isInteractive: boolean;
+  readonly hasProcess: boolean;
+  /** USD reported by the CLI so far (result lines of headless runs). */
+  readonly totalCost: number;
+  /** Parsed CLI messages (bounded) and their running total: the structured output. */
+  readonly messages: readonly unknown[];
+  readonly messageCount: number;
+  /** Shown in the session's info: the queue task it works on. */
+  currentTaskId: string | null;
+  onSignal(listener: SessionSignalListener): () => void;
+  submitLine(text: string): SessionResult;
+  write(input: string): SessionResult;
+  startInteractive(): SessionResult;
+  stop(reason?: string): Promise<void>;
+}
+
+/** Where the loop finds the sessions it was given and creates the ones it starts (the SessionManager). */
+export interface WorkerSessions {
+  get(id: string): WorkerSession | undefined;
+  create(request: { workingDir?: string }): SessionResult<{ session: WorkerSession }>;
+}

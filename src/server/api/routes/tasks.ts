@@ -1,0 +1,45 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import Type from 'typebox';
+import type { TaskQueue } from '../../../agent/tasks/task-queue.js';
+import { ApiErrorCode } from '../../../api/errors.js';
+import { CreateTaskBatchRequest, CreateTaskRequest } from '../../../api/tasks.js';
+import { sendApiError } from '../error-reply.js';
+import { replyWithAutonomyFailure } from './autonomy-reply.js';
+
+const TaskIdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+
+/** The task queue of the Ralph loop: list, add (one or a batch), inspect, delete. */
+export const taskRoutes =
+  (queue: TaskQueue): FastifyPluginAsync =>
+  async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.get('/api/tasks', async () => queue.list());
+
+    app.post('/api/tasks', { schema: { body: CreateTaskRequest } }, async (request, reply) => {
+      const added = queue.add(request.body);
+      if (!added.ok) return replyWithAutonomyFailure(reply, added);
+      return reply.code(201).send({ success: true, task: added.task });
+    });
+
+    app.post('/api/tasks/batch', { schema: { body: CreateTaskBatchRequest } }, async (request, reply) => {
+      const added = queue.addAll(request.body.tasks);
+      if (!added.ok) return replyWithAutonomyFailure(reply, added);
+      return reply.code(201).send({ success: true, tasks: added.tasks });
+    });
+
+    app.get('/api/tasks/:id', { schema: { params: TaskIdParams } }, async (request, reply) => {
+      const task = queue.get(request.params.id);
+      if (task === undefined) {
+        return sendApiError(reply, 404, ApiErrorCode.TASK_NOT_FOUND, `no task ${request.params.id}`);
+      }
+      return task;
+    });
+
+    app.delete('/api/tasks/:id', { schema: { params: TaskIdParams } }, async (request, reply) => {
+      const removed = queue.remove(request.params.id);
+      if (!removed.ok) return replyWithAutonomyFailure(reply, removed);
+      return { success: true };
+    });
+  };
