@@ -12,7 +12,7 @@ import { stripAnsi } from './ansi.js';
 import { BoundedTextBuffer } from './bounded-text-buffer.js';
 import { resolveClaudeBinary } from './claude-binary.js';
 import { childEnvironment, interactiveArgs, oneShotArgs } from './claude-command.js';
-import { assistantText, type ClassifiedMessage } from './claude-messages.js';
+import { assistantText, type ClassifiedMessage, classifyMessage } from './claude-messages.js';
 import { type HookVerdict, interpretHook } from './hooks/hook-event.js';
 import { type HookEndpoint, hookSettingsJson } from './hooks/hook-settings.js';
 import { InteractiveTerminal } from './interactive-terminal.js';
@@ -214,6 +214,17 @@ export class Session {
     const verdict = interpretHook(payload);
     switch (verdict.kind) {
       case 'idle':
+        // The Stop hook carries the turn's final text: keep it as a structured message, so readers
+        // of messages (the Ralph loop's completion check) need not scrape the screen.
+        if (verdict.lastAssistantMessage !== null) {
+          this.addMessage(
+            classifyMessage({
+              type: 'assistant',
+              message: { role: 'assistant', content: [{ type: 'text', text: verdict.lastAssistantMessage }] },
+              ...(this.claudeSessionId === null ? {} : { session_id: this.claudeSessionId }),
+            }),
+          );
+        }
         this.activity('idle', 'hook', verdict.reason);
         break;
       case 'working':

@@ -40,6 +40,10 @@ describe('Claude Code hooks', () => {
     );
     expect(fromHooks.map((s) => s.kind)).toEqual(['working', 'idle']);
     expect(session.claudeSessionId).not.toBeNull();
+    // The Stop hook's final text is kept as a structured message.
+    const last = session.messages.at(-1) as { type: string; message: { content: { text: string }[] } };
+    expect(last.type).toBe('assistant');
+    expect(last.message.content[0]?.text).toContain('Echo: hello hooks');
   });
 
   it('takes a hook only with the session secret and without the access token', async () => {

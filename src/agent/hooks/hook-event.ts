@@ -3,7 +3,7 @@
  * heuristic is the fallback for CLIs without them.
  */
 export type HookVerdict =
-  | { readonly kind: 'idle'; readonly reason: string }
+  | { readonly kind: 'idle'; readonly reason: string; readonly lastAssistantMessage: string | null }
   | { readonly kind: 'working'; readonly reason: string }
   | { readonly kind: 'attention'; readonly attention: 'permission' | 'idle'; readonly message: string }
   | { readonly kind: 'session-start'; readonly claudeSessionId: string | null }
@@ -17,7 +17,12 @@ export function interpretHook(payload: Record<string, unknown>): HookVerdict {
   const event = typeof payload.hook_event_name === 'string' ? payload.hook_event_name : '';
   switch (event) {
     case 'Stop':
-      return { kind: 'idle', reason: 'turn finished (Stop hook)' };
+      return {
+        kind: 'idle',
+        reason: 'turn finished (Stop hook)',
+        lastAssistantMessage:
+          typeof payload.last_assistant_message === 'string' ? payload.last_assistant_message : null,
+      };
     case 'UserPromptSubmit':
       return { kind: 'working', reason: 'prompt submitted (UserPromptSubmit hook)' };
     case 'SessionStart':
