@@ -164,6 +164,9 @@ export async function startClaudemanServer(
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // On shutdown, connections still busy (a client that never read a response body) are closed
+    // rather than waited for: the work behind them has already been stopped.
+    forceCloseConnections: true,
     // Types are checked, never converted: `{"prompt": 42}` is a bad request, not the prompt "42".
     ajv: { customOptions: { coerceTypes: false } },
     // Ids up to the schemas' own 200-character limit reach the routes (which answer 404).

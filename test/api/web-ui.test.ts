@@ -46,8 +46,11 @@ describe('web UI serving', () => {
     for (const asset of ['app.js', 'events-worker.js', 'styles.css', 'xterm.css']) {
       const response = await s.api(`/assets/${asset}`);
       expect(response.status, asset).toBe(200);
+      expect((await response.text()).length, asset).toBeGreaterThan(0);
     }
-    expect((await s.api('/assets/app.js')).headers.get('content-type')).toContain('javascript');
+    const script = await s.api('/assets/app.js');
+    expect(script.headers.get('content-type')).toContain('javascript');
+    await script.text();
   });
 
   it('shows browsers a page about the token, and keeps JSON 401s for programs', async () => {
@@ -65,6 +68,7 @@ describe('web UI serving', () => {
     expect(await program.json()).toMatchObject({ success: false, code: 'UNAUTHORIZED' });
     const asset = await fetch(`${s.baseUrl}/assets/app.js`);
     expect(asset.status).toBe(401);
+    await asset.text();
     const api = await fetch(`${s.baseUrl}/api/sessions`, { headers: { accept: 'text/html' } });
     expect(api.status).toBe(401);
     expect(api.headers.get('content-type')).toContain('application/json');
