@@ -1,17 +1,34 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ConfigError, resolveConfig } from '../server/claudeman-config.js';
 import { startClaudemanServer } from '../server/claudeman-server.js';
 import { createLogger } from '../server/logger.js';
+import { CliError } from './client/errors.js';
+import { removeServerFile, writeServerFile } from './client/server-file.js';
+import { registerCase } from './commands/case.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerRalph } from './commands/ralph.js';
+import { registerRespawn } from './commands/respawn.js';
+import { registerRun } from './commands/run.js';
+import { registerScheduled } from './commands/scheduled.js';
+import { registerSession } from './commands/session.js';
+import { registerStatus } from './commands/status.js';
+import { registerTask } from './commands/task.js';
+import { registerTasks } from './commands/tasks.js';
+import { openInBrowser } from './open-browser.js';
 import { packageVersion } from './version.js';
 
 /**
- * `claudeman`: the Claude Code session manager's command line. `web` starts the server; the client
- * commands (sessions, tasks, Ralph loop, …) arrive with the command-line issue.
+ * `claudeman`: the Claude Code session manager's command line. `web` starts the server; the other
+ * commands are clients of the running server (found through `<data dir>/server.json` and `token`, or
+ * `--url`/`--token`). Exit codes: 0 ok, 1 failure, 2 usage.
  */
 const program = new Command('claudeman')
   .description('Claude Code session manager: sessions in PTYs, REST + SSE API, overseer /ws')
-  .version(packageVersion());
+  .version(packageVersion())
+  // Usage errors exit 2 (commander's default is 1); set before the subcommands, which inherit it.
+  .exitOverride()
+  .showSuggestionAfterError();
 
 program
   .command('web')
@@ -21,7 +38,8 @@ program
   .option('-p, --port <port>', 'TCP port (env CLAUDEMAN_PORT; default 3000)')
   .option('--host <host>', 'address to bind (env CLAUDEMAN_HOST; default 127.0.0.1)')
   .option('--data-dir <dir>', 'data directory: database, token (env CLAUDEMAN_HOME; default ~/.claudeman)')
-  .action(async (options: { port?: string; host?: string; dataDir?: string }) => {
+  .option('--no-open', 'do not open the web interface in the desktop browser')
+  .action(async (options: { port?: string; host?: string; dataDir?: string; open: boolean }) => {
     let config: ReturnType<typeof resolveConfig>;
     try {
       config = resolveConfig(options, process.env);
@@ -39,6 +57,10 @@ program
       process.exit(1);
     });
     process.stdout.write(`Claudeman listening on ${server.url}\n`);
+    if (options.open) openInBrowser(server.url);
+    // Where the client commands find this server; removed on the way out.
+    writeServerFile(config.dataDir, { url: new URL(server.url).origin, pid: process.pid });
+    process.on('exit', () => removeServerFile(config.dataDir, process.pid));
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) process.exit(130);
@@ -56,4 +78,27 @@ program
     process.on('SIGTERM', stop);
   });
 
-await program.parseAsync();
+registerStatus(program);
+registerSession(program);
+registerRun(program);
+registerCase(program);
+registerTask(program);
+registerRalph(program);
+registerScheduled(program);
+registerRespawn(program);
+registerTasks(program);
+registerCompletion(program);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // commander has printed the message (or the help/version) already.
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  if (error instanceof CliError) {
+    process.stderr.write(`claudeman: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  throw error;
+}
