@@ -89,10 +89,17 @@ describe('claudeman session', { timeout: 120_000 }, () => {
 });
 
 describe('claudeman run', { timeout: 120_000 }, () => {
-  it('prints the result and the cost', async () => {
+  it('streams the output, prints the cost and removes its session; a failed run exits 1 with the reason', async () => {
+    const before = json<unknown[]>((await cli('session', 'list', '--json')).stdout).length;
     const ran = await cli('run', 'what is 2+2', '-d', server.casesDir);
     expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('Echo: what is 2+2');
     expect(ran.stdout).toMatch(/cost: \$\d/);
+    const failed = await cli('run', 'boom [[crash]]');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/claude exited with code 2/);
+    const sessions = json<unknown[]>((await cli('session', 'list', '--json')).stdout);
+    expect(sessions).toHaveLength(before);
     const raw = await cli('run', 'again', '--json');
     expect(raw.code, raw.stderr).toBe(0);
     const reply = json<{ success: boolean; result: string; sessionId: string }>(raw.stdout);
