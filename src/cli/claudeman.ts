@@ -56,10 +56,11 @@ program
       process.stderr.write(`claudeman: cannot start: ${error.message}${hint}\n`);
       process.exit(1);
     });
+    // Where the client commands find this server; written before the address is announced, so
+    // whoever sees the announcement finds the file. Removed on the way out.
+    writeServerFile(config.dataDir, { url: new URL(server.url).origin, pid: process.pid });
     process.stdout.write(`Claudeman listening on ${server.url}\n`);
     if (options.open) openInBrowser(server.url);
-    // Where the client commands find this server; removed on the way out.
-    writeServerFile(config.dataDir, { url: new URL(server.url).origin, pid: process.pid });
     process.on('exit', () => removeServerFile(config.dataDir, process.pid));
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
