@@ -41,6 +41,53 @@ export const ApiErrorCode = {
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
+/**
+ * The HTTP status of every code, in one place: a Record over all codes, so a new code cannot be
+ * added without deciding its status.
+ */
+export const API_ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  INVALID_JSON: 400,
+  BODY_TOO_LARGE: 413,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  HOST_NOT_ALLOWED: 403,
+  ORIGIN_NOT_ALLOWED: 403,
+  NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  CASE_NOT_FOUND: 404,
+  CASE_EXISTS: 409,
+  INVALID_CASE_NAME: 400,
+  INVALID_PATH: 400,
+  NOT_INTERACTIVE: 409,
+  SESSION_BUSY: 409,
+  SESSION_LIMIT: 429,
+  CLAUDE_NOT_FOUND: 503,
+  SPAWN_FAILED: 500,
+  RUN_FAILED: 502,
+  INTERNAL: 500,
+  SCHEDULED_RUN_NOT_FOUND: 404,
+  SCHEDULED_RUN_LIMIT: 429,
+  RESPAWN_NOT_FOUND: 404,
+  RESPAWN_NOT_RUNNING: 409,
+  INVALID_RESPAWN_CONFIG: 400,
+  TASK_NOT_FOUND: 404,
+  TASK_EXISTS: 409,
+  TASK_RUNNING: 409,
+  TASK_HAS_DEPENDENTS: 409,
+  TASK_LIMIT: 429,
+  INVALID_TASK: 400,
+  DEPENDENCY_NOT_FOUND: 400,
+  DEPENDENCY_CYCLE: 400,
+  DEPENDENCY_FAILED: 409,
+  RALPH_RUNNING: 409,
+  RALPH_NOT_RUNNING: 409,
+};
+
+export function isApiErrorCode(code: string): code is ApiErrorCode {
+  return Object.hasOwn(API_ERROR_STATUS, code);
+}
+
 export const ApiErrorBody = Type.Object({
   success: Type.Literal(false),
   error: Type.String(),

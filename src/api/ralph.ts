@@ -1,6 +1,5 @@
 import Type, { type Static } from 'typebox';
-
-const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+import { Nullable } from './nullable.js';
 
 export const RalphAssignment = Type.Object({
   sessionId: Type.String(),

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { Nullable } from './nullable.js';
 
 /**
  * Wire shapes of Claude Code sessions, defined once: the server validates and documents (OpenAPI)
@@ -39,8 +40,6 @@ export const BufferStats = Type.Object({
   messagesLimit: Type.Integer(),
 });
 export type BufferStats = Static<typeof BufferStats>;
-
-const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const SessionAttention = Type.Object({
   /** `permission`: a tool use waits for approval; `idle`: the agent waits for input. */

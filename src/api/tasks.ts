@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { Nullable } from './nullable.js';
 
 /** A unit of work for the Ralph loop: a prompt, where to run it, what it waits for, how it ends. */
 export const QueueTaskStatus = Type.Union([
@@ -8,8 +9,6 @@ export const QueueTaskStatus = Type.Union([
   Type.Literal('failed'),
 ]);
 export type QueueTaskStatus = Static<typeof QueueTaskStatus>;
-
-const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const QueueTask = Type.Object({
   id: Type.String(),

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { RalphLoop } from '../../../agent/ralph/ralph-loop.js';
 import { StartRalphRequest } from '../../../api/ralph.js';
-import { replyWithAutonomyFailure } from './autonomy-reply.js';
+import { replyWithResult } from './result-reply.js';
 
 /** A start without a body means "all defaults". */
 async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
@@ -22,14 +22,14 @@ export const ralphRoutes =
       { schema: { body: StartRalphRequest }, preValidation: emptyBodyAsObject },
       async (request, reply) => {
         const started = loop.start(request.body ?? {});
-        if (!started.ok) return replyWithAutonomyFailure(reply, started);
+        if (!started.ok) return replyWithResult(reply, started);
         return { success: true, status: started.status };
       },
     );
 
     app.post('/api/ralph/stop', async (_request, reply) => {
       const stopped = loop.stop();
-      if (!stopped.ok) return replyWithAutonomyFailure(reply, stopped);
+      if (!stopped.ok) return replyWithResult(reply, stopped);
       return { success: true, status: stopped.status };
     });
   };

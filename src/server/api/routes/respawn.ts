@@ -1,11 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import type { RespawnErrorCode, RespawnManager } from '../../../agent/respawn/respawn-manager.js';
+import type { RespawnManager } from '../../../agent/respawn/respawn-manager.js';
 import { DEFAULT_TERMINAL_SIZE } from '../../../agent/session.js';
 import type { SessionManager } from '../../../agent/session-manager.js';
 import { RespawnConfigPatch } from '../../../api/respawn.js';
-import { sendApiError } from '../error-reply.js';
 import { InteractiveBody, SessionIdParams } from '../schemas.js';
 import { replyWithResult } from './result-reply.js';
 
@@ -23,18 +22,6 @@ export const InteractiveRespawnBody = Type.Object(
   { respawnConfig: Type.Optional(RespawnConfigPatch), ...InteractiveBody.properties },
   closed,
 );
-
-const STATUS_BY_CODE: Record<RespawnErrorCode, number> = {
-  SESSION_NOT_FOUND: 404,
-  NOT_INTERACTIVE: 409,
-  RESPAWN_NOT_FOUND: 404,
-  RESPAWN_NOT_RUNNING: 409,
-  INVALID_RESPAWN_CONFIG: 400,
-};
-
-function replyWithFailure(reply: FastifyReply, failure: { code: RespawnErrorCode; message: string }) {
-  return sendApiError(reply, STATUS_BY_CODE[failure.code], failure.code, failure.message);
-}
 
 /** These bodies are all optional: a POST without one means "all defaults". */
 async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
@@ -55,7 +42,7 @@ export const respawnRoutes =
     app.get('/api/sessions/:id/respawn', { schema: { params: SessionIdParams } }, async (request, reply) => {
       const { id } = request.params;
       if (sessions.get(id) === undefined) {
-        return replyWithFailure(reply, { code: 'SESSION_NOT_FOUND', message: `no session ${id}` });
+        return replyWithResult(reply, { code: 'SESSION_NOT_FOUND', message: `no session ${id}` });
       }
       return respawn.status(id) ?? { enabled: false, status: null };
     });
@@ -66,7 +53,7 @@ export const respawnRoutes =
       async (request, reply) => {
         const { config, ...topLevel } = request.body ?? {};
         const started = respawn.start(request.params.id, { ...topLevel, ...config });
-        if (!started.ok) return replyWithFailure(reply, started);
+        if (!started.ok) return replyWithResult(reply, started);
         return { success: true, status: started.status };
       },
     );
@@ -76,7 +63,7 @@ export const respawnRoutes =
       { schema: { params: SessionIdParams } },
       async (request, reply) => {
         const stopped = respawn.stop(request.params.id);
-        if (!stopped.ok) return replyWithFailure(reply, stopped);
+        if (!stopped.ok) return replyWithResult(reply, stopped);
         return { success: true };
       },
     );
@@ -86,7 +73,7 @@ export const respawnRoutes =
       { schema: { params: SessionIdParams, body: RespawnConfigPatch } },
       async (request, reply) => {
         const updated = respawn.updateConfig(request.params.id, request.body);
-        if (!updated.ok) return replyWithFailure(reply, updated);
+        if (!updated.ok) return replyWithResult(reply, updated);
         return { success: true, config: updated.config };
       },
     );
@@ -101,7 +88,7 @@ export const respawnRoutes =
         const { id } = request.params;
         const session = sessions.get(id);
         if (session === undefined) {
-          return replyWithFailure(reply, { code: 'SESSION_NOT_FOUND', message: `no session ${id}` });
+          return replyWithResult(reply, { code: 'SESSION_NOT_FOUND', message: `no session ${id}` });
         }
         const { respawnConfig, cols, rows, permissionMode } = request.body ?? {};
         if (!session.isInteractive) {
@@ -112,7 +99,7 @@ export const respawnRoutes =
           if (!started.ok) return replyWithResult(reply, started);
         }
         const controller = respawn.start(id, respawnConfig ?? {});
-        if (!controller.ok) return replyWithFailure(reply, controller);
+        if (!controller.ok) return replyWithResult(reply, controller);
         return {
           success: true,
           message: 'Interactive session with respawn started',

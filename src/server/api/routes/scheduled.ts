@@ -20,16 +20,6 @@ const CreateScheduledRunBody = Type.Object({
 
 const ScheduledRunIdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
 
-/** HTTP status of the scheduler's own failure codes; the session layer's go through replyWithResult. */
-const STATUS_BY_CODE: Partial<Record<ApiErrorCode, number>> = {
-  [ApiErrorCode.BAD_REQUEST]: 400,
-  [ApiErrorCode.SCHEDULED_RUN_LIMIT]: 429,
-};
-
-function isApiErrorCode(code: string): code is ApiErrorCode {
-  return Object.hasOwn(ApiErrorCode, code);
-}
-
 function notFound(reply: FastifyReply, id: string): FastifyReply {
   return sendApiError(reply, 404, ApiErrorCode.SCHEDULED_RUN_NOT_FOUND, `no scheduled run ${id}`);
 }
@@ -44,12 +34,7 @@ export const scheduledRoutes =
 
     app.post('/api/scheduled', { schema: { body: CreateScheduledRunBody } }, async (request, reply) => {
       const created = runner.create(request.body);
-      if (!created.ok) {
-        const { code, message } = created;
-        const status = isApiErrorCode(code) ? STATUS_BY_CODE[code] : undefined;
-        if (status !== undefined && isApiErrorCode(code)) return sendApiError(reply, status, code, message);
-        return replyWithResult(reply, created);
-      }
+      if (!created.ok) return replyWithResult(reply, created);
       return reply.code(201).send({ success: true, run: created.run });
     });
 

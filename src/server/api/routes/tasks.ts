@@ -5,7 +5,7 @@ import type { TaskQueue } from '../../../agent/tasks/task-queue.js';
 import { ApiErrorCode } from '../../../api/errors.js';
 import { CreateTaskBatchRequest, CreateTaskRequest } from '../../../api/tasks.js';
 import { sendApiError } from '../error-reply.js';
-import { replyWithAutonomyFailure } from './autonomy-reply.js';
+import { replyWithResult } from './result-reply.js';
 
 const TaskIdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
 
@@ -19,13 +19,13 @@ export const taskRoutes =
 
     app.post('/api/tasks', { schema: { body: CreateTaskRequest } }, async (request, reply) => {
       const added = queue.add(request.body);
-      if (!added.ok) return replyWithAutonomyFailure(reply, added);
+      if (!added.ok) return replyWithResult(reply, added);
       return reply.code(201).send({ success: true, task: added.task });
     });
 
     app.post('/api/tasks/batch', { schema: { body: CreateTaskBatchRequest } }, async (request, reply) => {
       const added = queue.addAll(request.body.tasks);
-      if (!added.ok) return replyWithAutonomyFailure(reply, added);
+      if (!added.ok) return replyWithResult(reply, added);
       return reply.code(201).send({ success: true, tasks: added.tasks });
     });
 
@@ -39,7 +39,7 @@ export const taskRoutes =
 
     app.delete('/api/tasks/:id', { schema: { params: TaskIdParams } }, async (request, reply) => {
       const removed = queue.remove(request.params.id);
-      if (!removed.ok) return replyWithAutonomyFailure(reply, removed);
+      if (!removed.ok) return replyWithResult(reply, removed);
       return { success: true };
     });
   };
