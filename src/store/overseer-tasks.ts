@@ -18,10 +18,17 @@ interface TaskRow {
   exit_timestamps: string;
 }
 
+/** The retry_policy column: the original's three keys, then the opt-in extensions only when set. */
 interface StoredPolicy {
   restart_delay: string;
   error_window: string;
   error_threshold: number;
+  backoff_multiplier?: number;
+  max_restart_delay?: string;
+  jitter?: number;
+  reset_after?: string;
+  no_restart_exit_codes?: number[];
+  always_restart_exit_codes?: number[];
 }
 
 function encodePolicy(policy: RetryPolicy | null): string | null {
@@ -30,6 +37,13 @@ function encodePolicy(policy: RetryPolicy | null): string | null {
     restart_delay: formatGoDuration(policy.restartDelayNs),
     error_window: formatGoDuration(policy.errorWindowNs),
     error_threshold: policy.errorThreshold,
+    // JSON.stringify leaves out undefined values: a plain policy is stored exactly as before.
+    backoff_multiplier: policy.backoffMultiplier,
+    max_restart_delay: optionalDuration(policy.maxRestartDelayNs),
+    jitter: policy.jitter,
+    reset_after: optionalDuration(policy.resetAfterNs),
+    no_restart_exit_codes: policy.noRestartExitCodes?.slice(),
+    always_restart_exit_codes: policy.alwaysRestartExitCodes?.slice(),
   };
   return JSON.stringify(stored);
 }
@@ -37,11 +51,25 @@ function encodePolicy(policy: RetryPolicy | null): string | null {
 function decodePolicy(text: string | null): RetryPolicy | null {
   if (text === null) return null;
   const stored = JSON.parse(text) as StoredPolicy;
-  return {
+  // Rows written before the extensions existed lack their keys and decode to a plain policy.
+  const policy: { -readonly [K in keyof RetryPolicy]: RetryPolicy[K] } = {
     restartDelayNs: parseGoDuration(stored.restart_delay),
     errorWindowNs: parseGoDuration(stored.error_window),
     errorThreshold: stored.error_threshold,
   };
+  if (stored.backoff_multiplier !== undefined) policy.backoffMultiplier = stored.backoff_multiplier;
+  if (stored.max_restart_delay !== undefined)
+    policy.maxRestartDelayNs = parseGoDuration(stored.max_restart_delay);
+  if (stored.jitter !== undefined) policy.jitter = stored.jitter;
+  if (stored.reset_after !== undefined) policy.resetAfterNs = parseGoDuration(stored.reset_after);
+  if (stored.no_restart_exit_codes !== undefined) policy.noRestartExitCodes = stored.no_restart_exit_codes;
+  if (stored.always_restart_exit_codes !== undefined)
+    policy.alwaysRestartExitCodes = stored.always_restart_exit_codes;
+  return policy;
+}
+
+function optionalDuration(ns: bigint | undefined): string | undefined {
+  return ns === undefined ? undefined : formatGoDuration(ns);
 }
 
 function toParams(record: TaskRecord) {

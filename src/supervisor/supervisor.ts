@@ -3,7 +3,13 @@ import type { EngineEvent, TaskExitedEvent, TaskOutputEvent } from '../events/ty
 import { nanosToMillis } from '../util/go-duration.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import { Failures, type Result } from './errors.js';
-import { decideAfterExit, type RetryPolicy } from './retry-policy.js';
+import {
+  classifyExit,
+  decideAfterExit,
+  planRestart,
+  type RandomSource,
+  type RetryPolicy,
+} from './retry-policy.js';
 import { SupervisedTask } from './task.js';
 import type { TaskRecord, TaskRepository, TaskState } from './task-record.js';
 import { type ReplayableEvent, Worker, type WorkerState } from './worker.js';
@@ -17,6 +23,15 @@ export interface SupervisorLog {
   warn(message: string, detail?: Record<string, unknown>): void;
 }
 
+/**
+ * Where spawned processes are written down until their exit has been handled (the store's process
+ * ledger), so that the next server can end what a killed one left running.
+ */
+export interface ProcessLedgerWriter {
+  record(kind: 'overseer', ownerId: string, pid: number): void;
+  release(kind: 'overseer', ownerId: string, pid: number): void;
+}
+
 export interface SupervisorOptions {
   readonly repository: TaskRepository;
   readonly publish: (event: EngineEvent) => void;
@@ -26,6 +41,10 @@ export interface SupervisorOptions {
   readonly stopGraceMs?: number;
   readonly newTaskId?: () => string;
   readonly log?: SupervisorLog;
+  /** Records each worker right after its spawn and releases it once its exit has been handled. */
+  readonly processLedger?: ProcessLedgerWriter;
+  /** Source of restart-delay jitter (uniform in [0, 1)); default Math.random. */
+  readonly random?: RandomSource;
 }
 
 export interface StartRequest {
@@ -70,6 +89,7 @@ export class Supervisor {
   private readonly clock: Clock;
   private readonly stopGraceMs: number;
   private readonly newTaskId: () => string;
+  private readonly random: RandomSource;
   private shuttingDown = false;
   private outputPaused = false;
   private readonly exitWaiters = new Set<() => void>();
@@ -78,16 +98,22 @@ export class Supervisor {
     this.clock = options.clock ?? systemClock;
     this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
     this.newTaskId = options.newTaskId ?? randomUUID;
+    this.random = options.random ?? Math.random;
   }
 
   /**
    * Loads persisted tasks. Nothing is restarted: active tasks become stopped (their processes died
-   * with the previous server), errored and stopped keep their state, exit windows are restored.
+   * with the previous server, or were ended as its orphans), errored and stopped keep their state,
+   * exit windows are restored. `notes` (by task id) become the `error_message` of a task that is now
+   * stopped, e.g. what happened to its orphaned worker. Every change is persisted before this returns,
+   * so before any new worker can start.
    */
-  restore(): number {
+  restore(notes: ReadonlyMap<string, string> = new Map()): number {
     for (const record of this.options.repository.loadAll()) {
-      if (record.state === 'active') {
+      const note = record.state === 'errored' ? undefined : notes.get(record.taskId);
+      if (record.state === 'active' || note !== undefined) {
         record.state = 'stopped';
+        if (note !== undefined) record.errorMessage = note;
         this.persist(record);
       }
       this.tasks.set(record.taskId, new SupervisedTask(record));
@@ -122,6 +148,7 @@ export class Supervisor {
     const taskId = request.taskId || this.newTaskId();
 
     let task = this.tasks.get(taskId);
+    const created = task === undefined;
     if (task === undefined) {
       const record: TaskRecord = {
         taskId,
@@ -152,8 +179,12 @@ export class Supervisor {
       if (request.retryPolicy) task.setRetryPolicy(request.retryPolicy);
     }
     this.cancelRestart(task);
+    // A manual start begins a new series: the backoff starts again from restart_delay.
+    task.consecutiveRestarts = 0;
     task.record.state = 'active';
     task.record.errorMessage = null;
+    // The intent is on disk before the process exists (a new task's insert has written it already).
+    if (!created) this.persist(task.record);
     return this.spawnWorker(task, 'request');
   }
 
@@ -178,8 +209,10 @@ export class Supervisor {
     const task = found.task;
     if (task.record.state !== 'errored') return Failures.notErrored();
     task.clearExits();
+    task.consecutiveRestarts = 0;
     task.record.state = 'active';
     task.record.errorMessage = null;
+    this.persist(task.record);
     return this.spawnWorker(task, 'request');
   }
 
@@ -262,13 +295,21 @@ export class Supervisor {
     const outcome = Worker.start(record.taskId, { command: record.command, args: record.args }, this.clock, {
       nextSeq: () => ++task.outputSeq,
       onOutput: (event: TaskOutputEvent) => this.options.publish(event),
-      onExit: (worker, event) => this.handleExit(task, worker, event),
+      onExit: (worker, event) => {
+        try {
+          this.handleExit(task, worker, event);
+        } finally {
+          this.releaseProcess(record.taskId, worker.pid);
+        }
+      },
     });
     if (!outcome.ok) {
       this.persist(record);
       return Failures.spawnFailed(outcome.error);
     }
     const { worker } = outcome;
+    // Written down before anything else happens, so a kill -9 from here on leaves a known orphan.
+    this.recordProcess(record.taskId, worker.pid);
     task.worker = worker;
     if (this.outputPaused) worker.setOutputPaused(true);
     record.lastStartedAt = worker.startedAt;
@@ -295,36 +336,63 @@ export class Supervisor {
       this.persist(record);
       return;
     }
+    const exitClass = classifyExit(policy, event.exitCode);
+    if (exitClass === 'finished') {
+      // A declared "done" code: the task ends as one without a policy would (see classifyExit).
+      this.persist(record);
+      return;
+    }
+    if (exitClass === 'counted' && this.countExitAndMaybeError(task, worker, policy, event)) return;
+    this.persist(record);
+    this.scheduleRestart(task, worker, policy, event);
+  }
+
+  /** Adds the exit to the window; when that reaches the threshold the task errors (returns true). */
+  private countExitAndMaybeError(
+    task: SupervisedTask,
+    worker: Worker,
+    policy: RetryPolicy,
+    event: TaskExitedEvent,
+  ): boolean {
+    const { record } = task;
     const exitCount = task.exitWindow.record(event.ts);
     record.exitCount = exitCount;
     record.exitTimestamps = [...task.exitWindow.timestamps()];
-    const decision = decideAfterExit(policy, exitCount);
-    if (decision.action === 'give-up') {
-      record.state = 'errored';
-      record.errorMessage = THRESHOLD_MESSAGE;
-      this.persist(record);
-      this.options.publish({
-        kind: 'overseer:errored',
-        taskId: record.taskId,
-        pid: worker.pid,
-        exitCount,
-        ts: event.ts,
-      });
-      return;
-    }
+    if (decideAfterExit(policy, exitCount).action !== 'give-up') return false;
+    record.state = 'errored';
+    record.errorMessage = THRESHOLD_MESSAGE;
     this.persist(record);
     this.options.publish({
-      kind: 'overseer:restarting',
+      kind: 'overseer:errored',
       taskId: record.taskId,
       pid: worker.pid,
-      restartDelayNs: policy.restartDelayNs,
-      attempt: record.restartCount + 1,
+      exitCount,
+      ts: event.ts,
+    });
+    return true;
+  }
+
+  /** Broadcasts `restarting` with the actual (grown, capped, jittered) delay and arms its timer. */
+  private scheduleRestart(
+    task: SupervisedTask,
+    worker: Worker,
+    policy: RetryPolicy,
+    event: TaskExitedEvent,
+  ): void {
+    const plan = planRestart(policy, task.consecutiveRestarts, event.ts - worker.startedAt, this.random);
+    task.consecutiveRestarts = plan.consecutiveRestarts;
+    this.options.publish({
+      kind: 'overseer:restarting',
+      taskId: task.record.taskId,
+      pid: worker.pid,
+      restartDelayNs: plan.delayNs,
+      attempt: task.record.restartCount + 1,
       ts: this.clock.now(),
     });
     task.restartTimer = this.clock.setTimeout(() => {
       task.restartTimer = null;
       this.restart(task, worker.pid);
-    }, nanosToMillis(policy.restartDelayNs));
+    }, nanosToMillis(plan.delayNs));
   }
 
   private restart(task: SupervisedTask, previousPid: number): void {
@@ -348,6 +416,30 @@ export class Supervisor {
     if (task.restartTimer === null) return;
     this.clock.clearTimeout(task.restartTimer);
     task.restartTimer = null;
+  }
+
+  private recordProcess(taskId: string, pid: number): void {
+    try {
+      this.options.processLedger?.record('overseer', taskId, pid);
+    } catch (error) {
+      this.options.log?.warn('worker not recorded in the process ledger', {
+        taskId,
+        pid,
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  private releaseProcess(taskId: string, pid: number): void {
+    try {
+      this.options.processLedger?.release('overseer', taskId, pid);
+    } catch (error) {
+      this.options.log?.warn('worker not released from the process ledger', {
+        taskId,
+        pid,
+        error: (error as Error).message,
+      });
+    }
   }
 
   private persist(record: TaskRecord): void {

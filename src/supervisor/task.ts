@@ -12,6 +12,11 @@ export class SupervisedTask {
   exitWindow: ExitWindow;
   /** Output sequence numbers continue across restarts so clients can detect gaps. */
   outputSeq = 0;
+  /**
+   * Automatic restarts since the last manual start/reset or stable run: the exponent of the backoff.
+   * In memory only: after a server restart no task is active, and the next start resets it anyway.
+   */
+  consecutiveRestarts = 0;
 
   constructor(readonly record: TaskRecord) {
     this.exitWindow = windowFor(record.retryPolicy, record.exitTimestamps);

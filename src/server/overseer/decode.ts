@@ -1,4 +1,10 @@
-import type { RetryPolicy } from '../../supervisor/retry-policy.js';
+import {
+  MAX_EXIT_CODE,
+  MAX_JITTER,
+  MIN_BACKOFF_MULTIPLIER,
+  MIN_EXIT_CODE,
+  type RetryPolicy,
+} from '../../supervisor/retry-policy.js';
 import { InvalidDurationError, parseGoDuration } from '../../util/go-duration.js';
 import type { IncomingMessage } from './messages.js';
 
@@ -69,7 +75,63 @@ function retryPolicyField(value: unknown): RetryPolicy | null {
     restartDelayNs: durationField(fields.restart_delay),
     errorWindowNs: durationField(fields.error_window),
     errorThreshold: intField(fields.error_threshold),
+    ...retryExtensions(fields),
   };
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+type RetryExtensions = Writable<Omit<RetryPolicy, 'restartDelayNs' | 'errorWindowNs' | 'errorThreshold'>>;
+
+/**
+ * The opt-in `retry_policy` extensions. Out-of-range values fail the frame like a wrong type does
+ * (`invalid JSON`: the decoder has no other way to refuse a field). A neutral value (multiplier 1,
+ * zero duration, zero jitter, empty list) is dropped, as Go's omitempty drops the original's zero
+ * fields: the policy then stays plain and reads back, persists and behaves exactly as before.
+ */
+function retryExtensions(fields: Fields): RetryExtensions {
+  const out: RetryExtensions = {};
+  const multiplier = boundedNumberField(fields.backoff_multiplier, MIN_BACKOFF_MULTIPLIER, Infinity);
+  if (multiplier !== null && multiplier !== MIN_BACKOFF_MULTIPLIER) out.backoffMultiplier = multiplier;
+  const maxDelay = positiveDurationField(fields.max_restart_delay);
+  if (maxDelay !== null) out.maxRestartDelayNs = maxDelay;
+  const jitter = boundedNumberField(fields.jitter, 0, MAX_JITTER);
+  if (jitter !== null && jitter !== 0) out.jitter = jitter;
+  const resetAfter = positiveDurationField(fields.reset_after);
+  if (resetAfter !== null) out.resetAfterNs = resetAfter;
+  const noRestart = exitCodesField(fields.no_restart_exit_codes);
+  if (noRestart.length > 0) out.noRestartExitCodes = noRestart;
+  const alwaysRestart = exitCodesField(fields.always_restart_exit_codes);
+  if (alwaysRestart.length > 0) out.alwaysRestartExitCodes = alwaysRestart;
+  // One code cannot both end the task and always restart it: refuse the contradiction.
+  if (noRestart.some((code) => alwaysRestart.includes(code))) throw new WrongType();
+  return out;
+}
+
+/** A JSON number within [min, max]; null when absent. */
+function boundedNumberField(value: unknown, min: number, max: number): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || !(value >= min && value <= max)) throw new WrongType();
+  return value;
+}
+
+/** A duration that must not be negative; null when absent or zero (zero means "not set"). */
+function positiveDurationField(value: unknown): bigint | null {
+  const ns = durationField(value);
+  if (ns < 0n) throw new WrongType();
+  return ns === 0n ? null : ns;
+}
+
+/** Distinct exit codes in the order given; each must be one an exit can report (-1..255). */
+function exitCodesField(value: unknown): number[] {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) throw new WrongType();
+  const codes: number[] = [];
+  for (const item of value) {
+    const code = intField(item);
+    if (item === null || code < MIN_EXIT_CODE || code > MAX_EXIT_CODE) throw new WrongType();
+    if (!codes.includes(code)) codes.push(code);
+  }
+  return codes;
 }
 
 export function decodeMessage(text: string): DecodeResult {

@@ -75,7 +75,28 @@ function encodeRetryPolicy(policy: RetryPolicy): string {
     parts.push(`"restart_delay":"${formatGoDuration(policy.restartDelayNs)}"`);
   if (policy.errorWindowNs !== 0n) parts.push(`"error_window":"${formatGoDuration(policy.errorWindowNs)}"`);
   if (policy.errorThreshold !== 0) parts.push(`"error_threshold":${policy.errorThreshold}`);
+  parts.push(...encodeRetryExtensions(policy));
   return `{${parts.join(',')}}`;
+}
+
+/**
+ * The opt-in extensions, after the original's keys, each only when set: a policy without them
+ * encodes byte for byte as before. Numbers print as Go prints a float64 / int (same as JavaScript's
+ * shortest round-trip form for these ranges).
+ */
+function encodeRetryExtensions(policy: RetryPolicy): string[] {
+  const parts: string[] = [];
+  if (policy.backoffMultiplier !== undefined) parts.push(`"backoff_multiplier":${policy.backoffMultiplier}`);
+  if (policy.maxRestartDelayNs !== undefined)
+    parts.push(`"max_restart_delay":"${formatGoDuration(policy.maxRestartDelayNs)}"`);
+  if (policy.jitter !== undefined) parts.push(`"jitter":${policy.jitter}`);
+  if (policy.resetAfterNs !== undefined)
+    parts.push(`"reset_after":"${formatGoDuration(policy.resetAfterNs)}"`);
+  if (policy.noRestartExitCodes !== undefined)
+    parts.push(`"no_restart_exit_codes":[${policy.noRestartExitCodes.join(',')}]`);
+  if (policy.alwaysRestartExitCodes !== undefined)
+    parts.push(`"always_restart_exit_codes":[${policy.alwaysRestartExitCodes.join(',')}]`);
+  return parts;
 }
 
 function encodeTaskInfo(task: TaskSnapshot): string {
