@@ -12,5 +12,6 @@ export function logAdapter(logger: Logger) {
   return {
     info: (message: string, detail: Record<string, unknown> = {}) => logger.info(detail, message),
     warn: (message: string, detail: Record<string, unknown> = {}) => logger.warn(detail, message),
+    error: (message: string, detail: Record<string, unknown> = {}) => logger.error(detail, message),
   };
 }

@@ -3,8 +3,9 @@ import { EventBus } from '../events/bus.js';
 import type { EngineEvent } from '../events/types.js';
 import { openDatabase } from '../store/database.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';
-import { Supervisor } from '../supervisor/supervisor.js';
+import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
 import { type Logger, logAdapter } from './logger.js';
+import { orphanNotes, sweepOrphans } from './orphans.js';
 import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
@@ -21,6 +22,8 @@ export interface OverseerServerConfig {
   readonly host: string;
   readonly port: number;
   readonly logger: Logger;
+  /** Most `/ws` connections at once (default Limits.maxOverseerClients; tests lower it). */
+  readonly maxClients?: number;
 }
 
 export interface RunningOverseer {
@@ -34,18 +37,21 @@ export interface RunningOverseer {
 /** The sticky-overseer server: engine, store and the `/ws` face, wired together and listening. */
 export async function startOverseerServer(config: OverseerServerConfig): Promise<RunningOverseer> {
   const log = logAdapter(config.logger);
-  const db = openDatabase(config.dbPath);
+  const db = openDatabase(config.dbPath, log);
   const bus = new EventBus<EngineEvent>();
+  // What a killed earlier instance left running is ended before the tasks are restored (as stopped).
+  const orphans = await sweepOrphans(db, { graceMs: STOP_GRACE_MS, log });
   const supervisor = new Supervisor({
     repository: new SqliteTaskRepository(db),
     publish: (event) => bus.publish(event),
     pinnedCommand: config.pinnedCommand,
     log,
+    processLedger: orphans.ledger,
   });
-  const restored = supervisor.restore();
+  const restored = supervisor.restore(orphanNotes(orphans.report, 'overseer'));
   const eventLog =
     config.logFile === null ? null : await EventLog.open(config.logFile, (message) => log.warn(message));
-  const hub = new OverseerHub(supervisor, bus, eventLog, log);
+  const hub = new OverseerHub(supervisor, bus, eventLog, log, { maxClients: config.maxClients });
 
   // Per-request logs would cost more than the requests on a busy socket server; errors are still logged.
   const app = Fastify({

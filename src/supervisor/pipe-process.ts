@@ -103,14 +103,21 @@ export function spawnPiped(
   const resolved = lookPath(spec.command, spec.env?.PATH ?? process.env.PATH);
   if (!resolved.ok) return { ok: false, error: resolved.error };
 
-  const child = spawn(resolved.path, [...spec.args], {
-    cwd: spec.cwd,
-    env: spec.env ?? process.env,
-    // Its own process group (setsid), so a stop reaches every descendant.
-    detached: true,
-    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    argv0: spec.command,
-  });
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(resolved.path, [...spec.args], {
+      cwd: spec.cwd,
+      env: spec.env ?? process.env,
+      // Its own process group (setsid), so a stop reaches every descendant.
+      detached: true,
+      stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      argv0: spec.command,
+    });
+  } catch {
+    // Node throws synchronously for what execve cannot take, e.g. a NUL byte in an argument;
+    // Go's exec refused the same with EINVAL, and so do we (as a failed spawn, not a crash).
+    return { ok: false, error: `fork/exec ${resolved.path}: invalid argument` };
+  }
   const { pid, stdout, stderr } = child;
   if (pid === undefined || stdout === null || stderr === null) {
     // libuv reports spawn errors asynchronously; the lookup above catches the common ones.

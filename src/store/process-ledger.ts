@@ -1,0 +1,156 @@
+import { currentBootId, isSameProcess, processStartTime } from '../supervisor/process-identity.js';
+import type { Database } from './database.js';
+
+/** Who started a process: an overseer task or a Claude session. */
+export type ProcessOwnerKind = 'overseer' | 'session';
+
+/** One process a server instance started and has not yet seen the end of. */
+export interface LedgerEntry {
+  readonly ownerKind: ProcessOwnerKind;
+  readonly ownerId: string;
+  /** The process, which is also the leader of its own process group. */
+  readonly pid: number;
+  /** Field 22 of /proc/<pid>/stat when it was recorded: with the pid, its identity. */
+  readonly startTime: string;
+  readonly bootId: string | null;
+  readonly instanceId: string;
+  /** Epoch milliseconds. */
+  readonly recordedAt: number;
+}
+
+interface LedgerRow {
+  owner_kind: ProcessOwnerKind;
+  owner_id: string;
+  pid: number;
+  start_time: string;
+  boot_id: string | null;
+  instance_id: string;
+  recorded_at: number;
+}
+
+/** A ledger row with what is known of the instance that wrote it (NULLs when nothing is). */
+interface LedgerRowWithInstance extends LedgerRow {
+  instance_pid: number | null;
+  instance_start_time: string | null;
+  instance_boot_id: string | null;
+}
+
+interface InstanceRow {
+  instance_id: string;
+  pid: number;
+  start_time: string | null;
+  boot_id: string | null;
+}
+
+/** Whether a server instance still runs (then its processes are its own, not orphans). */
+function instanceAlive(pid: number | null, startTime: string | null, bootId: string | null): boolean {
+  if (pid === null || startTime === null) return false;
+  return bootId === currentBootId() && isSameProcess(pid, startTime);
+}
+
+/**
+ * The process ledger: every child a server instance spawned, written the moment it spawned and
+ * removed once its exit was handled. What a killed instance leaves behind is the list of its
+ * possible orphans, which the next instance ends (see supervisor/orphan-reaper.ts).
+ *
+ * Writes are synchronous (better-sqlite3), so a recorded pid is on disk (in the WAL) before the
+ * caller of the spawn continues; a kill -9 right after cannot lose it.
+ *
+ * Each instance also registers itself (its own pid and start time): the entries of an instance that
+ * still runs — a second server started on the same database — are never handed out as orphans.
+ */
+export class SqliteProcessLedger {
+  private readonly insertStatement;
+  private readonly deleteStatement;
+  private readonly selectOthers;
+
+  constructor(
+    db: Database,
+    readonly instanceId: string,
+  ) {
+    db.transaction(() => {
+      // Instances that ended and left nothing behind are forgotten.
+      const idle = db
+        .prepare<[], InstanceRow>(`
+          SELECT * FROM process_ledger_instances
+          WHERE instance_id NOT IN (SELECT instance_id FROM process_ledger)`)
+        .all();
+      const forget = db.prepare<[string]>('DELETE FROM process_ledger_instances WHERE instance_id = ?');
+      for (const instance of idle) {
+        if (!instanceAlive(instance.pid, instance.start_time, instance.boot_id)) {
+          forget.run(instance.instance_id);
+        }
+      }
+      db.prepare(`
+        INSERT OR REPLACE INTO process_ledger_instances (instance_id, pid, start_time, boot_id, started_at)
+        VALUES (?, ?, ?, ?, ?)`).run(
+        instanceId,
+        process.pid,
+        processStartTime(process.pid),
+        currentBootId(),
+        Date.now(),
+      );
+    })();
+    this.insertStatement = db.prepare<[LedgerRow]>(`
+      INSERT OR REPLACE INTO process_ledger
+        (owner_kind, owner_id, pid, start_time, boot_id, instance_id, recorded_at)
+      VALUES (@owner_kind, @owner_id, @pid, @start_time, @boot_id, @instance_id, @recorded_at)`);
+    this.deleteStatement = db.prepare<[ProcessOwnerKind, string, number, string]>(`
+      DELETE FROM process_ledger
+      WHERE owner_kind = ? AND owner_id = ? AND pid = ? AND instance_id = ?`);
+    this.selectOthers = db.prepare<[string], LedgerRowWithInstance>(`
+      SELECT ledger.*, instance.pid AS instance_pid, instance.start_time AS instance_start_time,
+        instance.boot_id AS instance_boot_id
+      FROM process_ledger AS ledger
+      LEFT JOIN process_ledger_instances AS instance ON instance.instance_id = ledger.instance_id
+      WHERE ledger.instance_id != ?
+      ORDER BY ledger.recorded_at, ledger.pid`);
+  }
+
+  /**
+   * Records a process just spawned, reading its start time now. A process already gone (or a
+   * platform without /proc) leaves nothing to record: there would be nothing to identify it by.
+   */
+  record(kind: ProcessOwnerKind, ownerId: string, pid: number): void {
+    const startTime = processStartTime(pid);
+    if (startTime === null) return;
+    this.insertStatement.run({
+      owner_kind: kind,
+      owner_id: ownerId,
+      pid,
+      start_time: startTime,
+      boot_id: currentBootId(),
+      instance_id: this.instanceId,
+      recorded_at: Date.now(),
+    });
+  }
+
+  /** Forgets a process of this instance whose end has been handled. */
+  release(kind: ProcessOwnerKind, ownerId: string, pid: number): void {
+    this.deleteStatement.run(kind, ownerId, pid, this.instanceId);
+  }
+
+  /**
+   * What other instances recorded and never released, leaving out instances that still run: the
+   * possible orphans of servers that ended without handling their children's exits.
+   */
+  fromOtherInstances(): LedgerEntry[] {
+    return this.selectOthers
+      .all(this.instanceId)
+      .filter((row) => !instanceAlive(row.instance_pid, row.instance_start_time, row.instance_boot_id))
+      .map((row) => ({
+        ownerKind: row.owner_kind,
+        ownerId: row.owner_id,
+        pid: row.pid,
+        startTime: row.start_time,
+        bootId: row.boot_id,
+        instanceId: row.instance_id,
+        recordedAt: row.recorded_at,
+      }));
+  }
+
+  /** Removes an entry (of any instance), e.g. once the reaper has dealt with it. */
+  remove(entry: LedgerEntry): void {
+    this.deleteStatement.run(entry.ownerKind, entry.ownerId, entry.pid, entry.instanceId);
+  }
+}
