@@ -38,7 +38,29 @@ export const Limits = {
   eventLogBacklogBytes: 32 * 1024 * 1024,
   /** Events queued for one internal subscriber within one delivery tick. */
   subscriberQueueEvents: 1_000_000,
+  /**
+   * Most `/ws` (overseer protocol) connections at once; one more is closed with 1013. Each holds a
+   * socket and up to `clientBacklogBytes` of unsent output: 256 is far more than the scripts and
+   * pages of one machine open (the fan-out benchmark uses 20), and it caps that memory.
+   */
+  maxOverseerClients: 256,
+  /**
+   * Most terminal WebSockets (`/ws/sessions/:id/terminal`) at once; one more is closed with 1013.
+   * A page opens one per terminal it shows and each holds up to a high-water mark of output: 256
+   * lets every session (at most 200) be watched, with room for a second tab.
+   */
+  maxTerminalClients: 256,
 } as const;
+
+/** How many clients of each kind the server takes at once (the defaults above; tests lower them). */
+export interface ClientLimits {
+  /** Event streams (`/api/events`); default SseLimits.maxClients. */
+  readonly sseClients: number;
+  /** Overseer protocol connections (`/ws`); default Limits.maxOverseerClients. */
+  readonly overseerClients: number;
+  /** Terminal WebSockets; default Limits.maxTerminalClients. */
+  readonly terminalClients: number;
+}
 
 /** WebSocket close codes used by the server (RFC 6455 §7.4.1). */
 export const CloseCodes = {
@@ -46,3 +68,22 @@ export const CloseCodes = {
   messageTooBig: 1009,
   tryAgainLater: 1013,
 } as const;
+
+/**
+ * Closes a WebSocket the server will not serve (over a limit, too slow) with `code` and `reason`,
+ * and destroys it if the peer does not answer the close frame within `Limits.closeHandshakeMs`.
+ */
+export function closeWebSocket(
+  socket: {
+    close(code: number, reason: string): void;
+    terminate(): void;
+    once(event: 'close', listener: () => void): unknown;
+  },
+  code: number,
+  reason: string,
+): void {
+  const timer = setTimeout(() => socket.terminate(), Limits.closeHandshakeMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.close(code, reason);
+}

@@ -1,5 +1,6 @@
 import type { EventBus, Subscription } from '../events/bus.js';
 import type { EngineEvent } from '../events/types.js';
+import { Limits } from './limits.js';
 
 /** One sample of a metric: its labels and value. */
 interface Sample {
@@ -48,7 +49,7 @@ export class EventCounters {
 
   constructor(bus: EventBus<EngineEvent>) {
     this.subscription = bus.subscribe({
-      maxQueued: 1_000_000,
+      maxQueued: Limits.subscriberQueueEvents,
       deliver: (batch) => {
         for (const event of batch) {
           this.byKind.set(event.kind, (this.byKind.get(event.kind) ?? 0) + 1);

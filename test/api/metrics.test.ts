@@ -45,8 +45,8 @@ describe('GET /metrics', () => {
     expect(metrics.get('claudeman_overseer_tasks{state="errored"}')).toBe(1);
     expect(metrics.get('claudeman_overseer_restarts_total')).toBe(2);
     expect(metrics.get('claudeman_clients{kind="overseer_ws"}')).toBe(1);
-    expect(metrics.get('claudeman_limit{name="max_sessions"}')).toBe(200);
-    expect(metrics.get('claudeman_limit{name="ws_max_frame_bytes"}')).toBe(1024 * 1024);
+    expect(metrics.get('claudeman_limit_max_sessions')).toBe(200);
+    expect(metrics.get('claudeman_limit_ws_max_frame_bytes')).toBe(1024 * 1024);
     ws.close();
   });
 });

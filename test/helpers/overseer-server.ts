@@ -15,6 +15,8 @@ export interface StartOverseerOptions {
   trustedCidrs?: string;
   /** Bind address, default 127.0.0.1. */
   host?: string;
+  /** Most /ws connections at once; default the server's constant. */
+  maxClients?: number;
 }
 
 export interface OverseerTestServer {
@@ -42,6 +44,7 @@ export async function startOverseer(options: StartOverseerOptions = {}): Promise
     host,
     port: 0,
     logger: createLogger('silent'),
+    ...(options.maxClients === undefined ? {} : { maxClients: options.maxClients }),
   });
   return {
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${server.port}/ws`,

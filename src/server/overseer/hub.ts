@@ -3,7 +3,7 @@ import type { EventBus, Subscription } from '../../events/bus.js';
 import type { EngineEvent, TaskEvent } from '../../events/types.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import { parseRfc3339 } from '../../util/rfc3339.js';
-import { CloseCodes, Limits } from '../limits.js';
+import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { ClientConnection } from './client-connection.js';
 import { decodeMessage } from './decode.js';
 import { encodeError, encodeEvent, encodeStartedReply, encodeTasks } from './encode.js';
@@ -14,6 +14,11 @@ import { OutputFlowControl } from './output-flow.js';
 export interface HubLog {
   info(message: string, detail?: Record<string, unknown>): void;
   warn(message: string, detail?: Record<string, unknown>): void;
+}
+
+export interface OverseerHubOptions {
+  /** Most connections at once (default Limits.maxOverseerClients); one more is closed with 1013. */
+  readonly maxClients?: number;
 }
 
 /** Which engine events go to every connection, and which to the event log (the original's choices). */
@@ -43,6 +48,7 @@ export class OverseerHub {
   private readonly connections = new Set<ClientConnection>();
   private readonly subscription: Subscription;
   private readonly flow: OutputFlowControl<ClientConnection>;
+  readonly maxClients: number;
   private readonly handlers: Partial<
     Record<string, (connection: ClientConnection, message: IncomingMessage) => void>
   > = {
@@ -58,7 +64,9 @@ export class OverseerHub {
     bus: EventBus<EngineEvent>,
     private readonly eventLog: EventLog | null,
     private readonly log: HubLog,
+    options: OverseerHubOptions = {},
   ) {
+    this.maxClients = options.maxClients ?? Limits.maxOverseerClients;
     this.flow = new OutputFlowControl(
       (paused) => supervisor.setOutputPaused(paused),
       (connection) => {
@@ -89,6 +97,17 @@ export class OverseerHub {
   }
 
   accept(socket: WebSocket): void {
+    // Connections still closing count too: their sockets and queues are not freed yet.
+    if (this.connections.size >= this.maxClients) {
+      this.log.warn('refusing a connection over the limit', { maxClients: this.maxClients });
+      socket.on('error', () => socket.terminate());
+      closeWebSocket(
+        socket,
+        CloseCodes.tryAgainLater,
+        `too many clients: at most ${this.maxClients} connections at once`,
+      );
+      return;
+    }
     const connection = new ClientConnection(
       socket,
       (backlog) => this.log.warn('disconnecting slow client', { backlogBytes: backlog }),
@@ -143,7 +162,8 @@ export class OverseerHub {
       return;
     }
     const message = decoded.message;
-    const handler = this.handlers[message.type];
+    // Own keys only: a `type` such as "constructor" or "__proto__" must not reach Object.prototype.
+    const handler = Object.hasOwn(this.handlers, message.type) ? this.handlers[message.type] : undefined;
     if (handler === undefined) connection.send(encodeError(DecodeErrors.unknownType, message.id));
     else handler(connection, message);
   }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { EventBus, Subscription } from '../../events/bus.js';
 import type { EngineEvent, TaskEvent } from '../../events/types.js';
+import { Limits } from '../limits.js';
 import { formatSseEvent, SSE_KEEP_ALIVE } from './framing.js';
 
 /** Limits of the event stream. */
@@ -13,7 +14,10 @@ export const SseLimits = {
   clientBacklogBytes: 8 * 1024 * 1024,
   /** Comment line sent this often so proxies and browsers keep the stream open (ms). */
   keepAliveMs: 15_000,
-  /** Most clients at once; each costs a socket and up to its backlog in memory. */
+  /**
+   * Most clients at once (one more gets 503 TOO_MANY_CLIENTS); each costs a socket and up to its
+   * backlog in memory: 256 × 8 MiB bounds the worst case, and a page needs only one stream.
+   */
   maxClients: 256,
 } as const;
 
@@ -83,6 +87,8 @@ export interface SseHubOptions {
   /** The full state, sent as `init` to a new client and after a resync. */
   readonly snapshot: () => unknown;
   readonly warn: (message: string, detail?: Record<string, unknown>) => void;
+  /** Most clients at once (default SseLimits.maxClients). */
+  readonly maxClients?: number;
 }
 
 /**
@@ -97,14 +103,16 @@ export class SseHub {
   private nextId = 1;
   private readonly subscription: Subscription;
   private readonly keepAlive: NodeJS.Timeout;
+  readonly maxClients: number;
 
   constructor(
     bus: EventBus<EngineEvent>,
     private readonly options: SseHubOptions,
   ) {
+    this.maxClients = options.maxClients ?? SseLimits.maxClients;
     this.subscription = bus.subscribe({
       filter: isApiEvent,
-      maxQueued: 1_000_000,
+      maxQueued: Limits.subscriberQueueEvents,
       deliver: (batch) => {
         for (const event of batch) if (isApiEvent(event)) this.broadcast(event);
       },
@@ -125,7 +133,7 @@ export class SseHub {
   }
 
   get isFull(): boolean {
-    return this.clients.size >= SseLimits.maxClients;
+    return this.clients.size >= this.maxClients;
   }
 
   /**

@@ -1,14 +1,50 @@
 import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
 import type { SessionManager } from '../../agent/session-manager.js';
 import { ApiErrorCode } from '../../api/errors.js';
 import type { EventBus } from '../../events/bus.js';
 import type { EngineEvent } from '../../events/types.js';
 import { sendApiError } from '../api/error-reply.js';
-import { TerminalSocket } from './terminal-socket.js';
+import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
+import { TERMINAL_BACKLOG_BYTES, TerminalSocket } from './terminal-socket.js';
+
+/** The open terminal sockets, counted against their limit (and shown in /metrics). */
+export class TerminalClients {
+  private open = 0;
+
+  constructor(
+    /** Most sockets at once; one more is closed with 1013. */
+    readonly maxClients: number = Limits.maxTerminalClients,
+    /** Unsent bytes above which one socket is closed as too slow. */
+    readonly backlogBytes: number = TERMINAL_BACKLOG_BYTES,
+  ) {}
+
+  get count(): number {
+    return this.open;
+  }
+
+  /** Counts the socket until it closes; false (and the socket closed with 1013) when full. */
+  admit(socket: WebSocket): boolean {
+    if (this.open >= this.maxClients) {
+      socket.on('error', () => socket.terminate());
+      closeWebSocket(
+        socket,
+        CloseCodes.tryAgainLater,
+        `too many terminal connections: at most ${this.maxClients} at once`,
+      );
+      return false;
+    }
+    this.open++;
+    socket.once('close', () => this.open--);
+    return true;
+  }
+}
 
 export interface TerminalRouteOptions {
   readonly sessions: SessionManager;
   readonly bus: EventBus<EngineEvent>;
+  /** Default: the limits of Limits.maxTerminalClients and TERMINAL_BACKLOG_BYTES. */
+  readonly clients?: TerminalClients;
 }
 
 /** `/ws/sessions/:id/terminal`: the live terminal of one session (see TerminalSocket). */
@@ -16,6 +52,7 @@ export async function registerTerminalRoute(
   app: FastifyInstance,
   options: TerminalRouteOptions,
 ): Promise<void> {
+  const clients = options.clients ?? new TerminalClients();
   app.route<{ Params: { id: string } }>({
     method: 'GET',
     url: '/ws/sessions/:id/terminal',
@@ -37,7 +74,8 @@ export async function registerTerminalRoute(
         socket.close(4404, 'no such session');
         return;
       }
-      new TerminalSocket(socket, session, options.bus);
+      if (!clients.admit(socket)) return;
+      new TerminalSocket(socket, session, options.bus, clients.backlogBytes);
     },
   });
 }

@@ -2,7 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Session } from '../../agent/session.js';
 import type { EventBus, Subscription } from '../../events/bus.js';
 import type { EngineEvent, SessionEvent } from '../../events/types.js';
-import { CloseCodes } from '../limits.js';
+import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 
 /**
  * The browser terminal's socket (`/ws/sessions/:id/terminal`), JSON text frames both ways.
@@ -28,6 +28,14 @@ export const TerminalFlow = {
   maxQueuedEvents: 10_000,
 } as const;
 
+/**
+ * Unsent bytes one terminal socket may hold before it is closed with 1013 (Limits.clientBacklogBytes).
+ * A client that acknowledges what it renders never gets near it (its unacknowledged output stays
+ * under the high-water mark); one that acknowledges without reading would otherwise grow the
+ * server's send buffer without end.
+ */
+export const TERMINAL_BACKLOG_BYTES = Limits.clientBacklogBytes;
+
 interface ClientFrame {
   readonly type?: unknown;
   readonly data?: unknown;
@@ -43,11 +51,14 @@ export class TerminalSocket {
   private unacked = 0;
   private skipped = 0;
   private readonly subscription: Subscription;
+  private closing = false;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly session: Session,
     bus: EventBus<EngineEvent>,
+    /** Unsent bytes above which the socket is closed as too slow (tests lower it). */
+    private readonly backlogBytes: number = TERMINAL_BACKLOG_BYTES,
   ) {
     this.subscription = bus.subscribe({
       filter: (event) =>
@@ -58,7 +69,7 @@ export class TerminalSocket {
       deliver: (batch) => {
         for (const event of batch) this.forward(event as SessionEvent);
       },
-      onOverflow: () => socket.close(CloseCodes.tryAgainLater, 'terminal output queue overflowed'),
+      onOverflow: () => this.close('terminal output queue overflowed'),
     });
     socket.on('message', (data: RawData) => this.receive(data));
     socket.once('close', () => this.subscription.close());
@@ -113,6 +124,17 @@ export class TerminalSocket {
   }
 
   private send(frame: Record<string, unknown>): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(frame));
+    if (this.closing || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify(frame));
+    const backlog = this.socket.bufferedAmount;
+    if (backlog > this.backlogBytes) this.close(`client too slow: ${backlog} bytes unsent`);
+  }
+
+  /** Closes with 1013 and the reason; a peer that does not answer in time has its socket destroyed. */
+  private close(reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.subscription.close();
+    closeWebSocket(this.socket, CloseCodes.tryAgainLater, reason);
   }
 }

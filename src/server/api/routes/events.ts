@@ -2,7 +2,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiErrorCode } from '../../../api/errors.js';
 import { parseLastEventId } from '../../sse/framing.js';
-import { SseLimits } from '../../sse/sse-hub.js';
 import type { ApiContext } from '../context.js';
 import { sendApiError } from '../error-reply.js';
 import { EventsQuery } from '../schemas.js';
@@ -17,8 +16,8 @@ export const eventRoutes =
         return sendApiError(
           reply,
           503,
-          ApiErrorCode.INTERNAL,
-          `at most ${SseLimits.maxClients} event streams at once`,
+          ApiErrorCode.TOO_MANY_CLIENTS,
+          `too many event streams: at most ${context.sse.maxClients} at once; close one and retry`,
         );
       }
       const ids = request.query.sessions
