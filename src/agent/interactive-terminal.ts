@@ -1,7 +1,7 @@
 import type { ExitStatus } from '../supervisor/child-process.js';
 import type { Clock } from '../supervisor/clock.js';
 import { OutputBatcher } from '../supervisor/output-batcher.js';
-import { type PtyChild, type PtySize, spawnPty } from '../supervisor/pty-process.js';
+import { type PtySize, spawnPty } from '../supervisor/pty-process.js';
 import { ActivityDetector } from './activity-detector.js';
 
 /**
@@ -25,6 +25,26 @@ export interface InteractiveSpec {
   readonly size: PtySize;
 }
 
+/**
+ * The process behind an interactive terminal: a plain PTY child, or an agent in a tmux session seen
+ * through a tmux client (see tmux/tmux-terminal-process.ts), which can also be let go of (`detach`)
+ * without stopping it.
+ */
+export interface TerminalProcess {
+  readonly pid: number;
+  readonly settled: Promise<ExitStatus>;
+  write(data: string): void;
+  resize(size: PtySize): void;
+  terminate(graceMs: number): void;
+  detach?(): Promise<void>;
+  /** Types `text` and then Enter as separate writes, when the process has its own way to. */
+  submitLine?(text: string, enterDelayMs: number): void;
+}
+
+export type TerminalSpawner = (
+  onData: (chunk: string) => void,
+) => { ok: true; process: TerminalProcess } | { ok: false; error: string };
+
 export interface InteractiveListener {
   /** Every chunk as it arrives (for buffers and detection). */
   onData(chunk: string): void;
@@ -42,7 +62,7 @@ export class InteractiveTerminal {
   private running = true;
 
   private constructor(
-    private readonly child: PtyChild,
+    private readonly child: TerminalProcess,
     batcher: OutputBatcher,
     detector: ActivityDetector,
   ) {
@@ -55,28 +75,41 @@ export class InteractiveTerminal {
     });
   }
 
+  /** A Claude Code terminal UI in a plain PTY of the server's. */
   static start(
     spec: InteractiveSpec,
     listener: InteractiveListener,
     clock: Clock,
   ): { ok: true; terminal: InteractiveTerminal } | { ok: false; error: string } {
-    const batcher = new OutputBatcher(clock, TERMINAL_BATCH_MS, (data) => listener.onBatch(data));
-    const detector = new ActivityDetector(clock, {}, (state, reason) => listener.onActivity(state, reason));
-    const spawned = spawnPty(
-      spec,
-      (chunk) => {
-        listener.onData(chunk);
-        detector.feed(chunk);
-        batcher.push(chunk);
+    return InteractiveTerminal.open(
+      (onData) => {
+        const spawned = spawnPty(spec, onData, clock);
+        return spawned.ok ? { ok: true, process: spawned.child } : spawned;
       },
+      listener,
       clock,
     );
+  }
+
+  /** A terminal over whatever process `spawn` starts (or attaches to), fed through `onData`. */
+  static open(
+    spawn: TerminalSpawner,
+    listener: InteractiveListener,
+    clock: Clock,
+  ): { ok: true; terminal: InteractiveTerminal } | { ok: false; error: string } {
+    const batcher = new OutputBatcher(clock, TERMINAL_BATCH_MS, (data) => listener.onBatch(data));
+    const detector = new ActivityDetector(clock, {}, (state, reason) => listener.onActivity(state, reason));
+    const spawned = spawn((chunk) => {
+      listener.onData(chunk);
+      detector.feed(chunk);
+      batcher.push(chunk);
+    });
     if (!spawned.ok) {
       batcher.dispose();
       detector.dispose();
       return spawned;
     }
-    return { ok: true, terminal: new InteractiveTerminal(spawned.child, batcher, detector) };
+    return { ok: true, terminal: new InteractiveTerminal(spawned.process, batcher, detector) };
   }
 
   get pid(): number {
@@ -94,10 +127,14 @@ export class InteractiveTerminal {
 
   /** Types `text` and then presses Enter as a separate write, as a person would. */
   submitLine(text: string): void {
-    if (text !== '') this.child.write(text);
     // A quick turn can arrive as one chunk with the finished screen: say "working" now, so that
     // whoever waits for working-then-idle sees both.
     this.detector.markWorking('prompt submitted');
+    if (this.child.submitLine !== undefined) {
+      this.child.submitLine(text, ENTER_DELAY_MS);
+      return;
+    }
+    if (text !== '') this.child.write(text);
     const timer = setTimeout(() => {
       this.enterTimers.delete(timer);
       this.child.write('\r');
@@ -111,6 +148,22 @@ export class InteractiveTerminal {
 
   stop(): void {
     this.child.terminate(TERMINAL_STOP_GRACE_MS);
+  }
+
+  /** Whether the process can outlive this server (it runs in tmux). */
+  get detachable(): boolean {
+    return this.child.detach !== undefined;
+  }
+
+  /**
+   * Lets go of the process without stopping it (server shutdown with tmux): `settled` never resolves
+   * for this object afterwards; a later server adopts the process.
+   */
+  async detach(): Promise<void> {
+    if (this.child.detach === undefined) return;
+    this.running = false;
+    this.dispose();
+    await this.child.detach();
   }
 
   private dispose(): void {

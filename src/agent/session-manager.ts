@@ -4,6 +4,8 @@ import type { SessionEvent } from '../events/types.js';
 import type { SqliteSessionRepository } from '../store/sessions.js';
 import type { Clock } from '../supervisor/clock.js';
 import { Session, type SessionRecord, type SessionResult, type SessionSettings } from './session.js';
+import { launchFiles, readExitStatus, removeLaunchFiles } from './tmux/launch-script.js';
+import { type PaneState, type TmuxServer, tmuxSessionName } from './tmux/tmux-server.js';
 import { resolveWorkingDir } from './working-dir.js';
 
 /** Most sessions kept at once: each holds up to a few MiB of buffers and possibly a CLI process. */
@@ -18,6 +20,18 @@ const HOOK_SECRET_BYTES = 24;
 
 /** Why a session that ran when the server stopped (or crashed) no longer runs. */
 export const SERVER_STOPPED_REASON = 'the server restarted while the session ran';
+/** A one-shot run cut off by the server stopping: its process was ended with it (or at the next boot). */
+export const INTERRUPTED_RUN_REASON = 'interrupted: the server stopped during this one-shot run';
+/** An interactive session on a plain PTY whose conversation can be continued. */
+export const RESUMABLE_REASON =
+  'the server restarted while the session ran; resume its conversation with POST /api/sessions/:id/interactive {"resume": true}';
+
+/** What a session stopped by the server's shutdown is marked with. */
+function shutdownReason(session: Session): string {
+  if (session.mode === 'oneshot') return INTERRUPTED_RUN_REASON;
+  if (session.mode === 'interactive' && session.claudeSessionId !== null) return RESUMABLE_REASON;
+  return SERVER_STOPPED_REASON;
+}
 
 export interface SessionManagerOptions {
   readonly repository: SqliteSessionRepository;
@@ -46,25 +60,66 @@ export class SessionManager {
   }
 
   /**
-   * Loads stored sessions with their last known state. Their processes died with the previous
-   * server: a session that had one is marked stopped, with the reason.
+   * Loads stored sessions with their last known state and reconciles them with what still runs:
+   * an interactive agent whose tmux session is alive is adopted (re-attached, scrollback from tmux);
+   * any other session that had a process is marked stopped with what happened to it. tmux sessions
+   * that no stored session claims are ended. Returns how many sessions there are.
    */
   restore(): number {
+    const tmux = this.options.settings.tmux ?? null;
+    const panes = tmux?.panes() ?? new Map<string, PaneState>();
+    const claimed = new Set<string>();
     for (const stored of this.options.repository.loadAll()) {
-      const hadProcess = stored.pid !== null || stored.status === 'busy';
-      const record: SessionRecord = hadProcess
-        ? { ...stored, pid: null, status: 'stopped', lastError: 'the server restarted while the session ran' }
-        : stored;
-      const session = this.build(record);
-      const buffers = this.options.repository.loadBuffers(record.id);
+      const session = this.build(stored);
+      const buffers = this.options.repository.loadBuffers(stored.id);
       if (buffers !== null) {
         session.terminal.append(buffers.terminal);
         session.text.append(buffers.text);
       }
-      this.sessions.set(record.id, session);
-      if (hadProcess) this.save(session);
+      this.sessions.set(stored.id, session);
+      const hadProcess = stored.pid !== null || stored.status === 'busy';
+      if (!hadProcess) continue;
+      const name = tmuxSessionName(stored.id);
+      const pane = panes.get(name);
+      if (tmux !== null && stored.terminalHost === 'tmux' && pane !== undefined && !pane.dead) {
+        claimed.add(name);
+        const adopted = session.adoptTmux(tmux, pane.panePid, tmux.captureHistory(name));
+        if (adopted.ok) continue;
+        this.options.warn('tmux session not re-attached', { sessionId: stored.id, error: adopted.message });
+      }
+      session.markInterrupted(this.interruptionReason(stored, tmux));
+      this.save(session);
     }
+    if (tmux !== null) this.endUnclaimedTmuxSessions(tmux, panes, claimed);
     return this.sessions.size;
+  }
+
+  /** What to tell the user about a session whose process did not survive the previous server. */
+  private interruptionReason(stored: SessionRecord, tmux: TmuxServer | null): string {
+    if (stored.mode === 'oneshot') return INTERRUPTED_RUN_REASON;
+    if (stored.terminalHost === 'tmux') {
+      if (tmux === null) return 'lost: tmux is no longer available to re-attach the session';
+      const exit = readExitStatus(launchFiles(tmux.stateDir, tmuxSessionName(stored.id)));
+      removeLaunchFiles(launchFiles(tmux.stateDir, tmuxSessionName(stored.id)));
+      if (exit === null) return 'lost: its tmux session ended while the server was down';
+      return `the agent exited while the server was down (${exit.signal ? `on ${exit.signal}` : `code ${exit.code}`})`;
+    }
+    if (stored.mode === 'interactive' && stored.claudeSessionId !== null) return RESUMABLE_REASON;
+    return SERVER_STOPPED_REASON;
+  }
+
+  /** tmux sessions of ours that no stored session claims (deleted while the server was down, say). */
+  private endUnclaimedTmuxSessions(
+    tmux: TmuxServer,
+    panes: Map<string, PaneState>,
+    claimed: Set<string>,
+  ): void {
+    for (const name of panes.keys()) {
+      if (claimed.has(name)) continue;
+      this.options.warn('ending a tmux session no session claims', { tmuxSession: name });
+      tmux.killSession(name);
+      removeLaunchFiles(launchFiles(tmux.stateDir, name));
+    }
   }
 
   create(request: CreateSessionRequest): SessionResult<{ session: Session }> {
@@ -95,6 +150,7 @@ export class SessionManager {
       exitCode: null,
       currentTaskId: null,
       hookSecret: randomBytes(HOOK_SECRET_BYTES).toString('hex'),
+      terminalHost: null,
     });
     this.sessions.set(session.id, session);
     this.save(session);
@@ -132,10 +188,17 @@ export class SessionManager {
     return true;
   }
 
-  /** Stops every process and writes the buffers (server shutting down). */
+  /**
+   * Server shutting down: agents in tmux are let go of (they run on, and the next server adopts
+   * them); every other process is stopped. Then the buffers are written.
+   */
   async shutdown(): Promise<void> {
     clearInterval(this.persistTimer);
-    await Promise.all(this.list().map((session) => session.stop(SERVER_STOPPED_REASON)));
+    await Promise.all(
+      this.list().map(async (session) => {
+        if (!(await session.detach())) await session.stop(shutdownReason(session));
+      }),
+    );
     for (const session of this.sessions.values()) this.dirtyBuffers.add(session);
     this.persistBuffers();
   }

@@ -4,6 +4,7 @@ import type {
   SessionInfo,
   SessionMode,
   SessionStatus,
+  TerminalHost,
 } from '../api/session.js';
 import type { SessionEvent } from '../events/types.js';
 import type { Clock } from '../supervisor/clock.js';
@@ -15,8 +16,10 @@ import { childEnvironment, interactiveArgs, oneShotArgs } from './claude-command
 import { assistantText, type ClassifiedMessage, classifyMessage } from './claude-messages.js';
 import { type HookVerdict, interpretHook } from './hooks/hook-event.js';
 import { type HookEndpoint, hookSettingsJson } from './hooks/hook-settings.js';
-import { InteractiveTerminal } from './interactive-terminal.js';
+import { type InteractiveListener, InteractiveTerminal } from './interactive-terminal.js';
 import { type OneShotOutcome, OneShotRun } from './oneshot-run.js';
+import type { TmuxServer } from './tmux/tmux-server.js';
+import { TmuxTerminalProcess } from './tmux/tmux-terminal-process.js';
 
 /** Limits of what a session keeps in memory for reconnecting clients. */
 export const SessionLimits = {
@@ -40,6 +43,16 @@ export interface SessionSettings {
   readonly oneShotTimeoutMs: number;
   /** Where the CLI's hooks report (known once the server listens); null runs without hooks. */
   readonly hookEndpoint: () => HookEndpoint | null;
+  /** Hosts interactive sessions so they survive the server; null or absent: plain PTYs. */
+  readonly tmux?: TmuxServer | null;
+  /** Records the processes the server starts, so a later instance can end them after a crash. */
+  readonly processes?: ProcessTracker;
+}
+
+/** The process ledger, as sessions use it (see store/process-ledger.ts). */
+export interface ProcessTracker {
+  record(kind: 'session', ownerId: string, pid: number): void;
+  release(kind: 'session', ownerId: string, pid: number): void;
 }
 
 export interface SessionHooks {
@@ -69,6 +82,7 @@ export interface SessionRecord {
   readonly currentTaskId: string | null;
   /** Authenticates this session's hook callbacks (never shown in the API). */
   readonly hookSecret: string;
+  readonly terminalHost: TerminalHost | null;
 }
 
 export type SessionResult<T = object> =
@@ -92,6 +106,8 @@ export type SessionSignalListener = (signal: SessionSignal) => void;
 export interface RunOptions {
   readonly permissionMode?: PermissionMode;
   readonly timeoutMs?: number;
+  /** Interactive only: continue the last conversation (`--resume <claudeSessionId>`). */
+  readonly resume?: boolean;
 }
 
 /**
@@ -116,6 +132,7 @@ export class Session {
   exitCode: number | null;
   currentTaskId: string | null;
   attention: SessionAttention | null = null;
+  terminalHost: TerminalHost | null;
   readonly hookSecret: string;
   // A trimmed terminal buffer starts at a line, so a replay does not begin inside an escape sequence.
   readonly terminal = new BoundedTextBuffer(SessionLimits.terminalBytes, { startAtLine: true });
@@ -150,6 +167,7 @@ export class Session {
     this.exitCode = record.exitCode;
     this.currentTaskId = record.currentTaskId;
     this.hookSecret = record.hookSecret;
+    this.terminalHost = record.terminalHost;
   }
 
   get isWorking(): boolean {
@@ -187,6 +205,7 @@ export class Session {
       lastError: this.lastError,
       exitCode: this.exitCode,
       attention: this.attention,
+      terminalHost: this.terminalHost,
       bufferStats: {
         terminalBytes: this.terminal.byteLength,
         terminalLimit: SessionLimits.terminalBytes,
@@ -200,7 +219,7 @@ export class Session {
 
   record(): SessionRecord {
     const { bufferStats: _stats, isWorking: _working, attention: _attention, ...record } = this.info();
-    return { ...record, hookSecret: this.hookSecret };
+    return { ...record, hookSecret: this.hookSecret, terminalHost: this.terminalHost };
   }
 
   /** The CLI flags for this session's hooks, when the server can take them. */
@@ -283,6 +302,7 @@ export class Session {
     );
     if (!started.ok) return fail('SPAWN_FAILED', started.error);
     const { run } = started;
+    this.settings.processes?.record('session', this.id, run.pid);
     this.run = run;
     this.mode = 'oneshot';
     this.pid = run.pid;
@@ -292,6 +312,7 @@ export class Session {
     this.setStatus('busy');
     this.emit('session:running', { prompt });
     const done = run.outcome.then((outcome) => {
+      this.settings.processes?.release('session', this.id, run.pid);
       this.run = null;
       this.pid = null;
       this.exitCode = outcome.exit.code;
@@ -317,39 +338,105 @@ export class Session {
     if (this.hasProcess) return fail('SESSION_BUSY', 'session already has a running process');
     const claude = resolveClaudeBinary(this.settings.claudeBin, this.settings.env.PATH);
     if (!claude.ok) return fail('CLAUDE_NOT_FOUND', claude.error);
+    if (options.resume === true && this.claudeSessionId === null) {
+      return fail('NOTHING_TO_RESUME', 'the session has no conversation to resume yet');
+    }
     const permissionMode = options.permissionMode ?? this.permissionMode;
     this.size = size;
-    const started = InteractiveTerminal.start(
-      {
-        command: claude.path,
-        args: interactiveArgs({ permissionMode, settingsJson: this.hookSettings() }),
-        cwd: this.workingDir,
-        env: childEnvironment(this.settings.env, permissionMode),
-        size,
-      },
-      {
-        onData: (chunk) => {
-          this.signal({ kind: 'output', chunk });
-          this.terminal.append(chunk);
-          this.text.append(stripAnsi(chunk));
-          this.lastActivityAt = this.hooks.clock.now();
-          this.hooks.buffersChanged(this);
-        },
-        onBatch: (data) => this.emit('session:terminal', { data, seq: ++this.terminalSeq }),
-        onActivity: (state, reason) => this.activity(state, 'heuristic', reason),
-      },
+    const spec = {
+      command: claude.path,
+      args: interactiveArgs({
+        permissionMode,
+        settingsJson: this.hookSettings(),
+        ...(options.resume === true && this.claudeSessionId !== null ? { resume: this.claudeSessionId } : {}),
+      }),
+      cwd: this.workingDir,
+      env: childEnvironment(this.settings.env, permissionMode),
+      size,
+    };
+    const tmux = this.settings.tmux ?? null;
+    const started =
+      tmux === null
+        ? InteractiveTerminal.start(spec, this.terminalListener(), this.hooks.clock)
+        : InteractiveTerminal.open(
+            (onData) =>
+              TmuxTerminalProcess.launch(tmux, { sessionId: this.id, ...spec }, onData, this.hooks.clock),
+            this.terminalListener(),
+            this.hooks.clock,
+          );
+    if (!started.ok) return fail('SPAWN_FAILED', started.error);
+    this.terminalHost = tmux === null ? 'pty' : 'tmux';
+    if (tmux === null) this.settings.processes?.record('session', this.id, started.terminal.pid);
+    this.lastError = null;
+    this.exitCode = null;
+    this.attachTerminal(started.terminal);
+    this.setStatus('busy');
+    this.emit('session:interactive', {});
+    return { ok: true };
+  }
+
+  /**
+   * Takes over an agent that a previous server left running in tmux: its scrollback (`history`, from
+   * tmux) replaces the stored tail, and a new tmux client shows the live screen below it.
+   */
+  adoptTmux(tmux: TmuxServer, panePid: number, history: string): SessionResult {
+    if (this.hasProcess) return fail('SESSION_BUSY', 'session already has a running process');
+    const adopted = InteractiveTerminal.open(
+      (onData) => TmuxTerminalProcess.adopt(tmux, this.id, panePid, this.size, onData, this.hooks.clock),
+      this.terminalListener(),
       this.hooks.clock,
     );
-    if (!started.ok) return fail('SPAWN_FAILED', started.error);
-    const { terminal } = started;
+    if (!adopted.ok) return fail('SPAWN_FAILED', adopted.error);
+    if (history !== '') {
+      this.terminal.clear();
+      this.terminal.append(history);
+    }
+    this.terminalHost = 'tmux';
+    this.attachTerminal(adopted.terminal);
+    this.hooks.changed(this);
+    this.emit('session:updated', { session: this.info() });
+    return { ok: true };
+  }
+
+  /** The process died with a previous server: the session is stopped, with `reason` saying how. */
+  markInterrupted(reason: string): void {
+    this.pid = null;
+    this.status = 'stopped';
+    this.lastError = reason;
+  }
+
+  /**
+   * Server shutdown: an agent in tmux is let go of, not stopped (the next server adopts it). Returns
+   * false when the session has nothing that can outlive the server.
+   */
+  async detach(): Promise<boolean> {
+    const terminal = this.interactive;
+    if (terminal === null || !terminal.detachable) return false;
+    this.interactive = null;
+    await terminal.detach();
+    return true;
+  }
+
+  private terminalListener(): InteractiveListener {
+    return {
+      onData: (chunk) => {
+        this.signal({ kind: 'output', chunk });
+        this.terminal.append(chunk);
+        this.text.append(stripAnsi(chunk));
+        this.lastActivityAt = this.hooks.clock.now();
+        this.hooks.buffersChanged(this);
+      },
+      onBatch: (data) => this.emit('session:terminal', { data, seq: ++this.terminalSeq }),
+      onActivity: (state, reason) => this.activity(state, 'heuristic', reason),
+    };
+  }
+
+  private attachTerminal(terminal: InteractiveTerminal): void {
     this.interactive = terminal;
     this.mode = 'interactive';
     this.pid = terminal.pid;
-    this.lastError = null;
-    this.exitCode = null;
-    this.setStatus('busy');
-    this.emit('session:interactive', {});
     terminal.settled.then((exit) => {
+      if (this.terminalHost === 'pty') this.settings.processes?.release('session', this.id, terminal.pid);
       this.interactive = null;
       this.pid = null;
       this.exitCode = exit.code;
@@ -365,7 +452,6 @@ export class Session {
       this.hooks.buffersChanged(this);
       this.signal({ kind: 'exit', code: exit.code, signal: exit.signal });
     });
-    return { ok: true };
   }
 
   /**

@@ -17,7 +17,9 @@ export const ApiErrorCode = {
   INVALID_PATH: 'INVALID_PATH',
   NOT_INTERACTIVE: 'NOT_INTERACTIVE',
   SESSION_BUSY: 'SESSION_BUSY',
+  NOTHING_TO_RESUME: 'NOTHING_TO_RESUME',
   SESSION_LIMIT: 'SESSION_LIMIT',
+  TOO_MANY_CLIENTS: 'TOO_MANY_CLIENTS',
   CLAUDE_NOT_FOUND: 'CLAUDE_NOT_FOUND',
   SPAWN_FAILED: 'SPAWN_FAILED',
   RUN_FAILED: 'RUN_FAILED',
@@ -61,7 +63,11 @@ export const API_ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   INVALID_PATH: 400,
   NOT_INTERACTIVE: 409,
   SESSION_BUSY: 409,
+  /** `resume` asked of a session whose CLI never reported a conversation id. */
+  NOTHING_TO_RESUME: 409,
   SESSION_LIMIT: 429,
+  /** A stream refused because the server already serves its most clients of that kind. */
+  TOO_MANY_CLIENTS: 503,
   CLAUDE_NOT_FOUND: 503,
   SPAWN_FAILED: 500,
   RUN_FAILED: 502,

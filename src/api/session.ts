@@ -49,6 +49,13 @@ export const SessionAttention = Type.Object({
 });
 export type SessionAttention = Static<typeof SessionAttention>;
 
+/**
+ * Where an interactive session's terminal runs: `tmux` (its own session on the data directory's tmux
+ * server, so it survives a restart or crash of Claudeman) or `pty` (a plain PTY that dies with it).
+ */
+export const TerminalHost = Type.Union([Type.Literal('tmux'), Type.Literal('pty')]);
+export type TerminalHost = Static<typeof TerminalHost>;
+
 export const SessionInfo = Type.Object({
   id: Type.String({ format: 'uuid' }),
   pid: Nullable(Type.Integer()),
@@ -69,6 +76,8 @@ export const SessionInfo = Type.Object({
   exitCode: Nullable(Type.Integer()),
   /** Set when the agent needs a person (a Claude Code hook said so); cleared by new input or work. */
   attention: Nullable(SessionAttention),
+  /** Null until the session first ran interactively. */
+  terminalHost: Nullable(TerminalHost),
   bufferStats: BufferStats,
 });
 export type SessionInfo = Static<typeof SessionInfo>;

@@ -19,7 +19,17 @@ export interface ClaudemanConfig {
   readonly trustedCidrs: string | undefined;
   /** Environment of the CLI processes (the server's own by default). */
   readonly childEnv: NodeJS.ProcessEnv;
+  /**
+   * Where interactive sessions run (CLAUDEMAN_TERMINAL_HOST): `auto` uses tmux when it is installed
+   * (sessions survive restarts and crashes), `tmux` requires it, `pty` never uses it.
+   */
+  readonly terminalHost: TerminalHostSetting;
+  /** The overseer face's JSONL event log (OVERSEER_LOG_FILE, as for sticky-overseer); none when unset. */
+  readonly overseerLogFile?: string | null;
 }
+
+export type TerminalHostSetting = 'auto' | 'tmux' | 'pty';
+const TERMINAL_HOST_SETTINGS: readonly TerminalHostSetting[] = ['auto', 'tmux', 'pty'];
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -54,6 +64,12 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Claud
       `invalid CLAUDEMAN_PERMISSION_MODE ${permission}: use one of ${PERMISSION_MODES.join(', ')}`,
     );
   }
+  const terminalHost = (env.CLAUDEMAN_TERMINAL_HOST || 'auto') as TerminalHostSetting;
+  if (!TERMINAL_HOST_SETTINGS.includes(terminalHost)) {
+    throw new ConfigError(
+      `invalid CLAUDEMAN_TERMINAL_HOST ${terminalHost}: use one of ${TERMINAL_HOST_SETTINGS.join(', ')}`,
+    );
+  }
   return {
     host: flags.host ?? env.CLAUDEMAN_HOST ?? DEFAULT_HOST,
     port,
@@ -69,6 +85,8 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Claud
       .filter((name) => name !== ''),
     trustedCidrs: env.OVERSEER_TRUSTED_CIDRS,
     childEnv: env,
+    terminalHost,
+    overseerLogFile: env.OVERSEER_LOG_FILE ? resolve(env.OVERSEER_LOG_FILE) : null,
   };
 }
 

@@ -9,11 +9,12 @@ import { RespawnManager } from '../agent/respawn/respawn-manager.js';
 import { ScheduledRunner } from '../agent/scheduled/scheduled-runner.js';
 import { SessionManager } from '../agent/session-manager.js';
 import { TaskQueue } from '../agent/tasks/task-queue.js';
+import { TmuxServer } from '../agent/tmux/tmux-server.js';
 import { resolveWorkingDir } from '../agent/working-dir.js';
 import { ApiErrorCode } from '../api/errors.js';
 import { EventBus } from '../events/bus.js';
 import type { EngineEvent } from '../events/types.js';
-import { openDatabase } from '../store/database.js';
+import { databaseHealth, openDatabase } from '../store/database.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';
 import { SqliteQueueTaskRepository } from '../store/queue-tasks.js';
 import { SqliteRalphStateRepository } from '../store/ralph-state.js';
@@ -21,9 +22,9 @@ import { SqliteRespawnRepository } from '../store/respawn-controllers.js';
 import { SqliteScheduledRunRepository } from '../store/scheduled-runs.js';
 import { SqliteSessionRepository } from '../store/sessions.js';
 import { systemClock } from '../supervisor/clock.js';
-import { Supervisor } from '../supervisor/supervisor.js';
+import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
 import type { ApiContext, StatusSnapshot } from './api/context.js';
-import { installErrorHandling } from './api/error-handler.js';
+import { apiClientErrorHandler, installErrorHandling } from './api/error-handler.js';
 import { sendApiError } from './api/error-reply.js';
 import { caseRoutes } from './api/routes/cases.js';
 import { eventRoutes } from './api/routes/events.js';
@@ -38,8 +39,11 @@ import { statusRoutes } from './api/routes/status.js';
 import { taskRoutes } from './api/routes/tasks.js';
 import { allowedHostNames, type ClaudemanConfig } from './claudeman-config.js';
 import { collectClaudemanMetrics } from './claudeman-metrics.js';
+import type { ClientLimits } from './limits.js';
 import { type Logger, logAdapter } from './logger.js';
 import { EventCounters } from './metrics.js';
+import { orphanNotes, sweepOrphans } from './orphans.js';
+import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
 import { accessHook } from './security/access-hook.js';
@@ -47,7 +51,7 @@ import { loadOrCreateToken } from './security/token.js';
 import { defaultTrustedCidrs, parseTrustedCidrs } from './security/trusted-cidrs.js';
 import { requireTrustedPeer } from './security/trusted-peer-hook.js';
 import { SseHub } from './sse/sse-hub.js';
-import { registerTerminalRoute } from './terminal/route.js';
+import { registerTerminalRoute, TerminalClients } from './terminal/route.js';
 import { webUiRoutes } from './web-ui.js';
 import { registerWebSocketSupport } from './websocket-support.js';
 
@@ -59,6 +63,21 @@ export const DATABASE_FILE = 'claudeman.db';
 function hookHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** What tests may change beyond the configuration: lower client limits (default: the constants). */
+export interface ClaudemanServerOptions {
+  readonly clientLimits?: Partial<ClientLimits>;
+}
+
+/** The tmux server interactive sessions run on, or null for plain PTYs (setting `pty`, or no tmux). */
+function terminalHostServer(config: ClaudemanConfig): TmuxServer | null {
+  if (config.terminalHost === 'pty') return null;
+  const tmux = TmuxServer.detect(config.dataDir, process.env.PATH);
+  if (tmux === null && config.terminalHost === 'tmux') {
+    throw new Error('CLAUDEMAN_TERMINAL_HOST=tmux, but tmux is not installed (apt-get install tmux)');
+  }
+  return tmux;
 }
 
 export interface RunningClaudeman {
@@ -79,16 +98,26 @@ export interface RunningClaudeman {
 export async function startClaudemanServer(
   config: ClaudemanConfig,
   logger: Logger,
+  options: ClaudemanServerOptions = {},
 ): Promise<RunningClaudeman> {
   const log = logAdapter(logger);
   const clock = systemClock;
   const token = loadOrCreateToken(config.dataDir, config.token);
-  const db = openDatabase(join(config.dataDir, DATABASE_FILE));
+  const db = openDatabase(join(config.dataDir, DATABASE_FILE), log);
   const bus = new EventBus<EngineEvent>();
   const publish = (event: EngineEvent): void => bus.publish(event);
 
-  const supervisor = new Supervisor({ repository: new SqliteTaskRepository(db), publish, clock, log });
-  supervisor.restore();
+  // ── orphans: what a killed earlier instance left running is ended before anything is restored ──
+  const orphans = await sweepOrphans(db, { graceMs: STOP_GRACE_MS, log, clock });
+  const processLedger = orphans.ledger;
+  const supervisor = new Supervisor({
+    repository: new SqliteTaskRepository(db),
+    publish,
+    clock,
+    log,
+    processLedger,
+  });
+  supervisor.restore(orphanNotes(orphans.report, 'overseer'));
   // Claude Code hooks report here once the server listens (the port may be chosen by the OS).
   let hookEndpoint: HookEndpoint | null = null;
   const hookRelay = installHookRelay(config.dataDir);
@@ -102,6 +131,8 @@ export async function startClaudemanServer(
       permissionMode: config.permissionMode,
       oneShotTimeoutMs: config.oneShotTimeoutMs,
       hookEndpoint: () => hookEndpoint,
+      tmux: terminalHostServer(config),
+      processes: processLedger,
     },
     casesRoot: config.casesDir,
     warn: log.warn,
@@ -155,8 +186,15 @@ export async function startClaudemanServer(
     respawnStatus: respawn.list(),
     timestamp: clock.now(),
   });
-  const sse = new SseHub(bus, { snapshot, warn: log.warn });
-  const hub = new OverseerHub(supervisor, bus, null, log);
+  const { clientLimits } = options;
+  const sse = new SseHub(bus, { snapshot, warn: log.warn, maxClients: clientLimits?.sseClients });
+  const overseerLog = config.overseerLogFile
+    ? await EventLog.open(config.overseerLogFile, (message) => log.warn(message))
+    : null;
+  const hub = new OverseerHub(supervisor, bus, overseerLog, log, {
+    maxClients: clientLimits?.overseerClients,
+  });
+  const terminals = new TerminalClients(clientLimits?.terminalClients);
   const context: ApiContext = { sessions, cases, supervisor, bus, sse, clock, snapshot };
 
   const app = Fastify({
@@ -174,6 +212,8 @@ export async function startClaudemanServer(
     // Malformed URLs and over-long ids get the API's error body too.
     frameworkErrors: (error, _request, reply) =>
       sendApiError(reply, 400, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`),
+    // So do requests Node's HTTP parser refuses (e.g. a URL past its 16 KiB header limit).
+    clientErrorHandler: apiClientErrorHandler,
   });
   const trusted = config.trustedCidrs ? parseTrustedCidrs(config.trustedCidrs) : defaultTrustedCidrs();
   app.addHook('onRequest', requireTrustedPeer(trusted));
@@ -195,7 +235,18 @@ export async function startClaudemanServer(
   await app.register(hookRoutes(sessions));
   const counters = new EventCounters(bus);
   await app.register(
-    metricsRoutes(() => collectClaudemanMetrics({ sessions, supervisor, hub, sse, counters })),
+    metricsRoutes(() =>
+      collectClaudemanMetrics({
+        sessions,
+        supervisor,
+        hub,
+        sse,
+        terminals,
+        counters,
+        bodyLimitBytes: BODY_LIMIT_BYTES,
+        databaseOk: databaseHealth(db)?.ok,
+      }),
+    ),
   );
   // ── autonomy routes ──
   await app.register(taskRoutes(queue));
@@ -205,7 +256,7 @@ export async function startClaudemanServer(
   await app.register(webUiRoutes());
   await registerWebSocketSupport(app);
   await app.register(registerOverseerRoute, { hub });
-  await app.register(registerTerminalRoute, { sessions, bus });
+  await app.register(registerTerminalRoute, { sessions, bus, clients: terminals });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.listen({ host: config.host, port: config.port });
@@ -229,6 +280,7 @@ export async function startClaudemanServer(
     await supervisor.shutdown();
     sse.close();
     await hub.close();
+    await overseerLog?.close();
     await app.close();
     db.close();
   };

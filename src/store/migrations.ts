@@ -125,6 +125,38 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN hook_secret TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'process ledger: the processes a server instance started, to end its orphans after a crash',
+    sql: `
+      CREATE TABLE process_ledger (
+        owner_kind  TEXT NOT NULL CHECK (owner_kind IN ('overseer', 'session')),
+        owner_id    TEXT NOT NULL,                 -- task_id or session id
+        pid         INTEGER NOT NULL,              -- also the process group id (each child leads one)
+        start_time  TEXT NOT NULL,                 -- field 22 of /proc/<pid>/stat: with pid, the identity
+        boot_id     TEXT,                          -- start times compare only within one boot
+        instance_id TEXT NOT NULL,                 -- the server instance that started it
+        recorded_at REAL NOT NULL,                 -- epoch milliseconds
+        PRIMARY KEY (owner_kind, owner_id, pid)
+      );
+      -- The server instances that wrote the ledger, so that a live one's processes are never taken
+      -- for orphans (a second server started on the same database).
+      CREATE TABLE process_ledger_instances (
+        instance_id TEXT PRIMARY KEY,
+        pid         INTEGER NOT NULL,
+        start_time  TEXT,                          -- NULL where /proc is unavailable
+        boot_id     TEXT,
+        started_at  REAL NOT NULL
+      );
+    `,
+  },
+  {
+    version: 5,
+    name: 'where an interactive session runs: its own tmux session (survives the server) or a plain PTY',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN terminal_host TEXT CHECK (terminal_host IN ('tmux', 'pty'));
+    `,
+  },
 ];
 
 export function schemaVersion(db: BetterSqlite3.Database): number {

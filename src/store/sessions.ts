@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionRecord } from '../agent/session.js';
-import type { PermissionMode, SessionMode, SessionStatus } from '../api/session.js';
+import type { PermissionMode, SessionMode, SessionStatus, TerminalHost } from '../api/session.js';
 import type { Database } from './database.js';
 
 interface SessionRow {
@@ -20,6 +20,7 @@ interface SessionRow {
   exit_code: number | null;
   current_task_id: string | null;
   hook_secret: string | null;
+  terminal_host: TerminalHost | null;
 }
 
 export interface StoredBuffers {
@@ -45,6 +46,7 @@ function toRow(record: SessionRecord): SessionRow {
     exit_code: record.exitCode,
     current_task_id: record.currentTaskId,
     hook_secret: record.hookSecret,
+    terminal_host: record.terminalHost,
   };
 }
 
@@ -67,6 +69,7 @@ function fromRow(row: SessionRow): SessionRecord {
     currentTaskId: row.current_task_id,
     // Sessions from before hooks existed get a fresh secret on load.
     hookSecret: row.hook_secret ?? randomBytes(24).toString('hex'),
+    terminalHost: row.terminal_host,
   };
 }
 
@@ -82,15 +85,16 @@ export class SqliteSessionRepository {
     this.upsertStatement = db.prepare(`
       INSERT INTO sessions (id, working_dir, created_at, mode, status, pid, claude_session_id, total_cost,
         message_count, last_activity_at, last_prompt_time, permission_mode, last_error, exit_code, current_task_id,
-        hook_secret)
+        hook_secret, terminal_host)
       VALUES (@id, @working_dir, @created_at, @mode, @status, @pid, @claude_session_id, @total_cost,
         @message_count, @last_activity_at, @last_prompt_time, @permission_mode, @last_error, @exit_code, @current_task_id,
-        @hook_secret)
+        @hook_secret, @terminal_host)
       ON CONFLICT (id) DO UPDATE SET mode = excluded.mode, status = excluded.status, pid = excluded.pid,
         claude_session_id = excluded.claude_session_id, total_cost = excluded.total_cost,
         message_count = excluded.message_count, last_activity_at = excluded.last_activity_at,
         last_prompt_time = excluded.last_prompt_time, permission_mode = excluded.permission_mode,
-        last_error = excluded.last_error, exit_code = excluded.exit_code, current_task_id = excluded.current_task_id`);
+        last_error = excluded.last_error, exit_code = excluded.exit_code, current_task_id = excluded.current_task_id,
+        terminal_host = excluded.terminal_host`);
     this.deleteStatement = db.prepare('DELETE FROM sessions WHERE id = ?');
     this.selectAll = db.prepare<[], SessionRow>('SELECT * FROM sessions ORDER BY seq');
     this.saveBuffersStatement = db.prepare(`

@@ -1,4 +1,5 @@
 // API: state across a restart on the same data directory (SQLite) and cases root.
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stripAnsi } from '../../src/agent/ansi.js';
@@ -18,9 +19,11 @@ import {
   waitForSession,
   waitForTerminal,
 } from '../helpers/api-client.js';
-import { pollUntil, processExists } from '../helpers/poll.js';
+import { pollUntil, processExists, processRunning } from '../helpers/poll.js';
 
 const r = useApiResources();
+/** tmux is required in CI (.ci/run installs it); elsewhere its tests are skipped when it is missing. */
+const TMUX = process.env.CI === 'true' || spawnSync('tmux', ['-V']).status === 0;
 
 describe('restart on the same data directory', () => {
   it('keeps sessions with their last state, their terminal history, and the cases', async () => {
@@ -59,7 +62,7 @@ describe('restart on the same data directory', () => {
       (await expectJsonArray(await first.api('/api/sessions'))).map((x) => [asObject(x).id, asObject(x)]),
     );
     await r.closeServer(first);
-    await pollUntil(() => !processExists(livePid), `interactive pid ${livePid} gone after close`, 10_000);
+    await pollUntil(() => !processRunning(livePid), `interactive pid ${livePid} gone after close`, 10_000);
 
     const second = await r.server(dirs);
     const list = (await expectJsonArray(await second.api('/api/sessions'))).map((x) => asObject(x));
@@ -108,15 +111,60 @@ describe('restart on the same data directory', () => {
     expect(again.totalCost).toBe(0.75);
   });
 
-  it('a session that was interactive when the server stopped is stopped, saying the server restarted', async () => {
+  it.skipIf(!TMUX)(
+    'with tmux, an interactive session survives a restart: the same agent, re-attached, with its scrollback',
+    async () => {
+      const root = r.tempDir('claudeman-persist-');
+      const dirs = { dataDir: join(root, 'data'), casesDir: join(root, 'cases') };
+      const first = await r.server(dirs);
+      const live = String((await createSession(first)).id);
+      await expectJson(await first.send('POST', `/api/sessions/${live}/interactive`, {}), 200);
+      await waitForTerminal(first, live, '\u276f');
+      await expectJson(
+        await first.send('POST', `/api/sessions/${live}/input`, { input: 'keep this\r' }),
+        200,
+      );
+      await waitForTerminal(first, live, 'Echo: keep this');
+      const before = await getSession(first, live);
+      expect(before.terminalHost).toBe('tmux');
+      const pid = asNumber(before.pid);
+      await r.closeServer(first, { keepSessions: true });
+      // The agent outlived the server.
+      expect(processExists(pid)).toBe(true);
+
+      const second = await r.server(dirs);
+      const b = await getSession(second, live);
+      expect(b.mode).toBe('interactive');
+      expect(b.pid).toBe(pid);
+      expect(b.lastError).toBeNull();
+      const terminal = await getTerminal(second, live);
+      expect(stripAnsi(terminal.terminalBuffer)).toContain('Echo: keep this');
+      // Still answering, through the new server.
+      await expectJson(
+        await second.send('POST', `/api/sessions/${live}/input`, { input: 'and this\r' }),
+        200,
+      );
+      await waitForTerminal(second, live, 'Echo: and this');
+      // Deleting it ends the agent and its tmux session.
+      await expectJson(await second.send('DELETE', `/api/sessions/${live}`), 200);
+      await pollUntil(() => !processRunning(pid), 'the adopted agent to end');
+    },
+  );
+
+  it('on plain PTYs, an interactive session is stopped by a restart and offers to resume its conversation', async () => {
     const root = r.tempDir('claudeman-persist-');
-    const dirs = { dataDir: join(root, 'data'), casesDir: join(root, 'cases') };
+    const dirs = { dataDir: join(root, 'data'), casesDir: join(root, 'cases'), terminalHost: 'pty' as const };
     const first = await r.server(dirs);
     const live = String((await createSession(first)).id);
     await expectJson(await first.send('POST', `/api/sessions/${live}/interactive`, {}), 200);
     await waitForTerminal(first, live, '\u276f');
     await expectJson(await first.send('POST', `/api/sessions/${live}/input`, { input: 'keep this\r' }), 200);
     await waitForTerminal(first, live, 'Echo: keep this');
+    const claudeSessionId = asString(
+      (await waitForSession(first, live, (x) => typeof x.claudeSessionId === 'string', 'the conversation id'))
+        .claudeSessionId,
+    );
+    expect((await getSession(first, live)).terminalHost).toBe('pty');
     await r.closeServer(first);
 
     const second = await r.server(dirs);
@@ -126,19 +174,31 @@ describe('restart on the same data directory', () => {
     expect(b.isWorking).toBe(false);
     // Soft: the rest (history, restart) is checked even when these fail.
     expect.soft(b.status).toBe('stopped');
-    expect.soft(String(b.lastError)).toMatch(/server restarted/);
+    expect.soft(String(b.lastError)).toMatch(/server restarted.*resume/);
     // Its terminal history is there for the UI.
     const terminal = await getTerminal(second, live);
     expect.soft(terminal.status).toBe('stopped');
     expect(stripAnsi(terminal.terminalBuffer)).toContain('● Echo: keep this');
-    // Not interactive any more, but it can be started again.
+    // Not interactive any more, but it can be resumed: the same conversation continues.
     await expectApiError(
       await second.send('POST', `/api/sessions/${live}/input`, { input: 'x' }),
       409,
       'NOT_INTERACTIVE',
     );
-    await expectJson(await second.send('POST', `/api/sessions/${live}/interactive`, {}), 200);
+    await expectJson(await second.send('POST', `/api/sessions/${live}/interactive`, { resume: true }), 200);
     await waitForSession(second, live, (x) => typeof x.pid === 'number', 'a new process');
+    await waitForTerminal(second, live, '\u276f');
+    expect((await getSession(second, live)).claudeSessionId).toBe(claudeSessionId);
+  });
+
+  it('resume is refused for a session that never had a conversation', async () => {
+    const s = await r.server({ terminalHost: 'pty' });
+    const id = String((await createSession(s)).id);
+    await expectApiError(
+      await s.send('POST', `/api/sessions/${id}/interactive`, { resume: true }),
+      409,
+      'NOTHING_TO_RESUME',
+    );
   });
 
   it('a session whose one-shot run was cut short by the shutdown is not left busy', async () => {

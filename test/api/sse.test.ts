@@ -352,7 +352,8 @@ describe('clients that go away or fall behind', () => {
   });
 
   it('a client that stops reading gets resync + init when it catches up; others are not held up', async () => {
-    const s = await r.server();
+    // A plain PTY: every byte of the flood must reach the events (tmux would condense it to redraws).
+    const s = await r.server({ terminalHost: 'pty' });
     const slow = await r.sse(s);
     const fast = await r.sse(s);
     await slow.nextOf('init');

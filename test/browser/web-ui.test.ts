@@ -37,6 +37,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
     ensureWebBuilt();
     server = await startClaudeman({
       env: { ...process.env, FAKE_CLAUDE_RECORD: record, FAKE_CLAUDE_IDLE_NOTIFY_MS: 'off' },
+      // Plain PTYs: the flood test measures our own flow control to the page, which tmux would hide
+      // by condensing a flood into screen redraws. (tmux sessions are covered by the API tests.)
+      terminalHost: 'pty',
     });
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });

@@ -119,6 +119,7 @@ export const SESSION_KEYS = [
   'permissionMode',
   'pid',
   'status',
+  'terminalHost',
   'totalCost',
   'workingDir',
 ];
@@ -144,6 +145,7 @@ export function expectSession(value: unknown, what = 'session'): Json {
   expect(nullOr(s.pid, 'number'), `${what}.pid number|null`).toBe(true);
   expect(['idle', 'busy', 'stopped', 'error']).toContain(s.status);
   expect(['none', 'oneshot', 'interactive']).toContain(s.mode);
+  expect([null, 'tmux', 'pty'], `${what}.terminalHost`).toContain(s.terminalHost);
   expect(typeof s.workingDir).toBe('string');
   expect(nullOr(s.currentTaskId, 'string'), `${what}.currentTaskId`).toBe(true);
   expect(typeof s.createdAt).toBe('number');
@@ -611,8 +613,11 @@ export function expectRawApiError(res: RawResponse, status: number, code: string
 export interface ApiResources {
   /** Starts a server that is closed after the test (unless closed before with closeServer). */
   server(options?: StartClaudemanOptions): Promise<ClaudemanTestServer>;
-  /** Closes a server now (e.g. before restarting on the same data directory). */
-  closeServer(server: ClaudemanTestServer): Promise<void>;
+  /**
+   * Closes a server now (e.g. before restarting on the same data directory); `keepSessions` leaves
+   * its agents in tmux running for the next server to adopt.
+   */
+  closeServer(server: ClaudemanTestServer, options?: { keepSessions?: boolean }): Promise<void>;
   /** Opens an event stream that is closed after the test. */
   sse(server: ClaudemanTestServer, options?: SseOpenOptions): Promise<SseClient>;
   /** A temp directory removed after the test (after the servers are closed). */
@@ -649,9 +654,9 @@ export function useApiResources(): ApiResources {
       servers.add(server);
       return server;
     },
-    async closeServer(server) {
+    async closeServer(server, options) {
       servers.delete(server);
-      await server.close();
+      await server.close(options);
     },
     async sse(server, options) {
       const stream = await SseClient.open(server, options);

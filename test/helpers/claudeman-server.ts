@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TmuxServer } from '../../src/agent/tmux/tmux-server.js';
 import type { PermissionMode } from '../../src/api/session.js';
-import { DEFAULT_ONESHOT_TIMEOUT_MS } from '../../src/server/claudeman-config.js';
+import { DEFAULT_ONESHOT_TIMEOUT_MS, type TerminalHostSetting } from '../../src/server/claudeman-config.js';
 import { type RunningClaudeman, startClaudemanServer } from '../../src/server/claudeman-server.js';
+import type { ClientLimits } from '../../src/server/limits.js';
 import { createLogger } from '../../src/server/logger.js';
 import { makeTempDir } from './temp-dir.js';
 
@@ -28,6 +30,10 @@ export interface StartClaudemanOptions {
   trustedCidrs?: string;
   /** Environment of the CLI processes; default this process's. */
   env?: NodeJS.ProcessEnv;
+  /** Where interactive sessions run; default `auto` (tmux when installed), as in production. */
+  terminalHost?: TerminalHostSetting;
+  /** Lower client limits (SSE, /ws, terminal); default: the server's constants. */
+  clientLimits?: Partial<ClientLimits>;
 }
 
 export interface ClaudemanTestServer {
@@ -42,7 +48,12 @@ export interface ClaudemanTestServer {
   /** POST/PUT… with a JSON body; returns the response. */
   send(method: string, path: string, body?: unknown): Promise<Response>;
   running: RunningClaudeman;
-  close(): Promise<void>;
+  /**
+   * Stops the server. Agents in tmux outlive a server by design; unless `keepSessions` (a test that
+   * restarts the server on the same data directory), the data directory's tmux server is ended too,
+   * so no test leaves processes behind.
+   */
+  close(options?: { keepSessions?: boolean }): Promise<void>;
 }
 
 /** A real `claudeman web` server in this process, on a loopback port chosen by the OS. */
@@ -65,8 +76,10 @@ export async function startClaudeman(options: StartClaudemanOptions = {}): Promi
       extraHostNames: [],
       trustedCidrs: options.trustedCidrs,
       childEnv: options.env ?? process.env,
+      terminalHost: options.terminalHost ?? 'auto',
     },
     createLogger('silent'),
+    options.clientLimits === undefined ? {} : { clientLimits: options.clientLimits },
   );
   const baseUrl = `http://127.0.0.1:${running.port}`;
   const api = (path: string, init: RequestInit = {}): Promise<Response> => {
@@ -89,8 +102,9 @@ export async function startClaudeman(options: StartClaudemanOptions = {}): Promi
           : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
       }),
     running,
-    close: async () => {
+    close: async ({ keepSessions = false } = {}) => {
       await running.close();
+      if (!keepSessions) TmuxServer.detect(dataDir, process.env.PATH)?.killServer();
       temp.remove();
     },
   };

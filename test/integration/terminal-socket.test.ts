@@ -79,7 +79,8 @@ describe('terminal WebSocket', () => {
   });
 
   it('drops output for a client that does not acknowledge, then catches it up with a skipped marker', async () => {
-    server = await startClaudeman();
+    // A plain PTY: the flood must reach the socket byte for byte (tmux would condense it to redraws).
+    server = await startClaudeman({ terminalHost: 'pty' });
     const id = await interactiveSession(server);
     const terminal = await openTerminal(server, id, false);
     await pollUntil(() => terminal.screen().includes('❯'), 'the prompt');

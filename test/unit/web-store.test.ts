@@ -18,6 +18,7 @@ function session(id: string, overrides: Partial<SessionInfo> = {}): SessionInfo 
     totalCost: 0,
     messageCount: 0,
     isWorking: false,
+    terminalHost: null,
     lastPromptTime: null,
     permissionMode: 'skip',
     lastError: null,

@@ -35,6 +35,11 @@ export const InteractiveBody = Type.Object({
   cols: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   rows: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
   permissionMode: Type.Optional(PermissionMode),
+  /**
+   * Continue the session's last conversation (`claude --resume <claudeSessionId>`): what a session
+   * whose terminal died with the server (no tmux) is offered after a restart.
+   */
+  resume: Type.Optional(Type.Boolean()),
 });
 
 export const InputBody = Type.Object({ input: Type.String({ minLength: 1, maxLength: MAX_INPUT_CHARS }) });

@@ -95,7 +95,10 @@ export const sessionRoutes =
         const body = request.body ?? {};
         const started = session.startInteractive(
           { cols: body.cols ?? 120, rows: body.rows ?? 40 },
-          body.permissionMode === undefined ? {} : { permissionMode: body.permissionMode },
+          {
+            ...(body.permissionMode === undefined ? {} : { permissionMode: body.permissionMode }),
+            ...(body.resume === true ? { resume: true } : {}),
+          },
         );
         if (!started.ok) return replyWithResult(reply, started);
         return { success: true, message: 'Interactive session started' };

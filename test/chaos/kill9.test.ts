@@ -1,0 +1,316 @@
+// Chaos: `kill -9` of a busy `claudeman web` (the built bin, a real child process) and a restart on
+// the same data directory. What must hold afterwards is what the README's "what survives what" table
+// promises. Runs after the main suite (`npm test`), alone, so its load disturbs no other test;
+// `npm run test:chaos` runs it on its own, CHAOS_ROUNDS times (default 1).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INTERRUPTED_RUN_REASON } from '../../src/agent/session-manager.js';
+import { TmuxServer } from '../../src/agent/tmux/tmux-server.js';
+import { DEFAULT_COMPLETION_PHRASE } from '../../src/api/tasks.js';
+import { FAKE_CLAUDE } from '../helpers/claudeman-server.js';
+import { pollUntil, processRunning } from '../helpers/poll.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+import { is, WsClient } from '../helpers/ws-client.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/claudeman.js', import.meta.url));
+const FLOOD = fileURLToPath(new URL('../fixtures/steady-flood.pl', import.meta.url));
+const TOKEN = 'chaos-token-0123456789abcdef';
+const ROUNDS = Number(process.env.CHAOS_ROUNDS ?? '1');
+const TASKS = 50;
+const INTERACTIVE = 5;
+/** Lines per second of each flooding task: 50 × 400 = 20,000 lines/s through the server. */
+const FLOOD_RATE = 400;
+/** tmux is required in CI (.ci/run installs it); elsewhere the test is skipped without it. */
+const TMUX = process.env.CI === 'true' || spawnSync('tmux', ['-V']).status === 0;
+
+type Json = Record<string, unknown>;
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly baseUrl: string;
+  api(path: string, init?: RequestInit): Promise<Json>;
+  send(method: string, path: string, body?: unknown): Promise<Json>;
+}
+
+const temp = makeTempDir('claudeman-chaos-');
+const dataDir = join(temp.path, 'data');
+const logFile = join(dataDir, 'overseer-events.jsonl');
+const started: ChildProcess[] = [];
+
+/** Starts `claudeman web` on the shared data directory and waits until its server.json names it. */
+async function startServer(): Promise<Server> {
+  const child = spawn(process.execPath, [CLI, 'web', '--no-open', '-p', '0', '--data-dir', dataDir], {
+    env: {
+      ...process.env,
+      CLAUDEMAN_TOKEN: TOKEN,
+      CLAUDEMAN_CASES_DIR: join(temp.path, 'cases'),
+      CLAUDEMAN_CLAUDE_BIN: FAKE_CLAUDE,
+      OVERSEER_LOG_FILE: logFile,
+      // Quick interactive turns, no idle notifications of the fake's own.
+      FAKE_CLAUDE_WORK_MS: '100',
+      FAKE_CLAUDE_IDLE_NOTIFY_MS: 'off',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  started.push(child);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const serverFile = join(dataDir, 'server.json');
+  await pollUntil(
+    () => {
+      if (!existsSync(serverFile)) return false;
+      try {
+        return (JSON.parse(readFileSync(serverFile, 'utf8')) as { pid: number }).pid === child.pid;
+      } catch {
+        return false;
+      }
+    },
+    `claudeman web to start (stderr: ${stderr.slice(-500)})`,
+    20_000,
+  );
+  const baseUrl = (JSON.parse(readFileSync(serverFile, 'utf8')) as { url: string }).url;
+  const call = async (path: string, init: RequestInit = {}): Promise<Json> => {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${TOKEN}`);
+    const response = await fetch(`${baseUrl}${path}`, { ...init, headers });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as Json;
+  };
+  return {
+    child,
+    baseUrl,
+    api: call,
+    send: (method, path, body) =>
+      call(path, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      }),
+  };
+}
+
+function overseer(server: Server): Promise<WsClient> {
+  return WsClient.connect(`${server.baseUrl.replace('http', 'ws')}/ws`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+}
+
+async function terminalText(server: Server, id: string): Promise<string> {
+  const terminal = await server.api(`/api/sessions/${id}/terminal`);
+  return String(terminal.terminalBuffer);
+}
+
+async function waitForText(server: Server, id: string, text: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if ((await terminalText(server, id)).includes(text)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`session ${id} never showed ${JSON.stringify(text)}`);
+}
+
+function sessionInfo(server: Server, id: string): Promise<Json> {
+  return server.api(`/api/sessions/${id}`).then((reply) => (reply.session ?? reply) as Json);
+}
+
+function integrity(): string {
+  const db = new Database(join(dataDir, 'claudeman.db'), { readonly: true, fileMustExist: true });
+  try {
+    return String(db.pragma('integrity_check', { simple: true }));
+  } finally {
+    db.close();
+  }
+}
+
+/** Pids of tmux clients attached to our socket: one per session per live server, no more. */
+function attachClients(socketPath: string): number[] {
+  const found = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return found.stdout
+    .split('\n')
+    .filter((line) => line.includes(socketPath) && line.includes('attach-session'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+}
+
+function killIfRunning(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
+  beforeAll(() => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  });
+
+  afterAll(async () => {
+    for (const child of started)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.all(
+      started.map((child) =>
+        child.exitCode === null && child.signalCode === null
+          ? new Promise((resolve) => child.once('exit', resolve))
+          : null,
+      ),
+    );
+    TmuxServer.detect(dataDir, process.env.PATH)?.killServer();
+    temp.remove();
+  });
+
+  for (let round = 1; round <= ROUNDS; round++) {
+    it(`round ${round}: nothing is lost, nothing is orphaned, sessions are re-attached`, async () => {
+      const first = await startServer();
+
+      // 50 overseer tasks flooding output.
+      const ws = await overseer(first);
+      const taskIds = Array.from({ length: TASKS }, (_, i) => `chaos-${round}-${i}`);
+      for (const taskId of taskIds) {
+        ws.send({ type: 'start', id: taskId, task_id: taskId, command: FLOOD, args: [String(FLOOD_RATE)] });
+      }
+      const taskPids = new Map<string, number>();
+      for (const taskId of taskIds) {
+        const reply = await ws.waitFor(is('started', { id: taskId }), 10_000);
+        taskPids.set(taskId, Number(reply.pid));
+      }
+
+      // Five interactive sessions, each with a line of its own in its scrollback.
+      const interactive: string[] = [];
+      for (let i = 0; i < INTERACTIVE; i++) {
+        const { session } = (await first.send('POST', '/api/sessions', {})) as { session: Json };
+        const id = String(session.id);
+        interactive.push(id);
+        await first.send('POST', `/api/sessions/${id}/interactive`, {});
+      }
+      for (const [i, id] of interactive.entries()) {
+        await waitForText(first, id, '\u276f');
+        await first.send('POST', `/api/sessions/${id}/input`, { input: `marker ${round}-${i}\r` });
+      }
+      for (const [i, id] of interactive.entries()) await waitForText(first, id, `Echo: marker ${round}-${i}`);
+      const interactivePids = new Map<string, number>();
+      for (const id of interactive) interactivePids.set(id, Number((await sessionInfo(first, id)).pid));
+
+      // A one-shot run that never finishes on its own.
+      const { session: oneShotSession } = (await first.send('POST', '/api/sessions', {})) as {
+        session: Json;
+      };
+      const oneShot = String(oneShotSession.id);
+      await first.send('POST', `/api/sessions/${oneShot}/run`, { prompt: 'never ends [[hang]]' });
+      const oneShotPid = Number((await sessionInfo(first, oneShot)).pid);
+
+      // A Ralph loop on its own worker session, mid-task: the first task takes seconds.
+      const { session: workerSession } = (await first.send('POST', '/api/sessions', {})) as { session: Json };
+      const worker = String(workerSession.id);
+      await first.send('POST', `/api/sessions/${worker}/interactive`, {});
+      await waitForText(first, worker, '\u276f');
+      const marker = `[[promise:${DEFAULT_COMPLETION_PHRASE}]]`;
+      const queued: string[] = [];
+      for (const [i, sleep] of [4_000, 100, 100].entries()) {
+        const { task } = (await first.send('POST', '/api/tasks', {
+          prompt: `chaos task ${round}-${i} [[sleep:${sleep}]] ${marker}`,
+        })) as { task: Json };
+        queued.push(String(task.id));
+      }
+      await first.send('POST', '/api/ralph/start', { sessionIds: [worker] });
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const task = await first.api(`/api/tasks/${queued[0]}`);
+        if (task.status === 'running') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+
+      // Let the flood run, then the crash.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      first.child.kill('SIGKILL');
+      await new Promise((resolve) => first.child.once('exit', resolve));
+      ws.ws.terminate();
+
+      // The crash left the flooders running (that is what the next boot must clean up), and the
+      // store consistent.
+      const stillRunning = [...taskPids.values()].filter((pid) => processRunning(pid));
+      expect(stillRunning.length).toBeGreaterThan(0);
+      expect(integrity()).toBe('ok');
+
+      const second = await startServer();
+
+      // No orphans: every flooder and the one-shot CLI of the old instance is gone.
+      await pollUntil(
+        () => [...taskPids.values(), oneShotPid].every((pid) => !processRunning(pid)),
+        'the old instance’s processes to be ended',
+        15_000,
+      );
+      // Overseer tasks: active → stopped, not restarted.
+      const ws2 = await overseer(second);
+      ws2.send({ type: 'list', id: 'after' });
+      const listed = await ws2.waitFor(is('tasks', { id: 'after' }), 10_000);
+      const tasks = (listed.tasks as Json[]).filter((task) => taskIds.includes(String(task.task_id)));
+      expect(tasks).toHaveLength(TASKS);
+      for (const task of tasks) {
+        expect(task.state, String(task.task_id)).toBe('stopped');
+        expect(task.current_pid, String(task.task_id)).toBeUndefined();
+      }
+      ws2.ws.terminate();
+
+      // Interactive sessions: the same agents, re-attached, scrollback intact, still answering.
+      for (const [i, id] of interactive.entries()) {
+        const info = await sessionInfo(second, id);
+        expect(info.pid, `session ${i} pid`).toBe(interactivePids.get(id));
+        expect(info.mode).toBe('interactive');
+        expect(info.lastError).toBeNull();
+        expect(await terminalText(second, id)).toContain(`Echo: marker ${round}-${i}`);
+      }
+      await second.send('POST', `/api/sessions/${interactive[0]}/input`, { input: `after ${round}\r` });
+      await waitForText(second, String(interactive[0]), `Echo: after ${round}`);
+      // One client per session: the old server's tmux clients died with it.
+      const socketPath = TmuxServer.detect(dataDir, process.env.PATH)?.socketPath ?? '';
+      await pollUntil(
+        () => attachClients(socketPath).length === INTERACTIVE + 1,
+        `one tmux client per session (found ${attachClients(socketPath).length})`,
+        10_000,
+      );
+
+      // The one-shot run is marked with what happened.
+      const cut = await sessionInfo(second, oneShot);
+      expect(cut.pid).toBeNull();
+      expect(cut.status).toBe('stopped');
+      expect(cut.lastError).toBe(INTERRUPTED_RUN_REASON);
+
+      // The Ralph loop resumed: every queued task ends completed, none is left running.
+      const loop = await second.api('/api/ralph');
+      expect(loop.running).toBe(true);
+      const finishBy = Date.now() + 40_000;
+      let statuses: string[] = [];
+      while (Date.now() < finishBy) {
+        statuses = [];
+        for (const id of queued) {
+          const task = await second.api(`/api/tasks/${id}`);
+          statuses.push(String(task.status));
+        }
+        if (statuses.every((status) => status === 'completed')) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(statuses).toEqual(queued.map(() => 'completed'));
+      if ((await second.api('/api/ralph')).running === true) await second.send('POST', '/api/ralph/stop', {});
+
+      // The event log: every line whole, valid JSON.
+      const lines = readFileSync(logFile, 'utf8').split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines.length).toBeGreaterThan(TASKS);
+      for (const line of lines) expect(() => JSON.parse(line), line.slice(0, 200)).not.toThrow();
+
+      // A clean stop this time: tmux agents are let go of (the next round adopts or ends them).
+      second.child.kill('SIGTERM');
+      await new Promise((resolve) => second.child.once('exit', resolve));
+      expect(integrity()).toBe('ok');
+      for (const pid of interactivePids.values()) killIfRunning(pid, 'SIGTERM');
+    }, 180_000);
+  }
+});
