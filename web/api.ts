@@ -57,8 +57,12 @@ export const api = {
   createSession: (workingDir?: string) =>
     call<{ session: SessionInfo }>('POST', '/api/sessions', workingDir === undefined ? {} : { workingDir }),
   deleteSession: (id: string) => call<{ success: true }>('DELETE', `/api/sessions/${enc(id)}`),
-  startInteractive: (id: string, cols: number, rows: number) =>
-    call<{ success: true }>('POST', `/api/sessions/${enc(id)}/interactive`, { cols, rows }),
+  startInteractive: (id: string, cols: number, rows: number, resume = false) =>
+    call<{ success: true }>(
+      'POST',
+      `/api/sessions/${enc(id)}/interactive`,
+      resume ? { cols, rows, resume } : { cols, rows },
+    ),
   run: (id: string, prompt: string) =>
     call<{ success: true }>('POST', `/api/sessions/${enc(id)}/run`, { prompt }),
   output: (id: string) =>

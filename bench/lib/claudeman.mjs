@@ -277,6 +277,9 @@ export async function startClaudeman(
     CLAUDEMAN_TOKEN: TOKEN,
     CLAUDEMAN_CLAUDE_BIN: claudeBin,
     CLAUDEMAN_LOG_LEVEL: 'warn',
+    // Plain PTYs unless BENCH_TERMINAL_HOST=tmux: the terminal scenarios measure our own pipeline
+    // (tmux condenses a flood into screen redraws, and its agents would outlive the benchmark).
+    CLAUDEMAN_TERMINAL_HOST: process.env.BENCH_TERMINAL_HOST || 'pty',
     ...extra,
   };
   const isNode = command === process.execPath;

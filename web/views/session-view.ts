@@ -106,6 +106,14 @@ export class SessionView {
               session.mode === 'interactive' ? 'Restart interactive' : 'Start interactive',
             )
           : null,
+        // A conversation cut off by a server restart (plain PTY) can be continued where it was.
+        canStartInteractive && session.mode === 'interactive' && session.claudeSessionId !== null
+          ? h(
+              'button',
+              { 'data-testid': 'resume', onclick: () => this.startInteractive(session.id, true) },
+              'Resume conversation',
+            )
+          : null,
       ),
       session.attention !== null
         ? h('div', { class: 'attention-note', role: 'alert' }, `Needs you: ${session.attention.message}`)
@@ -113,14 +121,17 @@ export class SessionView {
       session.lastError !== null && state === 'error'
         ? h('div', { class: 'error-note' }, session.lastError)
         : null,
+      session.lastError !== null && state === 'exited'
+        ? h('div', { class: 'stopped-note', 'data-testid': 'stopped-note' }, session.lastError)
+        : null,
     );
   }
 
-  private startInteractive(id: string): void {
+  private startInteractive(id: string, resume = false): void {
     // The terminal area's size, so the CLI's first screen is drawn for it (the terminal refits later).
     const cols = Math.max(40, Math.floor((this.main.clientWidth - 16) / 7.8));
     const rows = Math.max(10, Math.floor((this.main.clientHeight - 16) / 17));
-    api.startInteractive(id, Math.min(cols, 500), Math.min(rows, 200)).catch((error: unknown) => {
+    api.startInteractive(id, Math.min(cols, 500), Math.min(rows, 200), resume).catch((error: unknown) => {
       this.report(errorMessage(error));
     });
   }

@@ -9,23 +9,40 @@ import { join } from 'node:path';
  */
 export const HOOK_RELAY_SCRIPT = `#!/usr/bin/env node
 // Claudeman hook relay: argv = <url> <secret>. Posts the hook payload (stdin) to the server.
+// An agent can outlive the server that started it (tmux), and the next server may listen elsewhere:
+// the address in server.json next to this script (the running server's) is tried first.
+import { readFileSync } from 'node:fs';
 const [url, secret] = process.argv.slice(2);
 const TIMEOUT_MS = 3000;
 const MAX_BYTES = 256 * 1024;
 let body = '';
 const done = () => process.exit(0);
 setTimeout(done, TIMEOUT_MS).unref();
+function currentUrl() {
+  try {
+    const server = JSON.parse(readFileSync(new URL('./server.json', import.meta.url), 'utf8'));
+    const target = new URL(url);
+    return new URL(target.pathname + target.search, server.url).href;
+  } catch {
+    return url;
+  }
+}
+const post = (to) =>
+  fetch(to, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-claudeman-hook-secret': secret },
+    body: body.slice(0, MAX_BYTES) || '{}',
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => {
   if (body.length < MAX_BYTES) body += chunk;
 });
 process.stdin.on('end', () => {
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-claudeman-hook-secret': secret },
-    body: body.slice(0, MAX_BYTES) || '{}',
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  }).then(done, done);
+  const first = currentUrl();
+  post(first)
+    .catch(() => (first === url ? undefined : post(url)))
+    .then(done, done);
 });
 `;
 

@@ -19,7 +19,7 @@ export function sessionRows(sessions: readonly SessionInfo[]): string[][] {
 export function registerSession(program: Command): void {
   const session = program
     .command('session')
-    .description('Claude Code sessions: list, create, show, delete, run, input, attach');
+    .description('Claude Code sessions: list, create, show, delete, run, resume, input, attach');
 
   onRun(clientCommand(session, 'list', 'list the sessions'), async (client, options) => {
     const { value, text } = await client.get<SessionInfo[]>('/api/sessions');
@@ -59,6 +59,7 @@ export function registerSession(program: Command): void {
       ['messages', String(value.messageCount)],
       ['permission mode', value.permissionMode],
       ['claude session', orDash(value.claudeSessionId)],
+      ['terminal host', orDash(value.terminalHost)],
       ['current task', orDash(value.currentTaskId)],
       ['attention', value.attention === null ? '-' : JSON.stringify(value.attention)],
       ['last error', orDash(value.lastError)],
@@ -83,6 +84,20 @@ export function registerSession(program: Command): void {
     async (client, _options, [id = '', prompt = '']) => {
       await client.post(`/api/sessions/${enc(id)}/run`, { prompt });
       out(`prompt started in ${id}`);
+    },
+  );
+
+  onRun(
+    clientCommand(
+      session,
+      'resume <id>',
+      'continue a session’s conversation in a new interactive CLI (`claude --resume`), e.g. after a restart',
+      false,
+    ),
+    async (client, _options, [id = '']) => {
+      const size = { cols: process.stdout.columns ?? 120, rows: process.stdout.rows ?? 40 };
+      await client.post(`/api/sessions/${enc(id)}/interactive`, { ...size, resume: true });
+      out(`resumed ${id}: \`claudeman session attach ${id}\` to see it`);
     },
   );
 
