@@ -1,5 +1,7 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ApiErrorCode } from '../../api/errors.js';
+import { type ApiErrorBody, ApiErrorCode } from '../../api/errors.js';
 import { sendApiError } from './error-reply.js';
 
 /**
@@ -34,4 +36,29 @@ export function installErrorHandling(app: FastifyInstance): void {
       `no route ${request.method} ${request.url.split('?', 1)[0]}`,
     ),
   );
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before any route runs (headers or
+ * URL over its 16 KiB limit, a malformed request, a request timeout) gets the API's error body too,
+ * not Fastify's `{error, message, statusCode}`, with `Connection: close` (the parser cannot go on, so
+ * a keep-alive client must not send its next request on this socket).
+ */
+export function apiClientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request headers too large (the URL counts too): at most 16 KiB']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request timed out']
+        : [400, 'malformed HTTP request'];
+  const body: ApiErrorBody = { success: false, error: message, code: ApiErrorCode.BAD_REQUEST };
+  const text = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
+  }
+  socket.destroy(error);
 }
