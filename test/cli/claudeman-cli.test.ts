@@ -337,7 +337,7 @@ describe('finding the server and usage errors', { timeout: 120_000 }, () => {
     const bash = await runCli(['completion', 'bash']);
     expect(bash.code).toBe(0);
     expect(bash.stdout).toContain('complete -o default -F _claudeman claudeman');
-    expect(bash.stdout).toContain('session) words="list create show delete run input attach"');
+    expect(bash.stdout).toContain('session) words="list create show delete run resume input attach"');
     const zsh = await runCli(['completion', 'zsh']);
     expect(zsh.stdout).toContain('#compdef claudeman');
     expect((await runCli(['completion', 'fish'])).code).toBe(2);
