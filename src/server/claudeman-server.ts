@@ -42,7 +42,7 @@ import { collectClaudemanMetrics } from './claudeman-metrics.js';
 import type { ClientLimits } from './limits.js';
 import { type Logger, logAdapter } from './logger.js';
 import { EventCounters } from './metrics.js';
-import { orphanNotes, sweepOrphans } from './orphans.js';
+import { orphanNotes, sessionProcessTracker, sweepOrphans } from './orphans.js';
 import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
@@ -132,7 +132,7 @@ export async function startClaudemanServer(
       oneShotTimeoutMs: config.oneShotTimeoutMs,
       hookEndpoint: () => hookEndpoint,
       tmux: terminalHostServer(config),
-      processes: processLedger,
+      processes: sessionProcessTracker(processLedger, log),
     },
     casesRoot: config.casesDir,
     warn: log.warn,

@@ -41,3 +41,28 @@ export function orphanNotes(
   }
   return notes;
 }
+
+/**
+ * The ledger as the sessions use it: a failed write is logged, never thrown into a session start
+ * (the process runs either way; only its clean-up after a crash would be missed).
+ */
+export function sessionProcessTracker(ledger: SqliteProcessLedger, log: ReapLog) {
+  const guarded = (action: 'record' | 'release', ownerId: string, pid: number): void => {
+    try {
+      ledger[action]('session', ownerId, pid);
+    } catch (error) {
+      log.warn(
+        `session process not ${action === 'record' ? 'recorded in' : 'released from'} the process ledger`,
+        {
+          sessionId: ownerId,
+          pid,
+          error: (error as Error).message,
+        },
+      );
+    }
+  };
+  return {
+    record: (_kind: 'session', ownerId: string, pid: number) => guarded('record', ownerId, pid),
+    release: (_kind: 'session', ownerId: string, pid: number) => guarded('release', ownerId, pid),
+  };
+}

@@ -19,7 +19,7 @@ import {
   waitForSession,
   waitForTerminal,
 } from '../helpers/api-client.js';
-import { pollUntil, processExists, processRunning } from '../helpers/poll.js';
+import { pollUntil, processExists } from '../helpers/poll.js';
 
 const r = useApiResources();
 /** tmux is required in CI (.ci/run installs it); elsewhere its tests are skipped when it is missing. */
@@ -62,7 +62,7 @@ describe('restart on the same data directory', () => {
       (await expectJsonArray(await first.api('/api/sessions'))).map((x) => [asObject(x).id, asObject(x)]),
     );
     await r.closeServer(first);
-    await pollUntil(() => !processRunning(livePid), `interactive pid ${livePid} gone after close`, 10_000);
+    await pollUntil(() => !processExists(livePid), `interactive pid ${livePid} gone after close`, 10_000);
 
     const second = await r.server(dirs);
     const list = (await expectJsonArray(await second.api('/api/sessions'))).map((x) => asObject(x));
@@ -147,7 +147,7 @@ describe('restart on the same data directory', () => {
       await waitForTerminal(second, live, 'Echo: and this');
       // Deleting it ends the agent and its tmux session.
       await expectJson(await second.send('DELETE', `/api/sessions/${live}`), 200);
-      await pollUntil(() => !processRunning(pid), 'the adopted agent to end');
+      await pollUntil(() => !processExists(pid), 'the adopted agent to end');
     },
   );
 

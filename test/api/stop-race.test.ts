@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
-import { processRunning } from '../helpers/poll.js';
+import { processExists } from '../helpers/poll.js';
 
 describe('stopping a session right after it started', () => {
   let server: ClaudemanTestServer | null = null;
@@ -21,7 +21,7 @@ describe('stopping a session right after it started', () => {
       expect((await server.send('POST', `/api/sessions/${id}/interactive`, {})).status).toBe(200);
       const pid = server.running.sessions.get(id)?.pid ?? null;
       expect((await server.api(`/api/sessions/${id}`, { method: 'DELETE' })).status).toBe(200);
-      if (pid !== null) expect(processRunning(pid)).toBe(false);
+      if (pid !== null) expect(processExists(pid)).toBe(false);
     }
   }, 60_000);
 });

@@ -12,7 +12,7 @@ import { INTERRUPTED_RUN_REASON } from '../../src/agent/session-manager.js';
 import { TmuxServer } from '../../src/agent/tmux/tmux-server.js';
 import { DEFAULT_COMPLETION_PHRASE } from '../../src/api/tasks.js';
 import { FAKE_CLAUDE } from '../helpers/claudeman-server.js';
-import { pollUntil, processRunning } from '../helpers/poll.js';
+import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { is, WsClient } from '../helpers/ws-client.js';
 
@@ -235,7 +235,7 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
 
       // The crash left the flooders running (that is what the next boot must clean up), and the
       // store consistent.
-      const stillRunning = [...taskPids.values()].filter((pid) => processRunning(pid));
+      const stillRunning = [...taskPids.values()].filter((pid) => processExists(pid));
       expect(stillRunning.length).toBeGreaterThan(0);
       expect(integrity()).toBe('ok');
 
@@ -243,7 +243,7 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
 
       // No orphans: every flooder and the one-shot CLI of the old instance is gone.
       await pollUntil(
-        () => [...taskPids.values(), oneShotPid].every((pid) => !processRunning(pid)),
+        () => [...taskPids.values(), oneShotPid].every((pid) => !processExists(pid)),
         'the old instance’s processes to be ended',
         15_000,
       );

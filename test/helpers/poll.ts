@@ -9,26 +9,22 @@ export async function pollUntil(condition: () => boolean, what: string, timeoutM
   }
 }
 
-export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Whether `pid` is a running process: not gone and not a zombie. A process that ended but was not
  * reaped (a tmux pane's shell, re-parented to this container's init, which never reaps) has ended.
  */
-export function processRunning(pid: number): boolean {
-  if (!processExists(pid)) return false;
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
     return state !== 'Z' && state !== 'X';
   } catch {
+    // It ended between the signal test and the read.
     return false;
   }
 }

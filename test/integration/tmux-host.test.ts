@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TmuxServer, tmuxSessionName } from '../../src/agent/tmux/tmux-server.js';
 import { type TmuxLaunchSpec, TmuxTerminalProcess } from '../../src/agent/tmux/tmux-terminal-process.js';
 import { systemClock } from '../../src/supervisor/clock.js';
-import { pollUntil, processRunning } from '../helpers/poll.js';
+import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 /** tmux is required in CI (.ci/run installs it); elsewhere these tests are skipped without it. */
@@ -86,7 +86,7 @@ describe.skipIf(!TMUX)('tmux host', () => {
     await pollUntil(() => output().includes('early line 60'), 'the early lines');
     await agent.detach();
     // The agent runs on without us.
-    expect(processRunning(agent.pid)).toBe(true);
+    expect(processExists(agent.pid)).toBe(true);
     const panes = tmux.panes();
     expect(panes.get(tmuxSessionName(launchSpec.sessionId))?.panePid).toBe(agent.pid);
     // Lines that scrolled off the 24-row screen are in tmux's history.
@@ -109,7 +109,7 @@ describe.skipIf(!TMUX)('tmux host', () => {
     adopted.process.terminate(1_000);
     const exit = await adopted.process.settled;
     expect(exit.code === 143 || exit.signal === 'SIGTERM').toBe(true);
-    expect(processRunning(agent.pid)).toBe(false);
+    expect(processExists(agent.pid)).toBe(false);
   });
 
   it('ends a whole pane group that ignores SIGTERM after the grace', async () => {
@@ -118,7 +118,7 @@ describe.skipIf(!TMUX)('tmux host', () => {
     agent.terminate(300);
     const exit = await agent.settled;
     expect(exit.code).not.toBe(0);
-    expect(processRunning(agent.pid)).toBe(false);
+    expect(processExists(agent.pid)).toBe(false);
   });
 
   it('is not found where tmux is not installed, so sessions fall back to plain PTYs', () => {
