@@ -37,9 +37,11 @@ interface Server {
 }
 
 const temp = makeTempDir('claudeman-chaos-');
-const dataDir = join(temp.path, 'data');
-const logFile = join(dataDir, 'overseer-events.jsonl');
+/** Each round has a data directory of its own (set at its start), so rounds do not see each other. */
+let dataDir = join(temp.path, 'data');
+const logFile = (): string => join(dataDir, 'overseer-events.jsonl');
 const started: ChildProcess[] = [];
+const dataDirs: string[] = [];
 
 /** Starts `claudeman web` on the shared data directory and waits until its server.json names it. */
 async function startServer(): Promise<Server> {
@@ -49,7 +51,7 @@ async function startServer(): Promise<Server> {
       CLAUDEMAN_TOKEN: TOKEN,
       CLAUDEMAN_CASES_DIR: join(temp.path, 'cases'),
       CLAUDEMAN_CLAUDE_BIN: FAKE_CLAUDE,
-      OVERSEER_LOG_FILE: logFile,
+      OVERSEER_LOG_FILE: logFile(),
       // Quick interactive turns, no idle notifications of the fake's own.
       FAKE_CLAUDE_WORK_MS: '100',
       FAKE_CLAUDE_IDLE_NOTIFY_MS: 'off',
@@ -139,14 +141,6 @@ function attachClients(socketPath: string): number[] {
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
-function killIfRunning(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
 describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
   beforeAll(() => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
@@ -162,12 +156,14 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
           : null,
       ),
     );
-    TmuxServer.detect(dataDir, process.env.PATH)?.killServer();
+    for (const dir of dataDirs) TmuxServer.detect(dir, process.env.PATH)?.killServer();
     temp.remove();
   });
 
   for (let round = 1; round <= ROUNDS; round++) {
     it(`round ${round}: nothing is lost, nothing is orphaned, sessions are re-attached`, async () => {
+      dataDir = join(temp.path, `round-${round}`);
+      dataDirs.push(dataDir);
       const first = await startServer();
 
       // 50 overseer tasks flooding output.
@@ -236,7 +232,7 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
       // The crash left the flooders running (that is what the next boot must clean up), and the
       // store consistent.
       const stillRunning = [...taskPids.values()].filter((pid) => processExists(pid));
-      expect(stillRunning.length).toBeGreaterThan(0);
+      expect(stillRunning).toHaveLength(TASKS);
       expect(integrity()).toBe('ok');
 
       const second = await startServer();
@@ -301,7 +297,7 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
       if ((await second.api('/api/ralph')).running === true) await second.send('POST', '/api/ralph/stop', {});
 
       // The event log: every line whole, valid JSON.
-      const lines = readFileSync(logFile, 'utf8').split('\n');
+      const lines = readFileSync(logFile(), 'utf8').split('\n');
       expect(lines.pop()).toBe('');
       expect(lines.length).toBeGreaterThan(TASKS);
       for (const line of lines) expect(() => JSON.parse(line), line.slice(0, 200)).not.toThrow();
@@ -310,7 +306,13 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
       second.child.kill('SIGTERM');
       await new Promise((resolve) => second.child.once('exit', resolve));
       expect(integrity()).toBe('ok');
-      for (const pid of interactivePids.values()) killIfRunning(pid, 'SIGTERM');
+      // The agents it let go of end with their tmux server.
+      TmuxServer.detect(dataDir, process.env.PATH)?.killServer();
+      await pollUntil(
+        () => [...interactivePids.values()].every((pid) => !processExists(pid)),
+        'the agents to end with their tmux server',
+        10_000,
+      );
     }, 180_000);
   }
 });
