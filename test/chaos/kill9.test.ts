@@ -273,6 +273,14 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
         10_000,
       );
 
+      // Every session's record agrees with reality: a pid it names is a running process.
+      const all = (await second.api('/api/sessions')) as unknown as Json[];
+      expect(all).toHaveLength(INTERACTIVE + 2);
+      for (const session of all) {
+        if (session.pid !== null) expect(processExists(Number(session.pid)), String(session.id)).toBe(true);
+        else expect(session.status, String(session.id)).not.toBe('busy');
+      }
+
       // The one-shot run is marked with what happened.
       const cut = await sessionInfo(second, oneShot);
       expect(cut.pid).toBeNull();
