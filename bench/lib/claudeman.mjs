@@ -1,6 +1,6 @@
 // The Claudeman side of the benchmarks: starting `claudeman web` with the fake `claude`, its REST API,
 // a lean Server-Sent Events client, the terminal WebSocket, and the fake CLI run straight in a PTY.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -83,6 +83,34 @@ export class ClaudemanHandle extends ServerHandle {
     this.token = TOKEN;
     /** working directory for sessions */
     this.workDir = join(dir, 'work');
+  }
+
+  /** With BENCH_TERMINAL_HOST=tmux the agents outlive the server by design: end its tmux server too. */
+  endTmux() {
+    const socket = join(this.dir, 'home', 'tmux', 'tmux.sock');
+    if (existsSync(socket))
+      spawnSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore', timeout: 5_000 });
+  }
+
+  /** @param {number} graceMs */
+  async doStop(graceMs) {
+    const socketDir = join(this.dir, 'home', 'tmux');
+    if (!existsSync(socketDir)) return super.doStop(graceMs);
+    const keep = process.env.BENCH_KEEP;
+    process.env.BENCH_KEEP = '1';
+    try {
+      const info = await super.doStop(graceMs);
+      this.endTmux();
+      return info;
+    } finally {
+      if (keep === undefined) delete process.env.BENCH_KEEP;
+      if (!keep) rmSync(this.dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+    }
+  }
+
+  killNow() {
+    this.endTmux();
+    super.killNow();
   }
 
   /**

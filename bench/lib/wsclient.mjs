@@ -83,9 +83,15 @@ export function connect(port, { host = '127.0.0.1', path = '/ws', timeoutMs = 50
           settled = true;
           clearTimeout(timer);
           ws = new LeanWs(socket);
-          const rest = all.subarray(end + 4);
+          const rest = Buffer.from(all.subarray(end + 4));
+          // Frames that came with the handshake (a server's first message often does) wait until the
+          // caller, resumed by resolve(), has set onmessage; reading pauses so nothing overtakes them.
+          socket.pause();
           resolve(ws);
-          if (rest.length) ws.onData(rest, rest.length);
+          setImmediate(() => {
+            if (rest.length) ws?.onData(rest, rest.length);
+            socket.resume();
+          });
           return true;
         },
       },

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTERRUPTED_RUN_REASON } from '../../src/agent/session-manager.js';
 import { TmuxServer } from '../../src/agent/tmux/tmux-server.js';
 import { DEFAULT_COMPLETION_PHRASE } from '../../src/api/tasks.js';
+import { isSameProcess, processStartTime } from '../../src/supervisor/process-identity.js';
 import { FAKE_CLAUDE } from '../helpers/claudeman-server.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -42,6 +43,14 @@ let dataDir = join(temp.path, 'data');
 const logFile = (): string => join(dataDir, 'overseer-events.jsonl');
 const started: ChildProcess[] = [];
 const dataDirs: string[] = [];
+/**
+ * Every process a round saw started, with its start time: ended after the test even when a failed
+ * round left them, and only if the pid still names that same process.
+ */
+const seenProcesses = new Map<number, string | null>();
+function remember(pid: number): void {
+  seenProcesses.set(pid, processStartTime(pid));
+}
 
 /** Starts `claudeman web` on the shared data directory and waits until its server.json names it. */
 async function startServer(): Promise<Server> {
@@ -157,6 +166,14 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
       ),
     );
     for (const dir of dataDirs) TmuxServer.detect(dir, process.env.PATH)?.killServer();
+    for (const [pid, startTime] of seenProcesses) {
+      if (startTime === null || !isSameProcess(pid, startTime)) continue;
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
     temp.remove();
   });
 
@@ -176,6 +193,7 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
       for (const taskId of taskIds) {
         const reply = await ws.waitFor(is('started', { id: taskId }), 10_000);
         taskPids.set(taskId, Number(reply.pid));
+        remember(Number(reply.pid));
       }
 
       // Five interactive sessions, each with a line of its own in its scrollback.
@@ -201,6 +219,7 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
       const oneShot = String(oneShotSession.id);
       await first.send('POST', `/api/sessions/${oneShot}/run`, { prompt: 'never ends [[hang]]' });
       const oneShotPid = Number((await sessionInfo(first, oneShot)).pid);
+      remember(oneShotPid);
 
       // A Ralph loop on its own worker session, mid-task: the first task takes seconds.
       const { session: workerSession } = (await first.send('POST', '/api/sessions', {})) as { session: Json };
