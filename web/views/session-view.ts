@@ -93,6 +93,13 @@ export class SessionView {
         { class: 'session-facts' },
         h('span', { class: `state-text-${state}`, 'data-testid': 'session-state' }, state),
         h('span', {}, session.mode === 'none' ? 'new' : session.mode),
+        session.terminalHost === 'tmux'
+          ? h(
+              'span',
+              { 'data-testid': 'terminal-host', title: 'runs in tmux: survives a restart of the server' },
+              'tmux',
+            )
+          : null,
         h('span', { 'data-testid': 'session-cost' }, formatCost(session.totalCost)),
         session.exitCode !== null ? h('span', {}, `exit ${session.exitCode}`) : null,
       ),
