@@ -18,6 +18,17 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
 );
 
 /**
+ * node-pty 1.1 queues input in its own write stream and goes on writing the queue to the terminal's
+ * file descriptor number after the terminal closed — a number the process may already have reused
+ * for another file or socket. Input for a process that exited has nowhere to go: the queue is emptied
+ * at its exit, which closes that window (its internals are pinned with the version).
+ */
+function dropUnsentInput(terminal: pty.IPty): void {
+  const stream = (terminal as unknown as { _writeStream?: { _writeQueue?: unknown[] } })._writeStream;
+  if (Array.isArray(stream?._writeQueue)) stream._writeQueue.length = 0;
+}
+
+/**
  * A child in a pseudo-terminal. node-pty's child calls setsid(), so it leads its own session and
  * process group and the same group stop applies as for pipe children. node-pty itself reports the
  * exit only after the terminal's output has been read (it waits for the socket to close).
@@ -35,6 +46,7 @@ export class PtyChild implements SupervisedChild {
     this.settled = new Promise<ExitStatus>((resolve) => {
       terminal.onExit(({ exitCode, signal }) => {
         this.exited = true;
+        dropUnsentInput(terminal);
         this.terminator.leaderExited();
         const signalName = signal ? (SIGNAL_NAMES.get(signal) ?? null) : null;
         resolve({ code: signalName === null ? exitCode : null, signal: signalName });
