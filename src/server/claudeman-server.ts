@@ -157,7 +157,11 @@ export async function startClaudemanServer(
     publish,
     resolveWorkingDir: (dir) => resolveWorkingDir(dir, config.casesDir),
   });
-  queue.restore();
+  // A task whose agent was adopted from tmux stays running; the Ralph loop watches on (or requeues it).
+  queue.restore((task) => {
+    const sessionId = task.assignedSessionId;
+    return sessionId !== null && sessions.get(sessionId)?.isInteractive === true;
+  });
   const ralph = new RalphLoop({
     queue,
     sessions,

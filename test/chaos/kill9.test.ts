@@ -61,6 +61,8 @@ async function startServer(): Promise<Server> {
       CLAUDEMAN_CASES_DIR: join(temp.path, 'cases'),
       CLAUDEMAN_CLAUDE_BIN: FAKE_CLAUDE,
       OVERSEER_LOG_FILE: logFile(),
+      // What the fake CLIs were asked (each submitted prompt), to count how often a task was typed.
+      FAKE_CLAUDE_RECORD: join(dataDir, 'fake-claude.jsonl'),
       // Quick interactive turns, no idle notifications of the fake's own.
       FAKE_CLAUDE_WORK_MS: '100',
       FAKE_CLAUDE_IDLE_NOTIFY_MS: 'off',
@@ -235,12 +237,8 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
         queued.push(String(task.id));
       }
       await first.send('POST', '/api/ralph/start', { sessionIds: [worker] });
-      const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline) {
-        const task = await first.api(`/api/tasks/${queued[0]}`);
-        if (task.status === 'running') break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      // The agent has the first task and works on it (a 4 s turn) when the server dies.
+      await waitForText(first, worker, `chaos task ${round}-0`);
 
       // Let the flood run, then the crash.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -321,6 +319,14 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(statuses).toEqual(queued.map(() => 'completed'));
+      // The task that was mid-way when the server died was watched on in its adopted agent, not
+      // typed a second time.
+      const submits = readFileSync(join(dataDir, 'fake-claude.jsonl'), 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { event: string; text?: string | null })
+        .filter((entry) => entry.event === 'submit' && String(entry.text).includes(`chaos task ${round}-0`));
+      expect(submits).toHaveLength(1);
       if ((await second.api('/api/ralph')).running === true) await second.send('POST', '/api/ralph/stop', {});
 
       // The event log: every line whole, valid JSON.

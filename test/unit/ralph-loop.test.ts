@@ -489,6 +489,108 @@ describe('RalphLoop: control and restart', () => {
     expect(after.task('first').attempts).toBe(2);
   });
 
+  it('watches on, without typing it again, a task whose agent survived the restart (tmux)', () => {
+    const db = Harness.database();
+    const clock = new FakeClock();
+    const before = new Harness(
+      new FakeWorkerSessions().add(FakeWorkerSession.interactive('s1', '/p')),
+      clock,
+      db,
+    );
+    before.add({ id: 'long', prompt: 'a long task' });
+    before.add({ id: 'next', prompt: 'the next task' });
+    before.start({ sessionIds: ['s1'] });
+    clock.advance(0);
+    const s1 = before.sessions.at('s1');
+    clearAndPrompt(s1);
+    expect(s1.lastLine).toBe(buildTaskPrompt('a long task', DONE));
+    expect(before.task('long').status).toBe('running');
+    before.loop.shutdown();
+
+    // The agent runs on in tmux; the next server adopts it, still interactive, still on the task.
+    clock.advance(60_000);
+    const adopted = FakeWorkerSession.interactive('s1', '/p');
+    const after = new Harness(new FakeWorkerSessions().add(adopted), clock, db);
+    expect(after.queue.restore((task) => task.assignedSessionId === 's1')).toEqual({ tasks: 2, requeued: 0 });
+    expect(after.loop.restore()).toBe(true);
+    expect(after.task('long')).toMatchObject({ status: 'running', assignedSessionId: 's1', attempts: 1 });
+    expect(after.loop.status().assignments).toEqual([
+      expect.objectContaining({ sessionId: 's1', taskId: 'long' }),
+    ]);
+    clock.advance(TIMING.tickMs);
+    expect(adopted.lines).toEqual([]);
+    // The marker on the redrawn screen completes it; the loop goes on with the next task.
+    adopted.print(MARKER);
+    expect(after.task('long').status).toBe('completed');
+    clock.advance(0);
+    // The screen that showed the marker is cleared before the next task is typed.
+    clearAndPrompt(adopted);
+    expect(adopted.lastLine).toBe(buildTaskPrompt('the next task', DONE));
+    expect(after.task('next')).toMatchObject({ status: 'running', assignedSessionId: 's1' });
+  });
+
+  it('types a resumed task again when its adopted agent comes to rest without the marker', () => {
+    const db = Harness.database();
+    const clock = new FakeClock();
+    const before = new Harness(
+      new FakeWorkerSessions().add(FakeWorkerSession.interactive('s1', '/p')),
+      clock,
+      db,
+    );
+    before.add({ id: 'task', prompt: 'the task' });
+    before.start({ sessionIds: ['s1'] });
+    clock.advance(0);
+    // The server dies after /clear, before the prompt was typed.
+    expect(before.sessions.at('s1').lastLine).toBe(CLEAR_COMMAND);
+    before.loop.shutdown();
+
+    const adopted = FakeWorkerSession.interactive('s1', '/p');
+    const after = new Harness(new FakeWorkerSessions().add(adopted), clock, db);
+    after.queue.restore((task) => task.assignedSessionId === 's1');
+    expect(after.loop.restore()).toBe(true);
+    expect(after.task('task').status).toBe('running');
+    adopted.idle();
+    clock.advance(0);
+    clearAndPrompt(adopted);
+    expect(adopted.lastLine).toBe(buildTaskPrompt('the task', DONE));
+    expect(after.task('task')).toMatchObject({ status: 'running', assignedSessionId: 's1', attempts: 2 });
+    adopted.print(MARKER);
+    expect(after.task('task').status).toBe('completed');
+  });
+
+  it('requeues a kept running task when its agent is not one it can watch, or the loop is stopped', () => {
+    const db = Harness.database();
+    const clock = new FakeClock();
+    const before = new Harness(
+      new FakeWorkerSessions().add(FakeWorkerSession.interactive('s1', '/p')),
+      clock,
+      db,
+    );
+    before.add({ id: 'only', prompt: 'only task' });
+    before.start({ sessionIds: ['s1'] });
+    clock.advance(0);
+    expect(before.task('only').status).toBe('running');
+    before.loop.shutdown();
+
+    // The session came back without a process (no tmux): the task is pending again.
+    const after = new Harness(new FakeWorkerSessions().add(new FakeWorkerSession('s1', '/p')), clock, db);
+    after.queue.restore(() => true);
+    expect(after.loop.restore()).toBe(true);
+    expect(after.task('only')).toMatchObject({ status: 'pending', assignedSessionId: null });
+    after.loop.stop();
+    expect(after.loop.status().running).toBe(false);
+
+    // A stopped loop never leaves a task running either.
+    const third = new Harness(
+      new FakeWorkerSessions().add(FakeWorkerSession.interactive('s1', '/p')),
+      clock,
+      db,
+    );
+    third.queue.restore(() => true);
+    expect(third.loop.restore()).toBe(false);
+    expect(third.queue.counts().running).toBe(0);
+  });
+
   it('stops with the reason when a pass meets a bug, instead of throwing into a session or timer', () => {
     const s1 = FakeWorkerSession.interactive('s1');
     Object.defineProperty(s1, 'isInteractive', {

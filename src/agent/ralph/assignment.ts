@@ -27,7 +27,7 @@ export interface AssignmentSpec {
   readonly clearFirst: boolean;
 }
 
-type Phase = 'clearing' | 'prompting' | 'done';
+type Phase = 'clearing' | 'prompting' | 'resuming' | 'done';
 
 /**
  * One task in one session, from the prompt to its outcome: optionally `/clear` and wait for the
@@ -68,6 +68,23 @@ export class Assignment {
     if (!cleared.ok) this.finish({ kind: 'lost', reason: cleared.message });
   }
 
+  /**
+   * Watches a task that a previous server handed to an agent that survived the restart (tmux). What
+   * the agent shows from now on counts — the screen the re-attached terminal redraws included, where
+   * a marker printed while the server was down still stands. The stored state cannot say whether the
+   * prompt was typed before the crash: an agent that comes to rest without the marker was not (or no
+   * longer) working on it, and the task is handed out again (`lost`).
+   */
+  resume(): void {
+    this.unsubscribe = this.session.onSignal((signal) => this.signal(signal));
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      this.finish({ kind: 'timed-out', afterMs: this.spec.timeoutMs });
+    }, this.spec.timeoutMs);
+    this.phase = 'resuming';
+    this.detector = new CompletionDetector(this.spec.completionPhrase, this.session.messageCount);
+  }
+
   /** Stops watching without an outcome (the loop stops or the server shuts down). */
   dispose(): void {
     this.phase = 'done';
@@ -86,10 +103,11 @@ export class Assignment {
       case 'idle':
         // Submitting marks the session working at once, so an idle signal is the prompt coming back.
         if (this.phase === 'clearing') this.submitPrompt();
+        else if (this.phase === 'resuming') this.settleResumed();
         else this.checkStructured();
         return;
       case 'output':
-        if (this.phase === 'prompting' && this.detector?.pushTerminal(signal.chunk)) {
+        if (this.phase !== 'clearing' && this.detector?.pushTerminal(signal.chunk)) {
           // Structured output, where the session has any, is the better witness; it can only agree.
           this.finish({ kind: 'completed', source: this.structuredSeen() ? 'structured' : 'terminal' });
         }
@@ -104,6 +122,12 @@ export class Assignment {
     this.detector = new CompletionDetector(this.spec.completionPhrase, this.session.messageCount);
     const submitted = this.session.submitLine(buildTaskPrompt(this.spec.prompt, this.spec.completionPhrase));
     if (!submitted.ok) this.finish({ kind: 'lost', reason: submitted.message });
+  }
+
+  /** A resumed agent at rest: done if it said so, else the task goes out again. */
+  private settleResumed(): void {
+    if (this.structuredSeen()) this.finish({ kind: 'completed', source: 'structured' });
+    else this.finish({ kind: 'lost', reason: 'after the restart its agent was at rest without the marker' });
   }
 
   private structuredSeen(): boolean {

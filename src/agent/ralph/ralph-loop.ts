@@ -32,6 +32,12 @@ export interface RalphLoopOptions {
   readonly timing?: Partial<RalphTiming>;
 }
 
+/**
+ * Least time a task resumed after a restart gets before it times out (ms): enough for the re-attached
+ * terminal to redraw the agent's screen, where a marker printed during the downtime would stand.
+ */
+export const RESUME_GRACE_MS = 60_000;
+
 const NO_SETTINGS: RalphSettings = {
   minDurationMinutes: null,
   maxCostUsd: null,
@@ -136,7 +142,10 @@ export class RalphLoop {
   /** Loads the stored state; a loop that was running resumes. Returns whether it did. */
   restore(): boolean {
     const stored = this.options.repository.load();
-    if (stored === null) return false;
+    if (stored === null) {
+      this.requeueInterrupted(() => false);
+      return false;
+    }
     this.settings = {
       minDurationMinutes: stored.minDurationMinutes,
       maxCostUsd: stored.maxCostUsd,
@@ -148,14 +157,63 @@ export class RalphLoop {
     this.failedCount = stored.failedCount;
     this.totalCost = stored.totalCost;
     this.stopReason = stored.stopReason;
-    if (!stored.running) return false;
+    if (!stored.running) {
+      this.requeueInterrupted(() => false);
+      return false;
+    }
     this.activate(stored.sessionIds);
+    this.resumeAssignments();
     this.options.publish({
       kind: 'ralph:started',
       data: { status: this.status() },
       ts: this.options.clock.now(),
     });
     return true;
+  }
+
+  /**
+   * Tasks the queue kept running because their agent survived the restart are watched on where they
+   * are; any other running task (its agent is gone, or not one of ours) is pending again.
+   */
+  private resumeAssignments(): void {
+    const ours = new Set(this.pool.ids);
+    const resumable = (task: QueueTask): boolean => {
+      const id = task.assignedSessionId;
+      return id !== null && ours.has(id) && this.options.sessions.get(id)?.isInteractive === true;
+    };
+    for (const task of this.requeueInterrupted(resumable)) {
+      const session = this.options.sessions.get(task.assignedSessionId ?? '');
+      if (session === undefined) continue;
+      session.currentTaskId = task.id;
+      const timeoutMs = task.timeoutMs ?? this.timing.taskTimeoutMs;
+      const elapsed = this.options.clock.now() - (task.startedAt ?? this.options.clock.now());
+      const assignment: Assignment = new Assignment(
+        {
+          taskId: task.id,
+          prompt: task.prompt,
+          completionPhrase: task.completionPhrase,
+          // What is left of its time, and never less than a grace for the screen to be redrawn.
+          timeoutMs: Math.max(timeoutMs - elapsed, RESUME_GRACE_MS),
+          clearFirst: false,
+        },
+        session,
+        this.options.clock,
+        (outcome) => this.finish(assignment, outcome),
+      );
+      this.assignments.set(session.id, assignment);
+      assignment.resume();
+    }
+  }
+
+  /** Requeues the running tasks that `keep` rejects; returns the ones it keeps. */
+  private requeueInterrupted(keep: (task: QueueTask) => boolean): QueueTask[] {
+    const kept: QueueTask[] = [];
+    for (const task of this.options.queue.list()) {
+      if (task.status !== 'running') continue;
+      if (keep(task)) kept.push(task);
+      else this.options.queue.requeue(task.id);
+    }
+    return kept;
   }
 
   /**

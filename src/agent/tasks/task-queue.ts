@@ -64,12 +64,17 @@ export class TaskQueue {
    * Loads the stored tasks. No agent survives a restart, so a task that was running goes back to
    * pending with its attempts kept (the Ralph loop gives up on a task after a few attempts).
    */
-  restore(): QueueRestoreSummary {
+  /**
+   * Loads the stored tasks. A task that was running goes back to pending, unless `keepRunning` says
+   * its agent survived the restart (a session adopted from tmux): then it stays running, for the
+   * Ralph loop to watch on (or requeue, see RalphLoop.restore).
+   */
+  restore(keepRunning: (task: QueueTask) => boolean = () => false): QueueRestoreSummary {
     this.tasks.clear();
     const interrupted: QueueTask[] = [];
     for (const stored of this.options.repository.loadAll()) {
       const task =
-        stored.status === 'running'
+        stored.status === 'running' && !keepRunning(stored)
           ? { ...stored, status: 'pending' as const, assignedSessionId: null, startedAt: null }
           : stored;
       if (task !== stored) interrupted.push(task);
