@@ -55,11 +55,7 @@ export class Assignment {
   }
 
   start(): void {
-    this.unsubscribe = this.session.onSignal((signal) => this.signal(signal));
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = null;
-      this.finish({ kind: 'timed-out', afterMs: this.spec.timeoutMs });
-    }, this.spec.timeoutMs);
+    this.watch();
     if (!this.spec.clearFirst) {
       this.submitPrompt();
       return;
@@ -76,13 +72,18 @@ export class Assignment {
    * longer) working on it, and the task is handed out again (`lost`).
    */
   resume(): void {
+    this.watch();
+    this.phase = 'resuming';
+    this.detector = new CompletionDetector(this.spec.completionPhrase, this.session.messageCount);
+  }
+
+  /** Listens to the agent and arms the deadline; both end with the outcome or `dispose()`. */
+  private watch(): void {
     this.unsubscribe = this.session.onSignal((signal) => this.signal(signal));
     this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       this.finish({ kind: 'timed-out', afterMs: this.spec.timeoutMs });
     }, this.spec.timeoutMs);
-    this.phase = 'resuming';
-    this.detector = new CompletionDetector(this.spec.completionPhrase, this.session.messageCount);
   }
 
   /** Stops watching without an outcome (the loop stops or the server shuts down). */
