@@ -33,6 +33,12 @@ function shutdownReason(session: Session): string {
   return SERVER_STOPPED_REASON;
 }
 
+/** Sessions that had a process when the previous server ended: re-attached, or marked stopped. */
+export interface SessionRecovery {
+  readonly adopted: number;
+  readonly interrupted: number;
+}
+
 export interface SessionManagerOptions {
   readonly repository: SqliteSessionRepository;
   readonly clock: Clock;
@@ -52,6 +58,7 @@ export interface CreateSessionRequest {
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   private readonly dirtyBuffers = new Set<Session>();
+  private recovered: SessionRecovery = { adopted: 0, interrupted: 0 };
   private persistTimer: NodeJS.Timeout;
 
   constructor(private readonly options: SessionManagerOptions) {
@@ -84,10 +91,14 @@ export class SessionManager {
       if (tmux !== null && stored.terminalHost === 'tmux' && pane !== undefined && !pane.dead) {
         claimed.add(name);
         const adopted = session.adoptTmux(tmux, pane.panePid, tmux.captureHistory(name));
-        if (adopted.ok) continue;
+        if (adopted.ok) {
+          this.recovered = { ...this.recovered, adopted: this.recovered.adopted + 1 };
+          continue;
+        }
         this.options.warn('tmux session not re-attached', { sessionId: stored.id, error: adopted.message });
       }
       session.markInterrupted(this.interruptionReason(stored, tmux));
+      this.recovered = { ...this.recovered, interrupted: this.recovered.interrupted + 1 };
       this.save(session);
     }
     if (tmux !== null) this.endUnclaimedTmuxSessions(tmux, panes, claimed);
@@ -120,6 +131,11 @@ export class SessionManager {
       tmux.killSession(name);
       removeLaunchFiles(launchFiles(tmux.stateDir, name));
     }
+  }
+
+  /** What the last restore found of the sessions that had a process when the previous server ended. */
+  get recovery(): SessionRecovery {
+    return this.recovered;
   }
 
   create(request: CreateSessionRequest): SessionResult<{ session: Session }> {

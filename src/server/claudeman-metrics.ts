@@ -1,8 +1,9 @@
 import { ScheduledLimits } from '../agent/scheduled/limits.js';
 import { SessionLimits } from '../agent/session.js';
-import type { SessionManager } from '../agent/session-manager.js';
+import type { SessionManager, SessionRecovery } from '../agent/session-manager.js';
 import { MAX_SESSIONS } from '../agent/session-manager.js';
 import { MAX_QUEUE_TASKS } from '../agent/tasks/task-queue.js';
+import type { ReapOutcomeKind } from '../supervisor/orphan-reaper.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { MAX_INPUT_CHARS, MAX_PROMPT_CHARS } from './api/schemas.js';
 import { Limits } from './limits.js';
@@ -23,6 +24,11 @@ export interface MetricsSources {
   readonly bodyLimitBytes: number;
   /** Whether the database passed its integrity check (quick_check) when opened. */
   readonly databaseOk?: boolean;
+  /** What this server's start found of the previous one's processes (after a crash: its orphans). */
+  readonly recovery?: {
+    readonly orphans: ReadonlyMap<ReapOutcomeKind, number>;
+    readonly sessions: SessionRecovery;
+  };
 }
 
 /** One limit of the server: its metric name (after `claudeman_limit_`), value and reason. */
@@ -299,6 +305,7 @@ export function collectClaudemanMetrics(sources: MetricsSources): MetricFamily[]
       samples: [...counters.byKind.entries()].map(([kind, value]) => ({ labels: { kind }, value })),
     },
     ...limitFamilies(sources),
+    ...recoveryFamilies(sources.recovery),
     ...(sources.databaseOk === undefined
       ? []
       : [
@@ -309,5 +316,32 @@ export function collectClaudemanMetrics(sources: MetricsSources): MetricFamily[]
             samples: [{ value: sources.databaseOk ? 1 : 0 }],
           },
         ]),
+  ];
+}
+
+const REAP_OUTCOMES: readonly ReapOutcomeKind[] = ['ended', 'killed', 'already-gone', 'pid-reused', 'spared'];
+
+/** What the start-up found of the previous instance: its orphans, and its sessions' agents. */
+function recoveryFamilies(recovery: MetricsSources['recovery']): MetricFamily[] {
+  if (recovery === undefined) return [];
+  return [
+    {
+      name: 'claudeman_boot_orphans',
+      help: 'Processes a previous (killed) instance left behind, by what this start did with them: ended (SIGTERM), killed (SIGKILL), already-gone, pid-reused (left alone), spared.',
+      type: 'gauge',
+      samples: REAP_OUTCOMES.map((outcome) => ({
+        labels: { outcome },
+        value: recovery.orphans.get(outcome) ?? 0,
+      })),
+    },
+    {
+      name: 'claudeman_boot_sessions',
+      help: 'Sessions that had an agent when the previous instance ended: adopted (still running in tmux, re-attached) or interrupted (marked stopped with the reason).',
+      type: 'gauge',
+      samples: [
+        { labels: { result: 'adopted' }, value: recovery.sessions.adopted },
+        { labels: { result: 'interrupted' }, value: recovery.sessions.interrupted },
+      ],
+    },
   ];
 }

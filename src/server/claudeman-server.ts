@@ -42,7 +42,7 @@ import { collectClaudemanMetrics } from './claudeman-metrics.js';
 import type { ClientLimits } from './limits.js';
 import { type Logger, logAdapter } from './logger.js';
 import { EventCounters } from './metrics.js';
-import { orphanNotes, sessionProcessTracker, sweepOrphans } from './orphans.js';
+import { orphanCounts, orphanNotes, sessionProcessTracker, sweepOrphans } from './orphans.js';
 import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
@@ -249,6 +249,7 @@ export async function startClaudemanServer(
         counters,
         bodyLimitBytes: BODY_LIMIT_BYTES,
         databaseOk: databaseHealth(db)?.ok,
+        recovery: { orphans: orphanCounts(orphans.report), sessions: sessions.recovery },
       }),
     ),
   );

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../store/database.js';
 import { type LedgerEntry, type ProcessOwnerKind, SqliteProcessLedger } from '../store/process-ledger.js';
 import type { Clock } from '../supervisor/clock.js';
-import { type ReapLog, type ReapReport, reapOrphans } from '../supervisor/orphan-reaper.js';
+import {
+  type ReapLog,
+  type ReapOutcomeKind,
+  type ReapReport,
+  reapOrphans,
+} from '../supervisor/orphan-reaper.js';
 
 export interface OrphanSweep {
   /** This instance's ledger, to hand to the supervisor (and the sessions) for their spawns. */
@@ -65,4 +70,11 @@ export function sessionProcessTracker(ledger: SqliteProcessLedger, log: ReapLog)
     record: (_kind: 'session', ownerId: string, pid: number) => guarded('record', ownerId, pid),
     release: (_kind: 'session', ownerId: string, pid: number) => guarded('release', ownerId, pid),
   };
+}
+
+/** How many of the earlier instances' processes met each outcome (for /metrics). */
+export function orphanCounts(report: ReapReport<LedgerEntry>): Map<ReapOutcomeKind, number> {
+  const counts = new Map<ReapOutcomeKind, number>();
+  for (const { outcome } of report.outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  return counts;
 }

@@ -47,6 +47,10 @@ describe('GET /metrics', () => {
     expect(metrics.get('claudeman_clients{kind="overseer_ws"}')).toBe(1);
     expect(metrics.get('claudeman_limit_max_sessions')).toBe(200);
     expect(metrics.get('claudeman_limit_ws_max_frame_bytes')).toBe(1024 * 1024);
+    // A first start on a fresh data directory found nothing of an earlier instance.
+    expect(metrics.get('claudeman_boot_orphans{outcome="ended"}')).toBe(0);
+    expect(metrics.get('claudeman_boot_sessions{result="adopted"}')).toBe(0);
+    expect(metrics.get('claudeman_boot_sessions{result="interrupted"}')).toBe(0);
     ws.close();
   });
 });

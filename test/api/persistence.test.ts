@@ -139,6 +139,8 @@ describe('restart on the same data directory', () => {
       expect(b.lastError).toBeNull();
       const terminal = await getTerminal(second, live);
       expect(stripAnsi(terminal.terminalBuffer)).toContain('Echo: keep this');
+      const metrics = await (await second.api('/metrics')).text();
+      expect(metrics).toContain('claudeman_boot_sessions{result="adopted"} 1\n');
       // Still answering, through the new server.
       await expectJson(
         await second.send('POST', `/api/sessions/${live}/input`, { input: 'and this\r' }),

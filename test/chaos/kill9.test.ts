@@ -260,6 +260,20 @@ describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
         'the old instance’s processes to be ended',
         15_000,
       );
+      // /metrics says what the start found: the flooders and the one-shot CLI ended, the agents adopted.
+      const metrics = await (
+        await fetch(`${second.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).text();
+      const sample = (series: string): number => {
+        const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+        return Number(line?.slice(series.length + 1));
+      };
+      expect(
+        sample('claudeman_boot_orphans{outcome="ended"}') +
+          sample('claudeman_boot_orphans{outcome="killed"}'),
+      ).toBe(TASKS + 1);
+      expect(sample('claudeman_boot_sessions{result="adopted"}')).toBe(INTERACTIVE + 1);
+
       // Overseer tasks: active → stopped, not restarted.
       const ws2 = await overseer(second);
       ws2.send({ type: 'list', id: 'after' });
