@@ -1,7 +1,18 @@
+import { constants } from 'node:os';
+
 /**
  * What the engine needs of a running child, whatever its I/O (pipes now, a PTY for agent sessions):
  * its pid, a way to stop it, and one settled result that comes only after its last output was read.
  */
+
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
+  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
+);
+
+/** The name of signal `number` on this platform (e.g. 15 → SIGTERM); null when it names none. */
+export function signalName(number: number): NodeJS.Signals | null {
+  return SIGNAL_NAMES.get(number) ?? null;
+}
 
 export interface ExitStatus {
   /** The exit status, or null when a signal ended the process. */

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { type Clock, systemClock } from './clock.js';
 import { GROUP_EXIT_POLL_MS, groupAlive } from './process-group.js';
-import { currentBootId, type ProcessStat, readProcessStat } from './process-identity.js';
+import { currentBootId, isDeadState, readProcessStat } from './process-identity.js';
 
 /**
  * Ends the orphans of a server instance that died without handling its children's exits (kill -9, a
@@ -141,11 +141,7 @@ function classify(
   if (stat.startTime !== entry.startTime) return 'pid-reused';
   if (entry.pid === process.pid || entry.pid === ownPgid) return 'spared';
   // The leader is the recorded one (running, or a zombie that still holds the pid and group id).
-  return isDead(stat) && !groupAlive(entry.pid) ? 'already-gone' : null;
-}
-
-function isDead(stat: ProcessStat): boolean {
-  return stat.state === 'Z' || stat.state === 'X';
+  return isDeadState(stat.state) && !groupAlive(entry.pid) ? 'already-gone' : null;
 }
 
 /** Whether the recorded leader still holds its pid (running or as a zombie). */
@@ -166,7 +162,7 @@ function livingMembers(pgid: number): Map<number, string> {
     if (name.charCodeAt(0) > 57) continue;
     const pid = Number(name);
     const stat = readProcessStat(pid);
-    if (stat !== null && stat.pgrp === pgid && !isDead(stat)) members.set(pid, stat.startTime);
+    if (stat !== null && stat.pgrp === pgid && !isDeadState(stat.state)) members.set(pid, stat.startTime);
   }
   return members;
 }
@@ -176,13 +172,13 @@ function targetAlive(target: Target<OrphanCandidate>): boolean {
   // While the leader holds its pid, its group id cannot be taken by another group.
   if (leaderHeld(entry)) {
     const stat = readProcessStat(entry.pid);
-    if (stat !== null && !isDead(stat)) return true;
+    if (stat !== null && !isDeadState(stat.state)) return true;
     return groupAlive(entry.pid);
   }
   // The leader is gone (reaped): only the members seen at the start still prove to be the group's.
   for (const [pid, startTime] of target.members) {
     const stat = readProcessStat(pid);
-    if (stat !== null && stat.startTime === startTime && !isDead(stat)) return true;
+    if (stat !== null && stat.startTime === startTime && !isDeadState(stat.state)) return true;
   }
   return false;
 }

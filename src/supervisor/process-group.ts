@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type { Clock, TimerHandle } from './clock.js';
+import { isDeadState, readProcessStat } from './process-identity.js';
 
 /**
  * Signals for a child's whole process group. Every child is spawned as the leader of its own group
@@ -47,16 +48,9 @@ export function groupAlive(pgid: number): boolean {
   }
   for (const pid of pids) {
     if (pid.charCodeAt(0) > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    } catch {
-      // The process ended between the listing and the read.
-      continue;
-    }
-    // Fields after the command name (which may hold spaces and parentheses): state ppid pgrp ...
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 3);
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
+    // Null when the process ended between the listing and the read.
+    const stat = readProcessStat(Number(pid));
+    if (stat !== null && stat.pgrp === pgid && !isDeadState(stat.state)) return true;
   }
   return false;
 }

@@ -38,7 +38,8 @@ export function readProcessStat(pid: number): ProcessStat | null {
   return { state, pgrp, startTime };
 }
 
-function isDead(state: string): boolean {
+/** Whether a /proc state is a process that has ended (a zombie not yet reaped, or dead). */
+export function isDeadState(state: string): boolean {
   return state === 'Z' || state === 'X';
 }
 
@@ -48,7 +49,7 @@ function isDead(state: string): boolean {
  */
 export function processStartTime(pid: number): string | null {
   const stat = readProcessStat(pid);
-  return stat === null || isDead(stat.state) ? null : stat.startTime;
+  return stat === null || isDeadState(stat.state) ? null : stat.startTime;
 }
 
 /** Whether `pid` is still the running process that had `startTime` (not a zombie, not a reused pid). */

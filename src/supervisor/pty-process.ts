@@ -1,6 +1,11 @@
-import { constants } from 'node:os';
 import * as pty from 'node-pty';
-import type { ExitStatus, SpawnOutcome, SpawnSpec, SupervisedChild } from './child-process.js';
+import {
+  type ExitStatus,
+  type SpawnOutcome,
+  type SpawnSpec,
+  type SupervisedChild,
+  signalName,
+} from './child-process.js';
 import type { Clock } from './clock.js';
 import { lookPath } from './look-path.js';
 import { GroupTerminator } from './process-group.js';
@@ -12,10 +17,6 @@ export interface PtySize {
 
 /** Terminal type announced to PTY children: what xterm.js in the browser understands. */
 export const PTY_TERM_NAME = 'xterm-256color';
-
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
-  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
-);
 
 /**
  * node-pty 1.1 queues input in its own write stream and goes on writing the queue to the terminal's
@@ -48,8 +49,8 @@ export class PtyChild implements SupervisedChild {
         this.exited = true;
         dropUnsentInput(terminal);
         this.terminator.leaderExited();
-        const signalName = signal ? (SIGNAL_NAMES.get(signal) ?? null) : null;
-        resolve({ code: signalName === null ? exitCode : null, signal: signalName });
+        const name = signal ? signalName(signal) : null;
+        resolve({ code: name === null ? exitCode : null, signal: name });
       });
     });
   }

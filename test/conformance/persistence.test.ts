@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { OverseerTestServer, StartOverseerOptions } from '../helpers/overseer-server.js';
 import { startOverseer } from '../helpers/overseer-server.js';
+import { processExists } from '../helpers/poll.js';
 import {
   expectKeys,
   expectRetryPolicy,
   fixture,
   is,
-  isAlive,
   listTasks as list,
   num,
   startTask as start,
@@ -57,7 +57,7 @@ describe('persistence', () => {
 
     await r.closeServer(s1);
     // Graceful shutdown stopped the worker.
-    await waitUntil(() => !isAlive(activePid), 5000, 'worker stopped by shutdown');
+    await waitUntil(() => !processExists(activePid), 5000, 'worker stopped by shutdown');
     expect(existsSync(s1.dbPath)).toBe(true);
 
     const s2 = await r.server({ dbPath: s1.dbPath });

@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import type { OverseerTestServer, StartOverseerOptions } from '../helpers/overseer-server.js';
 import { startOverseer } from '../helpers/overseer-server.js';
+import { processExists } from '../helpers/poll.js';
 import {
   EXITED_KEYS,
   expectKeys,
   expectTs,
   fixture,
   is,
-  isAlive,
   listTasks as list,
   num,
   STARTED_KEYS,
@@ -37,7 +37,7 @@ describe('start', () => {
     const pid = num(st, 'pid');
     expect(Number.isInteger(pid)).toBe(true);
     expect(pid).toBeGreaterThan(0);
-    expect(isAlive(pid)).toBe(true);
+    expect(processExists(pid)).toBe(true);
     expectTs(st.ts);
 
     a.send({ type: 'start', command: NEVER });
@@ -149,7 +149,7 @@ describe('start', () => {
     await b.expectNoMessage((m) => m.type === 'error' || m.type === 'started');
     const info = taskIn(await list(a), 'busy');
     expect(info.current_pid).toBe(st.pid);
-    expect(isAlive(num(st, 'pid'))).toBe(true);
+    expect(processExists(num(st, 'pid'))).toBe(true);
   });
 
   it('starts an exited task again on the same record (created_at kept, last_started_at updated)', async () => {

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { OverseerTestServer, StartOverseerOptions } from '../helpers/overseer-server.js';
 import { startOverseer } from '../helpers/overseer-server.js';
+import { processExists } from '../helpers/poll.js';
 import type { Message, WsClient } from '../helpers/ws-client.js';
 import {
   EXITED_KEYS,
   expectKeys,
   fixture,
   is,
-  isAlive,
   listTasks as list,
   num,
   RESTARTING_KEYS,
@@ -62,7 +62,7 @@ describe('stop', () => {
     const t = taskIn(await list(a), 'victim');
     expect(t.state).toBe('stopped');
     expect(t.worker_state).toBe('exited');
-    await waitUntil(() => !isAlive(pid), 5000, `pid ${pid} gone`);
+    await waitUntil(() => !processExists(pid), 5000, `pid ${pid} gone`);
   });
 
   it('escalates to SIGKILL about 5 s after SIGTERM when the child ignores SIGTERM', async () => {
@@ -91,11 +91,11 @@ describe('stop', () => {
     expect(m).not.toBeNull();
     const gpid = Number(m?.[1]);
     r.killAfter(gpid);
-    expect(isAlive(gpid)).toBe(true);
+    expect(processExists(gpid)).toBe(true);
     a.send({ type: 'stop', task_id: 'family' });
     const ex = await a.next(is('exited', { task_id: 'family' }), 4000);
     expect(ex).toMatchObject({ pid: st.pid, intentional: true });
-    await waitUntil(() => !isAlive(gpid), 5000, `grandchild ${gpid} gone`);
+    await waitUntil(() => !processExists(gpid), 5000, `grandchild ${gpid} gone`);
   });
 
   it('cancels a pending restart silently when stopping during the restart delay', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { isDeadState, readProcessStat } from '../../src/supervisor/process-identity.js';
 
 /** Polls `condition` until it holds or `timeoutMs` passes (then throws with `what`). Never a fixed sleep. */
 export async function pollUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -14,17 +14,6 @@ export async function pollUntil(condition: () => boolean, what: string, timeoutM
  * reaped (a tmux pane's shell, re-parented to this container's init, which never reaps) has ended.
  */
 export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    // It ended between the signal test and the read.
-    return false;
-  }
+  const state = readProcessStat(pid)?.state;
+  return state !== undefined && !isDeadState(state);
 }

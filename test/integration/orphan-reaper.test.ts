@@ -5,16 +5,10 @@ import { type Database, openDatabase } from '../../src/store/database.js';
 import { type LedgerEntry, SqliteProcessLedger } from '../../src/store/process-ledger.js';
 import { reapOrphans } from '../../src/supervisor/orphan-reaper.js';
 import { currentBootId, processStartTime, readProcessStat } from '../../src/supervisor/process-identity.js';
-import { pollUntil } from '../helpers/poll.js';
+import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-
-/** Alive and not a zombie (this container's init does not reap orphans, so zombies stay). */
-function isAlive(pid: number): boolean {
-  const state = readProcessStat(pid)?.state;
-  return state !== undefined && state !== 'Z' && state !== 'X';
-}
 
 interface Logged {
   level: 'info' | 'warn';
@@ -129,7 +123,7 @@ describe('reapOrphans', () => {
     expect(outcomeOf(report, 'orphan')).toBe('ended');
     expect(outcomeOf(report, 'parent')).toBe('ended');
     expect(report.outcomes.map((o) => o.entry.ownerKind).sort()).toEqual(['overseer', 'session']);
-    for (const pid of [orphan, parent.pid, grandchild]) expect(isAlive(pid), `pid ${pid}`).toBe(false);
+    for (const pid of [orphan, parent.pid, grandchild]) expect(processExists(pid), `pid ${pid}`).toBe(false);
     expect(current.fromOtherInstances()).toEqual([]);
     expect(db.prepare('SELECT count(*) AS n FROM process_ledger').get()).toEqual({ n: 0 });
     expect(logged.filter((l) => l.message === 'orphaned process group ended')).toHaveLength(2);
@@ -149,7 +143,7 @@ describe('reapOrphans', () => {
     expect(report.outcomes).toEqual([
       { entry: expect.objectContaining({ pid: stubborn.pid }), outcome: 'killed' },
     ]);
-    expect(isAlive(stubborn.pid)).toBe(false);
+    expect(processExists(stubborn.pid)).toBe(false);
   });
 
   it('never signals a live process whose start time differs from the recorded one (pid reuse)', async () => {
@@ -166,7 +160,7 @@ describe('reapOrphans', () => {
     const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 200, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['pid-reused']);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(isAlive(bystander.pid)).toBe(true);
+    expect(processExists(bystander.pid)).toBe(true);
     expect(processStartTime(bystander.pid)).toBe(real);
     expect(db.prepare('SELECT count(*) AS n FROM process_ledger').get()).toEqual({ n: 0 });
   });
@@ -180,7 +174,7 @@ describe('reapOrphans', () => {
     const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 200, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['already-gone']);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(isAlive(bystander.pid)).toBe(true);
+    expect(processExists(bystander.pid)).toBe(true);
   });
 
   it('reports a process that ended on its own as already gone', async () => {
@@ -188,7 +182,7 @@ describe('reapOrphans', () => {
     const gone = await startGroup(fixture('never-exits.sh'));
     old.record('overseer', 'gone', gone.pid);
     killGroup(gone.pid);
-    await pollUntil(() => !isAlive(gone.pid), 'the process to end');
+    await pollUntil(() => !processExists(gone.pid), 'the process to end');
 
     const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 200, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['already-gone']);
@@ -220,12 +214,12 @@ describe('reapOrphans', () => {
       readProcessStat(leader)?.startTime,
       currentBootId(),
     );
-    expect(isAlive(member)).toBe(true);
+    expect(processExists(member)).toBe(true);
     expect(readProcessStat(member)?.pgrp).toBe(leader);
 
     const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 2_000, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['ended']);
-    expect(isAlive(member)).toBe(false);
+    expect(processExists(member)).toBe(false);
   });
 
   it('never signals this process or its group, and leaves a live instance’s processes alone', async () => {
@@ -239,7 +233,7 @@ describe('reapOrphans', () => {
     expect(current.fromOtherInstances().map((e) => e.ownerId)).toEqual(['myself']);
     const report = await reapOrphans(current, { graceMs: 200, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['spared']);
-    expect(isAlive(child.pid)).toBe(true);
+    expect(processExists(child.pid)).toBe(true);
     // The live instance's entry is still there, for it to release.
     expect(db.prepare('SELECT owner_id FROM process_ledger').all()).toEqual([{ owner_id: 'live-child' }]);
   });

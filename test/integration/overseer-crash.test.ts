@@ -6,10 +6,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OverseerTestServer, StartOverseerOptions } from '../helpers/overseer-server.js';
 import { startOverseer } from '../helpers/overseer-server.js';
+import { processExists } from '../helpers/poll.js';
 import {
   fixture,
   is,
-  isAlive,
   killQuietly,
   listTasks,
   num,
@@ -105,11 +105,11 @@ describe('overseer after a kill -9', () => {
     // The server is gone; its workers are not.
     await new Promise((resolve) => setTimeout(resolve, 200));
     for (const pid of [never, grand, grandchild])
-      expect(isAlive(pid), `pid ${pid} outlived the server`).toBe(true);
+      expect(processExists(pid), `pid ${pid} outlived the server`).toBe(true);
 
     const s2 = await r.server({ dbPath });
     // The sweep is done before the server listens: nothing of the old groups runs any more.
-    for (const pid of [never, grand, grandchild]) expect(isAlive(pid), `pid ${pid} ended`).toBe(false);
+    for (const pid of [never, grand, grandchild]) expect(processExists(pid), `pid ${pid} ended`).toBe(false);
 
     const a2 = await r.client(s2);
     const tasks = await listTasks(a2);
@@ -146,7 +146,7 @@ describe('overseer after a kill -9', () => {
     // Recorded as soon as it was spawned…
     expect(ledgerRows(dbPath)).toEqual([{ owner_kind: 'overseer', owner_id: 'x', pid }]);
     await r.closeServer(s1);
-    await waitUntil(() => !isAlive(pid), 5_000, 'the worker to be stopped by the shutdown');
+    await waitUntil(() => !processExists(pid), 5_000, 'the worker to be stopped by the shutdown');
     killQuietly(pid);
     // …and released once its exit was handled.
     expect(ledgerRows(dbPath)).toEqual([]);

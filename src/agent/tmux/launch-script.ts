@@ -1,7 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import { join } from 'node:path';
-import type { ExitStatus } from '../../supervisor/child-process.js';
+import { type ExitStatus, signalName } from '../../supervisor/child-process.js';
 
 /**
  * The shell script a tmux pane runs for one session. It carries the agent's environment (written to a
@@ -79,13 +78,6 @@ export function readExitStatus(files: LaunchFiles): ExitStatus | null {
     if (signal !== null) return { code: null, signal };
   }
   return { code: status, signal: null };
-}
-
-function signalName(number: number): NodeJS.Signals | null {
-  for (const [name, value] of Object.entries(constants.signals)) {
-    if (value === number) return name as NodeJS.Signals;
-  }
-  return null;
 }
 
 export function removeLaunchFiles(files: LaunchFiles): void {
