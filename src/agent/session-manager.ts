@@ -26,8 +26,11 @@ export const INTERRUPTED_RUN_REASON = 'interrupted: the server stopped during th
 export const RESUMABLE_REASON =
   'the server restarted while the session ran; resume its conversation with POST /api/sessions/:id/interactive {"resume": true}';
 
-/** What a session stopped by the server's shutdown is marked with. */
-function shutdownReason(session: Session): string {
+/** Why a session's process (not in tmux) ended with the server, by what it was running. */
+function stoppedByServerReason(session: {
+  mode: SessionRecord['mode'];
+  claudeSessionId: string | null;
+}): string {
   if (session.mode === 'oneshot') return INTERRUPTED_RUN_REASON;
   if (session.mode === 'interactive' && session.claudeSessionId !== null) return RESUMABLE_REASON;
   return SERVER_STOPPED_REASON;
@@ -58,7 +61,7 @@ export interface CreateSessionRequest {
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   private readonly dirtyBuffers = new Set<Session>();
-  private recovered: SessionRecovery = { adopted: 0, interrupted: 0 };
+  private readonly recovered = { adopted: 0, interrupted: 0 };
   private persistTimer: NodeJS.Timeout;
 
   constructor(private readonly options: SessionManagerOptions) {
@@ -92,13 +95,13 @@ export class SessionManager {
         claimed.add(name);
         const adopted = session.adoptTmux(tmux, pane.panePid, tmux.captureHistory(name));
         if (adopted.ok) {
-          this.recovered = { ...this.recovered, adopted: this.recovered.adopted + 1 };
+          this.recovered.adopted++;
           continue;
         }
         this.options.warn('tmux session not re-attached', { sessionId: stored.id, error: adopted.message });
       }
       session.markInterrupted(this.interruptionReason(stored, tmux));
-      this.recovered = { ...this.recovered, interrupted: this.recovered.interrupted + 1 };
+      this.recovered.interrupted++;
       this.save(session);
     }
     if (tmux !== null) this.endUnclaimedTmuxSessions(tmux, panes, claimed);
@@ -107,16 +110,13 @@ export class SessionManager {
 
   /** What to tell the user about a session whose process did not survive the previous server. */
   private interruptionReason(stored: SessionRecord, tmux: TmuxServer | null): string {
-    if (stored.mode === 'oneshot') return INTERRUPTED_RUN_REASON;
-    if (stored.terminalHost === 'tmux') {
-      if (tmux === null) return 'lost: tmux is no longer available to re-attach the session';
-      const exit = readExitStatus(launchFiles(tmux.stateDir, tmuxSessionName(stored.id)));
-      removeLaunchFiles(launchFiles(tmux.stateDir, tmuxSessionName(stored.id)));
-      if (exit === null) return 'lost: its tmux session ended while the server was down';
-      return `the agent exited while the server was down (${exit.signal ? `on ${exit.signal}` : `code ${exit.code}`})`;
-    }
-    if (stored.mode === 'interactive' && stored.claudeSessionId !== null) return RESUMABLE_REASON;
-    return SERVER_STOPPED_REASON;
+    if (stored.mode !== 'interactive' || stored.terminalHost !== 'tmux') return stoppedByServerReason(stored);
+    if (tmux === null) return 'lost: tmux is no longer available to re-attach the session';
+    const files = launchFiles(tmux.stateDir, tmuxSessionName(stored.id));
+    const exit = readExitStatus(files);
+    removeLaunchFiles(files);
+    if (exit === null) return 'lost: its tmux session ended while the server was down';
+    return `the agent exited while the server was down (${exit.signal ? `on ${exit.signal}` : `code ${exit.code}`})`;
   }
 
   /** tmux sessions of ours that no stored session claims (deleted while the server was down, say). */
@@ -212,7 +212,7 @@ export class SessionManager {
     clearInterval(this.persistTimer);
     await Promise.all(
       this.list().map(async (session) => {
-        if (!(await session.detach())) await session.stop(shutdownReason(session));
+        if (!(await session.detach())) await session.stop(stoppedByServerReason(session));
       }),
     );
     for (const session of this.sessions.values()) this.dirtyBuffers.add(session);

@@ -105,6 +105,26 @@ class Harness {
 }
 
 /** The worker clears, comes back to its prompt, and gets the task's prompt typed. */
+/** A loop on the interactive session s1 (in /p) with `tasks`, one pass in: the first is handed out. */
+function loopOnS1(...tasks: NewTask[]): { db: Database; clock: FakeClock; before: Harness } {
+  const db = Harness.database();
+  const clock = new FakeClock();
+  const before = new Harness(
+    new FakeWorkerSessions().add(FakeWorkerSession.interactive('s1', '/p')),
+    clock,
+    db,
+  );
+  for (const task of tasks) before.add(task);
+  before.start({ sessionIds: ['s1'] });
+  clock.advance(0);
+  return { db, clock, before };
+}
+
+/** The next server on the same database, with `session` as what became of s1. */
+function restartedWith(session: FakeWorkerSession, clock: FakeClock, db: Database): Harness {
+  return new Harness(new FakeWorkerSessions().add(session), clock, db);
+}
+
 function clearAndPrompt(session: FakeWorkerSession): void {
   expect(session.lastLine).toBe(CLEAR_COMMAND);
   session.idle();
@@ -490,17 +510,10 @@ describe('RalphLoop: control and restart', () => {
   });
 
   it('watches on, without typing it again, a task whose agent survived the restart (tmux)', () => {
-    const db = Harness.database();
-    const clock = new FakeClock();
-    const before = new Harness(
-      new FakeWorkerSessions().add(FakeWorkerSession.interactive('s1', '/p')),
-      clock,
-      db,
+    const { db, clock, before } = loopOnS1(
+      { id: 'long', prompt: 'a long task' },
+      { id: 'next', prompt: 'the next task' },
     );
-    before.add({ id: 'long', prompt: 'a long task' });
-    before.add({ id: 'next', prompt: 'the next task' });
-    before.start({ sessionIds: ['s1'] });
-    clock.advance(0);
     const s1 = before.sessions.at('s1');
     clearAndPrompt(s1);
     expect(s1.lastLine).toBe(buildTaskPrompt('a long task', DONE));
@@ -510,7 +523,7 @@ describe('RalphLoop: control and restart', () => {
     // The agent runs on in tmux; the next server adopts it, still interactive, still on the task.
     clock.advance(60_000);
     const adopted = FakeWorkerSession.interactive('s1', '/p');
-    const after = new Harness(new FakeWorkerSessions().add(adopted), clock, db);
+    const after = restartedWith(adopted, clock, db);
     expect(after.queue.restore((task) => task.assignedSessionId === 's1')).toEqual({ tasks: 2, requeued: 0 });
     expect(after.loop.restore()).toBe(true);
     expect(after.task('long')).toMatchObject({ status: 'running', assignedSessionId: 's1', attempts: 1 });
@@ -530,22 +543,13 @@ describe('RalphLoop: control and restart', () => {
   });
 
   it('types a resumed task again when its adopted agent comes to rest without the marker', () => {
-    const db = Harness.database();
-    const clock = new FakeClock();
-    const before = new Harness(
-      new FakeWorkerSessions().add(FakeWorkerSession.interactive('s1', '/p')),
-      clock,
-      db,
-    );
-    before.add({ id: 'task', prompt: 'the task' });
-    before.start({ sessionIds: ['s1'] });
-    clock.advance(0);
+    const { db, clock, before } = loopOnS1({ id: 'task', prompt: 'the task' });
     // The server dies after /clear, before the prompt was typed.
     expect(before.sessions.at('s1').lastLine).toBe(CLEAR_COMMAND);
     before.loop.shutdown();
 
     const adopted = FakeWorkerSession.interactive('s1', '/p');
-    const after = new Harness(new FakeWorkerSessions().add(adopted), clock, db);
+    const after = restartedWith(adopted, clock, db);
     after.queue.restore((task) => task.assignedSessionId === 's1');
     expect(after.loop.restore()).toBe(true);
     expect(after.task('task').status).toBe('running');
@@ -559,21 +563,12 @@ describe('RalphLoop: control and restart', () => {
   });
 
   it('requeues a kept running task when its agent is not one it can watch, or the loop is stopped', () => {
-    const db = Harness.database();
-    const clock = new FakeClock();
-    const before = new Harness(
-      new FakeWorkerSessions().add(FakeWorkerSession.interactive('s1', '/p')),
-      clock,
-      db,
-    );
-    before.add({ id: 'only', prompt: 'only task' });
-    before.start({ sessionIds: ['s1'] });
-    clock.advance(0);
+    const { db, clock, before } = loopOnS1({ id: 'only', prompt: 'only task' });
     expect(before.task('only').status).toBe('running');
     before.loop.shutdown();
 
     // The session came back without a process (no tmux): the task is pending again.
-    const after = new Harness(new FakeWorkerSessions().add(new FakeWorkerSession('s1', '/p')), clock, db);
+    const after = restartedWith(new FakeWorkerSession('s1', '/p'), clock, db);
     after.queue.restore(() => true);
     expect(after.loop.restore()).toBe(true);
     expect(after.task('only')).toMatchObject({ status: 'pending', assignedSessionId: null });
@@ -581,11 +576,7 @@ describe('RalphLoop: control and restart', () => {
     expect(after.loop.status().running).toBe(false);
 
     // A stopped loop never leaves a task running either.
-    const third = new Harness(
-      new FakeWorkerSessions().add(FakeWorkerSession.interactive('s1', '/p')),
-      clock,
-      db,
-    );
+    const third = restartedWith(FakeWorkerSession.interactive('s1', '/p'), clock, db);
     third.queue.restore(() => true);
     expect(third.loop.restore()).toBe(false);
     expect(third.queue.counts().running).toBe(0);

@@ -145,7 +145,7 @@ export class TmuxTerminalProcess implements TerminalProcess {
     this.inputChain = this.inputChain.then(async () => {
       if (this.finished) return;
       if (text !== '') await this.tmux.sendText(this.name, text);
-      await new Promise((resolve) => setTimeout(resolve, enterDelayMs));
+      await this.sleep(enterDelayMs);
       if (!this.finished) await this.tmux.sendEnter(this.name);
     });
   }
@@ -237,7 +237,11 @@ export class TmuxTerminalProcess implements TerminalProcess {
         signalGroup(this.pid, 'SIGKILL');
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, GROUP_EXIT_POLL_MS));
+      await this.sleep(GROUP_EXIT_POLL_MS);
     }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 }
