@@ -42,7 +42,7 @@ import { collectClaudemanMetrics } from './claudeman-metrics.js';
 import type { ClientLimits } from './limits.js';
 import { type Logger, logAdapter } from './logger.js';
 import { EventCounters } from './metrics.js';
-import { orphanCounts, orphanNotes, sessionProcessTracker, sweepOrphans } from './orphans.js';
+import { guardedLedger, orphanCounts, orphanNotes, sweepOrphans } from './orphans.js';
 import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
@@ -109,7 +109,7 @@ export async function startClaudemanServer(
 
   // ── orphans: what a killed earlier instance left running is ended before anything is restored ──
   const orphans = await sweepOrphans(db, { graceMs: STOP_GRACE_MS, log, clock });
-  const processLedger = orphans.ledger;
+  const processLedger = guardedLedger(orphans.ledger, log);
   const supervisor = new Supervisor({
     repository: new SqliteTaskRepository(db),
     publish,
@@ -132,7 +132,7 @@ export async function startClaudemanServer(
       oneShotTimeoutMs: config.oneShotTimeoutMs,
       hookEndpoint: () => hookEndpoint,
       tmux: terminalHostServer(config),
-      processes: sessionProcessTracker(processLedger, log),
+      processes: processLedger,
     },
     casesRoot: config.casesDir,
     warn: log.warn,

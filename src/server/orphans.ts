@@ -48,27 +48,30 @@ export function orphanNotes(
 }
 
 /**
- * The ledger as the sessions use it: a failed write is logged, never thrown into a session start
- * (the process runs either way; only its clean-up after a crash would be missed).
+ * The ledger as the supervisor and the sessions write it: a failed write is logged, never thrown into
+ * a spawn (the process runs either way; only its clean-up after a crash would be missed).
  */
-export function sessionProcessTracker(ledger: SqliteProcessLedger, log: ReapLog) {
-  const guarded = (action: 'record' | 'release', ownerId: string, pid: number): void => {
+export function guardedLedger(ledger: SqliteProcessLedger, log: ReapLog) {
+  const guarded = (
+    action: 'record' | 'release',
+    kind: ProcessOwnerKind,
+    ownerId: string,
+    pid: number,
+  ): void => {
     try {
-      ledger[action]('session', ownerId, pid);
+      ledger[action](kind, ownerId, pid);
     } catch (error) {
-      log.warn(
-        `session process not ${action === 'record' ? 'recorded in' : 'released from'} the process ledger`,
-        {
-          sessionId: ownerId,
-          pid,
-          error: (error as Error).message,
-        },
-      );
+      log.warn(`process not ${action === 'record' ? 'recorded in' : 'released from'} the process ledger`, {
+        kind,
+        ownerId,
+        pid,
+        error: (error as Error).message,
+      });
     }
   };
   return {
-    record: (_kind: 'session', ownerId: string, pid: number) => guarded('record', ownerId, pid),
-    release: (_kind: 'session', ownerId: string, pid: number) => guarded('release', ownerId, pid),
+    record: (kind: ProcessOwnerKind, ownerId: string, pid: number) => guarded('record', kind, ownerId, pid),
+    release: (kind: ProcessOwnerKind, ownerId: string, pid: number) => guarded('release', kind, ownerId, pid),
   };
 }
 

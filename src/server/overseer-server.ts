@@ -5,7 +5,7 @@ import { openDatabase } from '../store/database.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';
 import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
 import { type Logger, logAdapter } from './logger.js';
-import { orphanNotes, sweepOrphans } from './orphans.js';
+import { guardedLedger, orphanNotes, sweepOrphans } from './orphans.js';
 import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
@@ -46,7 +46,7 @@ export async function startOverseerServer(config: OverseerServerConfig): Promise
     publish: (event) => bus.publish(event),
     pinnedCommand: config.pinnedCommand,
     log,
-    processLedger: orphans.ledger,
+    processLedger: guardedLedger(orphans.ledger, log),
   });
   const restored = supervisor.restore(orphanNotes(orphans.report, 'overseer'));
   const eventLog =

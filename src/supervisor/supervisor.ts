@@ -25,7 +25,8 @@ export interface SupervisorLog {
 
 /**
  * Where spawned processes are written down until their exit has been handled (the store's process
- * ledger), so that the next server can end what a killed one left running.
+ * ledger), so that the next server can end what a killed one left running. It never throws: a failed
+ * write is its own to report (see server/orphans.ts), never a failed spawn.
  */
 export interface ProcessLedgerWriter {
   record(kind: 'overseer', ownerId: string, pid: number): void;
@@ -299,7 +300,7 @@ export class Supervisor {
         try {
           this.handleExit(task, worker, event);
         } finally {
-          this.releaseProcess(record.taskId, worker.pid);
+          this.options.processLedger?.release('overseer', record.taskId, worker.pid);
         }
       },
     });
@@ -309,7 +310,7 @@ export class Supervisor {
     }
     const { worker } = outcome;
     // Written down before anything else happens, so a kill -9 from here on leaves a known orphan.
-    this.recordProcess(record.taskId, worker.pid);
+    this.options.processLedger?.record('overseer', record.taskId, worker.pid);
     task.worker = worker;
     if (this.outputPaused) worker.setOutputPaused(true);
     record.lastStartedAt = worker.startedAt;
@@ -416,30 +417,6 @@ export class Supervisor {
     if (task.restartTimer === null) return;
     this.clock.clearTimeout(task.restartTimer);
     task.restartTimer = null;
-  }
-
-  private recordProcess(taskId: string, pid: number): void {
-    try {
-      this.options.processLedger?.record('overseer', taskId, pid);
-    } catch (error) {
-      this.options.log?.warn('worker not recorded in the process ledger', {
-        taskId,
-        pid,
-        error: (error as Error).message,
-      });
-    }
-  }
-
-  private releaseProcess(taskId: string, pid: number): void {
-    try {
-      this.options.processLedger?.release('overseer', taskId, pid);
-    } catch (error) {
-      this.options.log?.warn('worker not released from the process ledger', {
-        taskId,
-        pid,
-        error: (error as Error).message,
-      });
-    }
   }
 
   private persist(record: TaskRecord): void {
