@@ -1,5 +1,4 @@
 // API: state across a restart on the same data directory (SQLite) and cases root.
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stripAnsi } from '../../src/agent/ansi.js';
@@ -20,10 +19,9 @@ import {
   waitForTerminal,
 } from '../helpers/api-client.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
+import { TMUX_TESTS } from '../helpers/tmux.js';
 
 const r = useApiResources();
-/** tmux is required in CI (.ci/run installs it); elsewhere its tests are skipped when it is missing. */
-const TMUX = process.env.CI === 'true' || spawnSync('tmux', ['-V']).status === 0;
 
 describe('restart on the same data directory', () => {
   it('keeps sessions with their last state, their terminal history, and the cases', async () => {
@@ -111,7 +109,7 @@ describe('restart on the same data directory', () => {
     expect(again.totalCost).toBe(0.75);
   });
 
-  it.skipIf(!TMUX)(
+  it.skipIf(!TMUX_TESTS)(
     'with tmux, an interactive session survives a restart: the same agent, re-attached, with its scrollback',
     async () => {
       const root = r.tempDir('claudeman-persist-');

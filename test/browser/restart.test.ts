@@ -1,6 +1,5 @@
 // Browser tests of a server restart as a person sees it: a session in tmux is still there, with its
 // history, and still takes typing; a plain-PTY session offers to resume its conversation.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -8,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TerminalHostSetting } from '../../src/server/claudeman-config.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { TMUX_TESTS } from '../helpers/tmux.js';
 import {
   CHROMIUM,
   collectErrors,
@@ -18,8 +18,6 @@ import {
 } from './browser.js';
 
 const TEST_MS = 60_000;
-/** tmux is required in CI (.ci/run installs it); elsewhere the tmux case is skipped without it. */
-const TMUX = process.env.CI === 'true' || spawnSync('tmux', ['-V']).status === 0;
 
 describe.skipIf(!existsSync(CHROMIUM))('a server restart in the web UI', () => {
   let browser: Browser;
@@ -83,7 +81,7 @@ describe.skipIf(!existsSync(CHROMIUM))('a server restart in the web UI', () => {
     return created.session.id;
   }
 
-  it.skipIf(!TMUX)(
+  it.skipIf(!TMUX_TESTS)(
     'a session in tmux comes back after the restart: its history on screen, still typing',
     async () => {
       const temp = makeTempDir('claudeman-browser-restart-');

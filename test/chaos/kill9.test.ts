@@ -15,6 +15,7 @@ import { isSameProcess, processStartTime } from '../../src/supervisor/process-id
 import { FAKE_CLAUDE } from '../helpers/claudeman-server.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { TMUX_TESTS } from '../helpers/tmux.js';
 import { is, WsClient } from '../helpers/ws-client.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/claudeman.js', import.meta.url));
@@ -25,8 +26,6 @@ const TASKS = 50;
 const INTERACTIVE = 5;
 /** Lines per second of each flooding task: 50 × 400 = 20,000 lines/s through the server. */
 const FLOOD_RATE = 400;
-/** tmux is required in CI (.ci/run installs it); elsewhere the test is skipped without it. */
-const TMUX = process.env.CI === 'true' || spawnSync('tmux', ['-V']).status === 0;
 
 type Json = Record<string, unknown>;
 
@@ -152,7 +151,7 @@ function attachClients(socketPath: string): number[] {
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
-describe.skipIf(!TMUX)('kill -9 of a busy server, and a restart', () => {
+describe.skipIf(!TMUX_TESTS)('kill -9 of a busy server, and a restart', () => {
   beforeAll(() => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   });

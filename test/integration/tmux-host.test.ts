@@ -8,12 +8,11 @@ import { type TmuxLaunchSpec, TmuxTerminalProcess } from '../../src/agent/tmux/t
 import { systemClock } from '../../src/supervisor/clock.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { TMUX_TESTS } from '../helpers/tmux.js';
 
-/** tmux is required in CI (.ci/run installs it); elsewhere these tests are skipped without it. */
-const TMUX = process.env.CI === 'true' || spawnSync('tmux', ['-V']).status === 0;
 const SIZE = { cols: 80, rows: 24 };
 
-describe.skipIf(!TMUX)('tmux host', () => {
+describe.skipIf(!TMUX_TESTS)('tmux host', () => {
   let temp: ReturnType<typeof makeTempDir>;
   let tmux: TmuxServer;
 
