@@ -15,8 +15,20 @@ import starts from './scenarios/starts.mjs';
 import terminalEcho from './scenarios/terminal-echo.mjs';
 import terminalFlood from './scenarios/terminal-flood.mjs';
 import terminalIdle from './scenarios/terminal-idle.mjs';
+import uiFlood from './scenarios/ui-flood.mjs';
 
-const SCENARIOS = [flood, fanout, stalled, latency, starts, churn, terminalFlood, terminalIdle, terminalEcho];
+const SCENARIOS = [
+  flood,
+  fanout,
+  stalled,
+  latency,
+  starts,
+  churn,
+  terminalFlood,
+  terminalIdle,
+  terminalEcho,
+  uiFlood,
+];
 const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 /**

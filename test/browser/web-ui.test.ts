@@ -1,6 +1,6 @@
 // Browser tests of the web UI: real headless Chromium (Debian's package, driven by playwright-core)
 // against a real server with the fake `claude`. Screenshots go to test-results/ for people to look at.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,10 +74,10 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   }
 
   /**
-   * Clicks a session tab with the mouse where it is on screen, as a person would, and returns the ms
-   * until the page shows it selected.
+   * Clicks a session tab with the mouse where it is on screen, as a person would, and waits until the
+   * page shows it selected. (How fast it does during a flood is measured by `bench/` ui-flood.)
    */
-  async function clickTabTimed(id: string): Promise<number> {
+  async function clickTab(id: string): Promise<void> {
     const tab = page.locator(`.session-tab[data-session-id="${id}"]`);
     // A tab is redrawn when its session's state changes; measure it again if it was just replaced.
     let box = await tab.boundingBox();
@@ -86,10 +86,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
       box = await tab.boundingBox();
     }
     if (box === null) throw new Error(`tab ${id} is not on screen`);
-    const started = Date.now();
     await page.mouse.click(box.x + 24, box.y + box.height / 2);
     await page.locator(`.session-tab[data-session-id="${id}"][aria-selected="true"]`).waitFor();
-    return Date.now() - started;
   }
 
   async function typeInTerminal(text: string): Promise<void> {
@@ -197,8 +195,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
         })
         .toBeGreaterThan(0);
       await page.screenshot({ path: join(SCREENSHOTS, 'flood-1400x900.png') });
-      const switchMs = await clickTabTimed(other);
-      expect(switchMs).toBeLessThan(500);
+      await clickTab(other);
 
       // Back to the flood until it ends (the fake prints its completion line).
       await page.locator(`.session-tab[data-session-id="${flooded}"]`).click();
@@ -207,8 +204,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
         .toMatch(/✻ \w+ for \d+s/);
       await typeInTerminal('still there?');
       await expect.poll(() => terminalText(page), { timeout: 15_000 }).toContain('Echo: still there?');
-      expect(await clickTabTimed(other)).toBeLessThan(500);
-      writeFileSync(join(SCREENSHOTS, 'flood-timing.txt'), `tab switch during flood: ${switchMs} ms\n`);
+      await clickTab(other);
     },
     TEST_MS,
   );
