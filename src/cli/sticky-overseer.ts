@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createLogger } from '../server/logger.js';
 import { startOverseerServer } from '../server/overseer-server.js';
+import { parseHostNames } from '../server/security/host-allowlist.js';
 import { TrustedCidrsError, trustedCidrsFromEnv } from '../server/security/trusted-cidrs.js';
 import { type FlagSpec, formatUsage, parseGoFlags } from './go-flags.js';
 import { packageVersion } from './version.js';
@@ -8,7 +9,7 @@ import { packageVersion } from './version.js';
 /**
  * `sticky-overseer`: the process supervisor over a WebSocket at /ws, with the original Go program's
  * interface: flags -command, -db, -version, -help; environment OVERSEER_PORT, OVERSEER_DB,
- * OVERSEER_TRUSTED_CIDRS, OVERSEER_LOG_FILE.
+ * OVERSEER_TRUSTED_CIDRS, OVERSEER_LOG_FILE, and (ours) OVERSEER_ALLOWED_HOSTS.
  */
 
 const PROGRAM = 'sticky-overseer';
@@ -37,6 +38,9 @@ Environment:
                            (default: loopback and every local interface's subnet;
                            allow everyone with 0.0.0.0/0,::/0)
   OVERSEER_LOG_FILE        append every started/output/exited event as JSON lines
+  OVERSEER_ALLOWED_HOSTS   comma-separated host names the Host header may carry
+                           besides localhost, loopback and this machine's addresses
+                           and host name (DNS-rebinding protection)
 `;
 
 function fail(message: string, code = 1): never {
@@ -84,6 +88,7 @@ async function main(): Promise<void> {
     pinnedCommand: typeof pinned === 'string' && pinned !== '' ? pinned : null,
     logFile: process.env.OVERSEER_LOG_FILE || null,
     trusted,
+    allowedHosts: parseHostNames(process.env.OVERSEER_ALLOWED_HOSTS),
     host: '::',
     port: parsePort(process.env.OVERSEER_PORT),
     logger,

@@ -9,8 +9,9 @@ import { guardedLedger, orphanNotes, sweepOrphans } from './orphans.js';
 import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
+import { HostAllowlist } from './security/host-allowlist.js';
 import type { TrustedCidrs } from './security/trusted-cidrs.js';
-import { requireTrustedPeer } from './security/trusted-peer-hook.js';
+import { requireOwnHost, requireTrustedPeer } from './security/trusted-peer-hook.js';
 import { registerWebSocketSupport } from './websocket-support.js';
 
 export interface OverseerServerConfig {
@@ -18,6 +19,8 @@ export interface OverseerServerConfig {
   readonly pinnedCommand: string | null;
   readonly logFile: string | null;
   readonly trusted: TrustedCidrs;
+  /** Host names the `Host` header may carry besides loopback, interfaces and the host name (OVERSEER_ALLOWED_HOSTS). */
+  readonly allowedHosts?: readonly string[];
   /** Bind address; `::` listens on every interface (IPv4 too), as the original's `:PORT`. */
   readonly host: string;
   readonly port: number;
@@ -59,7 +62,9 @@ export async function startOverseerServer(config: OverseerServerConfig): Promise
     loggerInstance: config.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
   });
+  const hosts = new HostAllowlist({ extraNames: config.allowedHosts ?? [], boundHost: config.host });
   app.addHook('onRequest', requireTrustedPeer(config.trusted));
+  app.addHook('onRequest', requireOwnHost(hosts));
   await registerWebSocketSupport(app);
   await app.register(registerOverseerRoute, { hub });
   try {
@@ -76,6 +81,7 @@ export async function startOverseerServer(config: OverseerServerConfig): Promise
     address: `${config.host}:${port}`,
     tasksRestored: restored,
     trustedCidrs: config.trusted.describe(),
+    allowedHosts: hosts.describe(),
     pinnedCommand: config.pinnedCommand,
   });
 

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTaskPrompt } from '../../src/agent/ralph/task-prompt.js';
@@ -188,6 +189,41 @@ describe('a foreign Host header (DNS rebinding)', () => {
     request.destroy();
     for (const [face, url] of Object.entries(socketUrls(s, id, `token=${s.token}`))) {
       expect(await tryConnect(url, { headers: { host } }), face).toEqual({ opened: true });
+    }
+  });
+  it('on the standalone sticky-overseer: 403 before the upgrade, nothing started; our names and OVERSEER_ALLOWED_HOSTS pass', async () => {
+    const server = await startOverseer({ allowedHosts: ['box.lan'] });
+    r.onCleanup(() => server.close());
+    for (const host of [
+      `rebind.example:${server.port}`,
+      'rebind.example',
+      `127.0.0.1.rebind.example:${server.port}`,
+      `attacker.localhost:${server.port}`,
+      `0.0.0.0:${server.port}`,
+    ]) {
+      const origin = `http://${host}`;
+      const upgrade = await httpGet(server.url, { upgrade: true, headers: { host, origin } });
+      expect(upgrade, host).toMatchObject({
+        status: 403,
+        body: 'forbidden: host not allowed\n',
+        upgraded: false,
+      });
+      expect(await tryConnect(server.url, { headers: { host } }), host).toMatchObject({
+        opened: false,
+        status: 403,
+      });
+    }
+    expect(server.running.hub.connectionCount).toBe(0);
+    expect(server.running.supervisor.list()).toEqual([]);
+
+    for (const host of [
+      `127.0.0.1:${server.port}`,
+      `localhost:${server.port}`,
+      `[::1]:${server.port}`,
+      `${hostname()}:${server.port}`,
+      `BOX.lan:${server.port}`,
+    ]) {
+      expect(await tryConnect(server.url, { headers: { host } }), host).toEqual({ opened: true });
     }
   });
 });

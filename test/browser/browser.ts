@@ -25,7 +25,8 @@ export function ensureWebBuilt(): void {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs')], { stdio: 'inherit' });
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** Chromium with the flags this machine needs, plus `extraArgs` (e.g. `--host-resolver-rules=…`). */
+export async function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -37,6 +38,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
 }

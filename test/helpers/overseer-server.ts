@@ -17,6 +17,8 @@ export interface StartOverseerOptions {
   host?: string;
   /** Most /ws connections at once; default the server's constant. */
   maxClients?: number;
+  /** Like OVERSEER_ALLOWED_HOSTS (already split). */
+  allowedHosts?: string[];
 }
 
 export interface OverseerTestServer {
@@ -45,6 +47,7 @@ export async function startOverseer(options: StartOverseerOptions = {}): Promise
     port: 0,
     logger: createLogger('silent'),
     ...(options.maxClients === undefined ? {} : { maxClients: options.maxClients }),
+    ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
   });
   return {
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${server.port}/ws`,

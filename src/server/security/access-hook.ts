@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorCode } from '../../api/errors.js';
 import { sendApiError } from '../api/error-reply.js';
 import { isBrowserNavigation, sendTokenPage } from '../web-ui-pages.js';
+import type { HostAllowlist } from './host-allowlist.js';
 import { originAllowed } from './origin.js';
 import { tokensMatch } from './token.js';
 
@@ -13,15 +14,8 @@ const HOOK_PATH_PREFIX = '/api/hooks/';
 
 export interface AccessPolicy {
   readonly token: string;
-  /** Host names (without port) that the `Host` header may carry: DNS-rebinding protection. */
-  readonly allowedHostNames: ReadonlySet<string>;
-}
-
-function hostName(host: string | undefined): string | null {
-  if (host === undefined || host === '') return null;
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1).toLowerCase();
-  const colon = host.lastIndexOf(':');
-  return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
+  /** Which `Host` headers name this server: DNS-rebinding protection. */
+  readonly hosts: HostAllowlist;
 }
 
 function cookieToken(header: string | undefined): string | undefined {
@@ -54,8 +48,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function accessHook(policy: AccessPolicy) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const name = hostName(request.headers.host);
-    if (name === null || !policy.allowedHostNames.has(name)) {
+    if (!policy.hosts.allows(request.headers.host)) {
       await sendApiError(
         reply,
         403,
