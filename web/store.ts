@@ -11,7 +11,8 @@ export type Topic =
   | 'ralph'
   | 'scheduled'
   | 'messages'
-  | 'connection';
+  | 'connection'
+  | 'defaults';
 
 export type ViewName = 'sessions' | 'autonomy' | 'overseer';
 
@@ -34,6 +35,8 @@ export class Store {
   readonly tasks = new Map<string, QueueTask>();
   readonly scheduled = new Map<string, ScheduledRun>();
   ralph: RalphStatus | null = null;
+  /** The server's default working directory (the cases root), once the snapshot has told it. */
+  casesRoot: string | null = null;
   selectedId: string | null = null;
   view: ViewName = 'sessions';
   connected = false;
@@ -72,9 +75,11 @@ export class Store {
     for (const [id, status] of Object.entries(snapshot.respawnStatus)) this.respawn.set(id, status);
     this.scheduled.clear();
     for (const run of snapshot.scheduledRuns) this.scheduled.set(run.id, run);
+    this.casesRoot = snapshot.casesRoot ?? null;
     if (this.selectedId !== null && !this.sessions.has(this.selectedId)) this.selectedId = null;
     if (this.selectedId === null) this.selectedId = this.orderedSessions()[0]?.id ?? null;
-    for (const topic of ['sessions', 'selection', 'respawn', 'scheduled'] as const) this.emit(topic);
+    for (const topic of ['sessions', 'selection', 'respawn', 'scheduled', 'defaults'] as const)
+      this.emit(topic);
   }
 
   upsertSession(session: SessionInfo): void {

@@ -10,6 +10,8 @@ export interface StatusSnapshot {
   readonly scheduledRuns: ScheduledRun[];
   readonly respawnStatus: Record<string, RespawnStatus>;
   readonly timestamp: number;
+  /** The default working directory: the cases root. */
+  readonly casesRoot: string;
 }
 
 /** How the SSE stream frames an engine event: `{type, sessionId?, data}`. */

@@ -146,7 +146,9 @@ export class SessionManager {
         message: `at most ${MAX_SESSIONS} sessions; delete some first`,
       };
     }
-    const dir = resolveWorkingDir(request.workingDir ?? process.cwd(), this.options.casesRoot);
+    // No directory given: the cases root, never the server's own working directory (the agent may
+    // run with permissions skipped, and the server's cwd is often a checkout of something else).
+    const dir = resolveWorkingDir(request.workingDir ?? this.options.casesRoot, this.options.casesRoot);
     if (!dir.ok) return { ok: false, code: 'INVALID_PATH', message: dir.error };
     const now = this.options.clock.now();
     const session = this.build({

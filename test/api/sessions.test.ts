@@ -48,10 +48,15 @@ describe('POST /api/sessions', () => {
     expect(session.bufferStats).toMatchObject({ terminalBytes: 0, textBytes: 0, messages: 0 });
   });
 
-  it('defaults the working directory to the server process directory', async () => {
-    const s = await r.server();
+  it('defaults the working directory to the cases root, never the server process directory', async () => {
+    // A cases root that does not exist yet is made at start: the default must be usable.
+    const casesDir = join(r.tempDir(), 'not-yet', 'cases');
+    const s = await r.server({ casesDir });
     const session = await createSession(s);
-    expect(session.workingDir).toBe(real(process.cwd()));
+    expect(session.workingDir).toBe(real(casesDir));
+    expect(session.workingDir).not.toBe(real(process.cwd()));
+    const status = await expectJson(await s.api('/api/status'), 200);
+    expect(status.casesRoot).toBe(casesDir);
   });
 
   it('accepts an absolute working directory (reported as its real path)', async () => {
@@ -66,7 +71,7 @@ describe('POST /api/sessions', () => {
     const res = await s.api('/api/sessions', { method: 'POST' });
     const body = await expectJson(res, 201);
     expect(body.success).toBe(true);
-    expect(expectSession(body.session).workingDir).toBe(real(process.cwd()));
+    expect(expectSession(body.session).workingDir).toBe(real(s.casesDir));
   });
 
   it('resolves a relative working directory inside the cases root', async () => {

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TmuxServer } from '../../src/agent/tmux/tmux-server.js';
@@ -61,7 +60,6 @@ export async function startClaudeman(options: StartClaudemanOptions = {}): Promi
   const temp = makeTempDir('claudeman-web-');
   const dataDir = options.dataDir ?? join(temp.path, 'data');
   const casesDir = options.casesDir ?? join(temp.path, 'cases');
-  mkdirSync(casesDir, { recursive: true });
   const token = options.token ?? TEST_TOKEN;
   const running = await startClaudemanServer(
     {

@@ -41,9 +41,16 @@ describe('web store and reducer', () => {
     const store = new Store();
     applyEvent(store, {
       type: 'init',
-      data: { sessions: [session('s2'), session('s1')], scheduledRuns: [], respawnStatus: {}, timestamp: 0 },
+      data: {
+        sessions: [session('s2'), session('s1')],
+        scheduledRuns: [],
+        respawnStatus: {},
+        timestamp: 0,
+        casesRoot: '/cases',
+      },
     });
     expect(store.orderedSessions().map((s) => s.id)).toEqual(['s1', 's2']);
+    expect(store.casesRoot).toBe('/cases');
     expect(store.selectedId).toBe('s1');
   });
 

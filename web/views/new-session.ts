@@ -11,7 +11,7 @@ export function newSessionForm(store: Store, report: (text: string) => void, don
   const dirInput = h('input', {
     type: 'text',
     name: 'workingDir',
-    placeholder: 'or a directory: /path/to/project',
+    placeholder: 'or a directory: /path/to/project (default: the cases root)',
     'aria-label': 'Working directory',
     autocomplete: 'off',
   });
@@ -24,12 +24,22 @@ export function newSessionForm(store: Store, report: (text: string) => void, don
   });
   const interactive = h('input', { type: 'checkbox', name: 'interactive', checked: true });
 
+  /** The empty choice names where the session will run: the cases root (never the server's cwd). */
+  const defaultLabel = () =>
+    store.casesRoot === null ? '(the cases root)' : `(the cases root: ${store.casesRoot})`;
+  let defaultOption = h('option', { value: '' }, defaultLabel());
+  store.on('defaults', () => {
+    defaultOption.textContent = defaultLabel();
+    dirInput.placeholder = `or a directory: /path/to/project (default: ${store.casesRoot ?? 'the cases root'})`;
+  });
+
   const loadCases = async (select?: string) => {
     try {
       const cases = await api.cases();
+      defaultOption = h('option', { value: '' }, defaultLabel());
       replace(
         caseSelect,
-        h('option', { value: '' }, '(default directory)'),
+        defaultOption,
         ...cases.map((c) => h('option', { value: c.path, selected: c.name === select }, c.name)),
       );
     } catch (error) {

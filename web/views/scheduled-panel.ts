@@ -39,7 +39,7 @@ export function mountScheduledPanel(
   const dir = h('input', {
     type: 'text',
     name: 'workingDir',
-    placeholder: 'directory (optional)',
+    placeholder: 'directory (default: the cases root)',
     'aria-label': 'Scheduled working directory',
   });
   const form = h(

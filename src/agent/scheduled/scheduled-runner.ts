@@ -56,7 +56,8 @@ export class ScheduledRunner {
         message: `at most ${ScheduledLimits.activeRuns} scheduled runs at once; stop one first`,
       };
     }
-    const dir = resolveWorkingDir(request.workingDir ?? process.cwd(), this.options.casesRoot);
+    // No directory given: the cases root (as for sessions), never the server's working directory.
+    const dir = resolveWorkingDir(request.workingDir ?? this.options.casesRoot, this.options.casesRoot);
     if (!dir.ok) return { ok: false, code: 'INVALID_PATH', message: dir.error };
     const now = this.options.clock.now();
     const run: ScheduledRun = {

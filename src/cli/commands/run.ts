@@ -23,7 +23,7 @@ export function registerRun(program: Command): void {
       program,
       'run <prompt>',
       'run a prompt in a fresh session, stream its output and print its cost',
-    ).option('-d, --dir <dir>', 'working directory'),
+    ).option('-d, --dir <dir>', 'working directory (default: the server’s cases directory)'),
     async (client, options, [prompt = '']) => {
       const workingDir = options.dir === undefined ? {} : { workingDir: resolve(options.dir) };
       if (options.json === true) {

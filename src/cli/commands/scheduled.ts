@@ -19,7 +19,7 @@ export function registerScheduled(program: Command): void {
   onRun<CreateOptions>(
     clientCommand(scheduled, 'create <prompt>', 'start a scheduled run (prints its id)')
       .requiredOption('--minutes <m>', 'how long to keep going', positiveNumber)
-      .option('-d, --dir <dir>', 'working directory')
+      .option('-d, --dir <dir>', 'working directory (default: the server’s cases directory)')
       .option('--max-cost <usd>', 'stop once this much was spent', positiveNumber),
     async (client, options, [prompt = '']) => {
       const body = {

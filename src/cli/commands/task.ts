@@ -20,7 +20,7 @@ export function registerTask(program: Command): void {
       .option('-p, --priority <n>', 'higher runs first', integer(-1_000_000, 1_000_000))
       .option('--after <id>', 'run only after this task completed (repeatable)', collect)
       .option('-c, --completion-phrase <phrase>', 'the agent prints <promise>PHRASE</promise> when done')
-      .option('-d, --dir <dir>', 'working directory')
+      .option('-d, --dir <dir>', 'working directory (default: the server’s cases directory)')
       .option('--id <id>', 'the task’s id (default: generated)'),
     async (client, options, [prompt = '']) => {
       const body = {

@@ -23,4 +23,6 @@ export interface StatusSnapshot {
   readonly scheduledRuns: unknown[];
   readonly respawnStatus: Record<string, unknown>;
   readonly timestamp: number;
+  /** Where sessions, queue tasks and scheduled runs work when no directory is given (the cases root). */
+  readonly casesRoot: string;
 }
