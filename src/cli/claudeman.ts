@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { describeClaudeBinary } from '../agent/claude-binary.js';
 import { ConfigError, resolveConfig } from '../server/claudeman-config.js';
 import { startClaudemanServer } from '../server/claudeman-server.js';
 import { createLogger } from '../server/logger.js';
@@ -61,6 +62,10 @@ program
     writeServerFile(config.dataDir, { url: new URL(server.url).origin, pid: process.pid });
     process.stdout.write(`Claudeman listening on ${server.url}\n`);
     if (options.open) openInBrowser(server.url);
+    // Which CLI the sessions will run, found as they will find it (never this package's test copy).
+    void describeClaudeBinary(config.claudeBin, config.childEnv).then((line) =>
+      process.stdout.write(`${line}\n`),
+    );
     process.on('exit', () => removeServerFile(config.dataDir, process.pid));
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {

@@ -1,6 +1,8 @@
-import { homedir, hostname } from 'node:os';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { withoutOwnNodeBins } from '../agent/user-path.js';
 import type { PermissionMode } from '../api/session.js';
+import { parseHostNames } from './security/host-allowlist.js';
 
 /** Settings of `claudeman web`, resolved once at start: flags win over environment, environment over defaults. */
 export interface ClaudemanConfig {
@@ -79,29 +81,11 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Claud
     claudeBin: env.CLAUDEMAN_CLAUDE_BIN || null,
     permissionMode: permission,
     oneShotTimeoutMs: DEFAULT_ONESHOT_TIMEOUT_MS,
-    extraHostNames: (env.CLAUDEMAN_ALLOWED_HOSTS ?? '')
-      .split(',')
-      .map((name) => name.trim().toLowerCase())
-      .filter((name) => name !== ''),
+    extraHostNames: parseHostNames(env.CLAUDEMAN_ALLOWED_HOSTS),
     trustedCidrs: env.OVERSEER_TRUSTED_CIDRS,
-    childEnv: env,
+    // The agents run the user's tools, not this package's own (see withoutOwnNodeBins).
+    childEnv: env.PATH === undefined ? env : { ...env, PATH: withoutOwnNodeBins(env.PATH) },
     terminalHost,
     overseerLogFile: env.OVERSEER_LOG_FILE ? resolve(env.OVERSEER_LOG_FILE) : null,
   };
-}
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host.toLowerCase()) || host.startsWith('127.');
-}
-
-/** Names a browser may use to reach the server, for the `Host` check. */
-export function allowedHostNames(config: ClaudemanConfig): Set<string> {
-  const names = new Set(['localhost', '127.0.0.1', '[::1]', ...config.extraHostNames]);
-  const bound = config.host.toLowerCase();
-  if (bound.includes(':')) names.add(`[${bound}]`);
-  else names.add(bound);
-  if (!isLoopbackHost(config.host)) names.add(hostname().toLowerCase());
-  return names;
 }

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
@@ -37,7 +38,7 @@ import { scheduledRoutes } from './api/routes/scheduled.js';
 import { sessionRoutes } from './api/routes/sessions.js';
 import { statusRoutes } from './api/routes/status.js';
 import { taskRoutes } from './api/routes/tasks.js';
-import { allowedHostNames, type ClaudemanConfig } from './claudeman-config.js';
+import type { ClaudemanConfig } from './claudeman-config.js';
 import { collectClaudemanMetrics } from './claudeman-metrics.js';
 import type { ClientLimits } from './limits.js';
 import { type Logger, logAdapter } from './logger.js';
@@ -47,6 +48,7 @@ import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
 import { accessHook } from './security/access-hook.js';
+import { HostAllowlist } from './security/host-allowlist.js';
 import { loadOrCreateToken } from './security/token.js';
 import { defaultTrustedCidrs, parseTrustedCidrs } from './security/trusted-cidrs.js';
 import { requireTrustedPeer } from './security/trusted-peer-hook.js';
@@ -138,6 +140,8 @@ export async function startClaudemanServer(
     warn: log.warn,
   });
   sessions.restore();
+  // The default working directory of every session, task and run: it must exist.
+  mkdirSync(config.casesDir, { recursive: true });
   const cases = new CaseStore(config.casesDir);
 
   // ── autonomy: respawn controllers ──
@@ -189,6 +193,7 @@ export async function startClaudemanServer(
     scheduledRuns: scheduled.list(),
     respawnStatus: respawn.list(),
     timestamp: clock.now(),
+    casesRoot: config.casesDir,
   });
   const { clientLimits } = options;
   const sse = new SseHub(bus, { snapshot, warn: log.warn, maxClients: clientLimits?.sseClients });
@@ -221,7 +226,8 @@ export async function startClaudemanServer(
   });
   const trusted = config.trustedCidrs ? parseTrustedCidrs(config.trustedCidrs) : defaultTrustedCidrs();
   app.addHook('onRequest', requireTrustedPeer(trusted));
-  app.addHook('onRequest', accessHook({ token, allowedHostNames: allowedHostNames(config) }));
+  const hosts = new HostAllowlist({ extraNames: config.extraHostNames, boundHost: config.host });
+  app.addHook('onRequest', accessHook({ token, hosts }));
   installErrorHandling(app);
   await app.register(swagger, {
     openapi: {
