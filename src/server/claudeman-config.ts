@@ -72,11 +72,14 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Claud
       `invalid CLAUDEMAN_TERMINAL_HOST ${terminalHost}: use one of ${TERMINAL_HOST_SETTINGS.join(', ')}`,
     );
   }
+  // An empty path resolves to the current directory, where the database would land unnoticed.
+  if (flags.dataDir === '') throw new ConfigError('--data-dir needs a directory, not an empty path');
   return {
     host: flags.host ?? env.CLAUDEMAN_HOST ?? DEFAULT_HOST,
     port,
-    dataDir: resolve(flags.dataDir ?? env.CLAUDEMAN_HOME ?? join(homedir(), '.claudeman')),
-    casesDir: resolve(env.CLAUDEMAN_CASES_DIR ?? join(homedir(), 'claudeman-cases')),
+    // An empty variable counts as unset (as the client commands read CLAUDEMAN_HOME).
+    dataDir: resolve(flags.dataDir ?? (env.CLAUDEMAN_HOME || join(homedir(), '.claudeman'))),
+    casesDir: resolve(env.CLAUDEMAN_CASES_DIR || join(homedir(), 'claudeman-cases')),
     token: env.CLAUDEMAN_TOKEN || undefined,
     claudeBin: env.CLAUDEMAN_CLAUDE_BIN || null,
     permissionMode: permission,

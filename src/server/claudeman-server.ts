@@ -27,6 +27,7 @@ import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
 import type { ApiContext, StatusSnapshot } from './api/context.js';
 import { apiClientErrorHandler, installErrorHandling } from './api/error-handler.js';
 import { sendApiError } from './api/error-reply.js';
+import { acceptEmptyJsonBodies } from './api/json-body.js';
 import { caseRoutes } from './api/routes/cases.js';
 import { eventRoutes } from './api/routes/events.js';
 import { hookRoutes } from './api/routes/hooks.js';
@@ -229,6 +230,7 @@ export async function startClaudemanServer(
   const hosts = new HostAllowlist({ extraNames: config.extraHostNames, boundHost: config.host });
   app.addHook('onRequest', accessHook({ token, hosts }));
   installErrorHandling(app);
+  acceptEmptyJsonBodies(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -124,10 +124,17 @@ describe('bad input', () => {
 });
 
 describe('GET /api/status', () => {
-  it('answers {sessions, scheduledRuns, respawnStatus, timestamp}', async () => {
+  it('answers {sessions, scheduledRuns, respawnStatus, timestamp} and the casesRoot', async () => {
     const s = await r.server();
     const empty = await expectJson(await s.api('/api/status'), 200);
-    expect(Object.keys(empty).sort()).toEqual(['respawnStatus', 'scheduledRuns', 'sessions', 'timestamp']);
+    expect(Object.keys(empty).sort()).toEqual([
+      'casesRoot',
+      'respawnStatus',
+      'scheduledRuns',
+      'sessions',
+      'timestamp',
+    ]);
+    expect(empty.casesRoot).toBe(s.casesDir);
     expect(empty.sessions).toEqual([]);
     expect(empty.scheduledRuns).toEqual([]);
     expect(empty.respawnStatus).toEqual({});

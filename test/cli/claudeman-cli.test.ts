@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
-import { closedPort, runCli } from './cli-helpers.js';
+import { closedPort, ROOT, runCli } from './cli-helpers.js';
 
 let server: ClaudemanTestServer;
 let cli: (...args: string[]) => ReturnType<typeof runCli>;
@@ -307,6 +309,18 @@ describe('finding the server and usage errors', { timeout: 120_000 }, () => {
     const missing = await cli('session', 'show');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing required argument 'id'");
+  });
+
+  it('refuses an empty --data-dir as a usage error, for web and the client commands, writing nothing', async () => {
+    const strays = ['claudeman.db', 'token', 'server.json'].map((name) => join(ROOT, name));
+    const before = strays.filter((path) => existsSync(path));
+    const web = await runCli(['web', '--data-dir', '', '--no-open', '-p', '0']);
+    expect(web.code).toBe(2);
+    expect(web.stderr).toContain('--data-dir needs a directory, not an empty path');
+    const status = await runCli(['status', '--data-dir', '']);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain('--data-dir needs a directory, not an empty path');
+    expect(strays.filter((path) => existsSync(path))).toEqual(before);
   });
 
   it('says how to start the server when nothing listens', async () => {

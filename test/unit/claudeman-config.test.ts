@@ -43,6 +43,26 @@ describe('claudeman web configuration', () => {
     );
   });
 
+  it('refuses an empty --data-dir, and takes empty variables as unset', () => {
+    expect(() => resolveConfig({ dataDir: '' }, {})).toThrow(ConfigError);
+    expect(resolveConfig({}, { CLAUDEMAN_HOME: '', CLAUDEMAN_CASES_DIR: '' })).toMatchObject({
+      dataDir: join(homedir(), '.claudeman'),
+      casesDir: join(homedir(), 'claudeman-cases'),
+    });
+  });
+
+  it("drops this package's own node_modules/.bin from the agents' PATH", () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const path = [
+      join(root, 'node_modules', '.bin'),
+      '/usr/local/bin',
+      join(root, '..', 'node_modules', '.bin'),
+      '/usr/bin',
+    ];
+    expect(resolveConfig({}, { PATH: path.join(':') }).childEnv.PATH).toBe('/usr/local/bin:/usr/bin');
+    expect(resolveConfig({}, {}).childEnv.PATH).toBeUndefined();
+  });
+
   it('compares tokens exactly', () => {
     expect(tokensMatch('abc', 'abc')).toBe(true);
     expect(tokensMatch('abc', 'abd')).toBe(false);

@@ -27,6 +27,8 @@ const nonEmpty = (value: string | undefined): string | undefined =>
  * (`--data-dir`, `CLAUDEMAN_HOME`, `~/.claudeman`): `server.json` for the address, `token` for the token.
  */
 export function locateServer(options: LocateOptions, env: NodeJS.ProcessEnv): ServerAddress {
+  // An empty flag would resolve to the current directory: a usage error, not a guess.
+  if (options.dataDir === '') throw new CliError('--data-dir needs a directory, not an empty path', 2);
   const dataDir = resolve(options.dataDir ?? nonEmpty(env.CLAUDEMAN_HOME) ?? join(homedir(), '.claudeman'));
   let url = nonEmpty(options.url) ?? nonEmpty(env.CLAUDEMAN_URL);
   if (url === undefined) {
