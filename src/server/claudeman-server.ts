@@ -23,6 +23,7 @@ import { SqliteScheduledRunRepository } from '../store/scheduled-runs.js';
 import { SqliteSessionRepository } from '../store/sessions.js';
 import { systemClock } from '../supervisor/clock.js';
 import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
+import { ensurePrivateDir } from '../util/private-file.js';
 import type { ApiContext, StatusSnapshot } from './api/context.js';
 import { apiClientErrorHandler, installErrorHandling } from './api/error-handler.js';
 import { sendApiError } from './api/error-reply.js';
@@ -102,6 +103,9 @@ export async function startClaudemanServer(
 ): Promise<RunningClaudeman> {
   const log = logAdapter(logger);
   const clock = systemClock;
+  // Owner only, also when it existed with looser modes: it holds the token, the database, the
+  // sessions' hook secrets and the agents' environment.
+  ensurePrivateDir(config.dataDir);
   const token = loadOrCreateToken(config.dataDir, config.token);
   const db = openDatabase(join(config.dataDir, DATABASE_FILE), log);
   const bus = new EventBus<EngineEvent>();

@@ -1,5 +1,5 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from '../../util/private-file.js';
 
 /**
  * The program Claude Code runs for each hook: it reads the hook's JSON from stdin and posts it to the
@@ -48,11 +48,16 @@ process.stdin.on('end', () => {
 
 export const HOOK_RELAY_FILE = 'hook-relay.mjs';
 
-/** Writes the relay into `dir` (replacing an older copy) and returns its path. */
+/** The relay is the owner's program only: it handles the sessions' secrets. */
+const RELAY_MODE = 0o700;
+
+/**
+ * Writes the relay into `dir` and returns its path. It replaces an older copy atomically: agents
+ * adopted from tmux may be running it at that moment.
+ */
 export function installHookRelay(dir: string): string {
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const path = join(dir, HOOK_RELAY_FILE);
-  writeFileSync(path, HOOK_RELAY_SCRIPT, { mode: 0o755 });
-  chmodSync(path, 0o755);
+  writeFileAtomic(path, HOOK_RELAY_SCRIPT, RELAY_MODE);
   return path;
 }
