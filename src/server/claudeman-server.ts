@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { CaseStore } from '../agent/cases.js';
-import type { HookEndpoint } from '../agent/hooks/hook-settings.js';
 import { installHookRelay } from '../agent/hooks/relay-script.js';
+import { SessionHookFiles } from '../agent/hooks/session-hook-files.js';
 import { RalphLoop } from '../agent/ralph/ralph-loop.js';
 import { RespawnManager } from '../agent/respawn/respawn-manager.js';
 import { ScheduledRunner } from '../agent/scheduled/scheduled-runner.js';
@@ -123,7 +123,7 @@ export async function startClaudemanServer(
   });
   supervisor.restore(orphanNotes(orphans.report, 'overseer'));
   // Claude Code hooks report here once the server listens (the port may be chosen by the OS).
-  let hookEndpoint: HookEndpoint | null = null;
+  const hookFiles = new SessionHookFiles(config.dataDir);
   const hookRelay = installHookRelay(config.dataDir);
   const sessions = new SessionManager({
     repository: new SqliteSessionRepository(db),
@@ -134,7 +134,7 @@ export async function startClaudemanServer(
       env: config.childEnv,
       permissionMode: config.permissionMode,
       oneShotTimeoutMs: config.oneShotTimeoutMs,
-      hookEndpoint: () => hookEndpoint,
+      hookFiles,
       tmux: terminalHostServer(config),
       processes: processLedger,
     },
@@ -271,11 +271,11 @@ export async function startClaudemanServer(
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  hookEndpoint = {
-    baseUrl: `http://${hookHost(config.host)}:${port}`,
-    relayPath: hookRelay,
-    nodePath: process.execPath,
-  };
+  // Adopted agents' settings get the new address too (the relay also looks it up in server.json).
+  hookFiles.setEndpoint(
+    { baseUrl: `http://${hookHost(config.host)}:${port}`, relayPath: hookRelay, nodePath: process.execPath },
+    sessions.list(),
+  );
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${shownHost}:${port}/?token=${token}`;
 

@@ -8,16 +8,27 @@ import { ensurePrivateDir, writeFileAtomic } from '../../util/private-file.js';
  * start-up so it works the same from the sources and from an installed package.
  */
 export const HOOK_RELAY_SCRIPT = `#!/usr/bin/env node
-// Claudeman hook relay: argv = <url> <secret>. Posts the hook payload (stdin) to the server.
+// Claudeman hook relay: argv = <url> <secret file>. Posts the hook payload (stdin) to the server with
+// the secret read from the file: on a command line every local user could read it. (Agents started
+// by older versions pass the secret itself, which never starts with '/'.)
 // An agent can outlive the server that started it (tmux), and the next server may listen elsewhere:
 // the address in server.json next to this script (the running server's) is tried first.
 import { readFileSync } from 'node:fs';
-const [url, secret] = process.argv.slice(2);
+const [url, secretArg = ''] = process.argv.slice(2);
 const TIMEOUT_MS = 3000;
 const MAX_BYTES = 256 * 1024;
 let body = '';
 const done = () => process.exit(0);
 setTimeout(done, TIMEOUT_MS).unref();
+let secret = secretArg;
+if (secretArg.startsWith('/')) {
+  try {
+    secret = readFileSync(secretArg, 'utf8').trim();
+  } catch {
+    // The session was deleted meanwhile: nothing to report to.
+    done();
+  }
+}
 function currentUrl() {
   try {
     const server = JSON.parse(readFileSync(new URL('./server.json', import.meta.url), 'utf8'));
