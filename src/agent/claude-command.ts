@@ -12,8 +12,11 @@ export interface LaunchOptions {
   readonly model?: string;
   /** A conversation to continue (`--resume`). */
   readonly resume?: string;
-  /** Settings JSON for this run only (`--settings`), e.g. hooks. */
-  readonly settingsJson?: string;
+  /**
+   * A settings file for this run only (`--settings <path>`), e.g. hooks. A path, never the JSON
+   * itself: the command line is readable by every local user, and the hooks carry a secret.
+   */
+  readonly settingsFile?: string;
 }
 
 function commonArgs(options: LaunchOptions): string[] {
@@ -25,7 +28,7 @@ function commonArgs(options: LaunchOptions): string[] {
   }
   if (options.model) args.push('--model', options.model);
   if (options.resume) args.push('--resume', options.resume);
-  if (options.settingsJson) args.push('--settings', options.settingsJson);
+  if (options.settingsFile) args.push('--settings', options.settingsFile);
   return args;
 }
 

@@ -202,6 +202,14 @@ export class SessionManager {
     await session.stop();
     this.dirtyBuffers.delete(session);
     this.options.repository.delete(id);
+    try {
+      this.options.settings.hookFiles?.remove(id);
+    } catch (error) {
+      this.options.warn('hook settings of a deleted session not removed', {
+        sessionId: id,
+        error: (error as Error).message,
+      });
+    }
     this.options.publish({ kind: 'session:deleted', sessionId: id, data: {}, ts: this.options.clock.now() });
     return true;
   }

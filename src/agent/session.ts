@@ -15,7 +15,7 @@ import { resolveClaudeBinary } from './claude-binary.js';
 import { childEnvironment, interactiveArgs, oneShotArgs } from './claude-command.js';
 import { assistantText, type ClassifiedMessage, classifyMessage } from './claude-messages.js';
 import { type HookVerdict, interpretHook } from './hooks/hook-event.js';
-import { type HookEndpoint, hookSettingsJson } from './hooks/hook-settings.js';
+import type { SessionHookFiles } from './hooks/session-hook-files.js';
 import { type InteractiveListener, InteractiveTerminal } from './interactive-terminal.js';
 import { type OneShotOutcome, OneShotRun } from './oneshot-run.js';
 import type { TmuxServer } from './tmux/tmux-server.js';
@@ -41,8 +41,8 @@ export interface SessionSettings {
   readonly permissionMode: PermissionMode;
   /** Deadline of a one-shot run (ms). */
   readonly oneShotTimeoutMs: number;
-  /** Where the CLI's hooks report (known once the server listens); null runs without hooks. */
-  readonly hookEndpoint: () => HookEndpoint | null;
+  /** The sessions' hook settings files (usable once the server listens); null runs without hooks. */
+  readonly hookFiles: SessionHookFiles | null;
   /** Hosts interactive sessions so they survive the server; null or absent: plain PTYs. */
   readonly tmux?: TmuxServer | null;
   /** Records the processes the server starts, so a later instance can end them after a crash. */
@@ -222,10 +222,13 @@ export class Session {
     return { ...record, hookSecret: this.hookSecret, terminalHost: this.terminalHost };
   }
 
-  /** The CLI flags for this session's hooks, when the server can take them. */
-  private hookSettings(): string | undefined {
-    const endpoint = this.settings.hookEndpoint();
-    return endpoint === null ? undefined : hookSettingsJson(endpoint, this.id, this.hookSecret);
+  /** The `--settings` file of this session's hooks, written now; undefined when there are no hooks yet. */
+  private hookSettings(): SessionResult<{ path: string | undefined }> {
+    try {
+      return { ok: true, path: this.settings.hookFiles?.prepare(this) ?? undefined };
+    } catch (error) {
+      return fail('SPAWN_FAILED', `the hook settings could not be written: ${(error as Error).message}`);
+    }
   }
 
   /** A Claude Code hook reported (already authenticated by the caller). */
@@ -342,12 +345,14 @@ export class Session {
       return fail('NOTHING_TO_RESUME', 'the session has no conversation to resume yet');
     }
     const permissionMode = options.permissionMode ?? this.permissionMode;
+    const hookSettings = this.hookSettings();
+    if (!hookSettings.ok) return hookSettings;
     this.size = size;
     const spec = {
       command: claude.path,
       args: interactiveArgs({
         permissionMode,
-        settingsJson: this.hookSettings(),
+        settingsFile: hookSettings.path,
         ...(options.resume === true && this.claudeSessionId !== null ? { resume: this.claudeSessionId } : {}),
       }),
       cwd: this.workingDir,

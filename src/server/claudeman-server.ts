@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { CaseStore } from '../agent/cases.js';
-import type { HookEndpoint } from '../agent/hooks/hook-settings.js';
 import { installHookRelay } from '../agent/hooks/relay-script.js';
+import { SessionHookFiles } from '../agent/hooks/session-hook-files.js';
 import { RalphLoop } from '../agent/ralph/ralph-loop.js';
 import { RespawnManager } from '../agent/respawn/respawn-manager.js';
 import { ScheduledRunner } from '../agent/scheduled/scheduled-runner.js';
@@ -24,6 +24,7 @@ import { SqliteScheduledRunRepository } from '../store/scheduled-runs.js';
 import { SqliteSessionRepository } from '../store/sessions.js';
 import { systemClock } from '../supervisor/clock.js';
 import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
+import { ensurePrivateDir } from '../util/private-file.js';
 import type { ApiContext, StatusSnapshot } from './api/context.js';
 import { apiClientErrorHandler, installErrorHandling } from './api/error-handler.js';
 import { sendApiError } from './api/error-reply.js';
@@ -105,6 +106,9 @@ export async function startClaudemanServer(
 ): Promise<RunningClaudeman> {
   const log = logAdapter(logger);
   const clock = systemClock;
+  // Owner only, also when it existed with looser modes: it holds the token, the database, the
+  // sessions' hook secrets and the agents' environment.
+  ensurePrivateDir(config.dataDir);
   const token = loadOrCreateToken(config.dataDir, config.token);
   const db = openDatabase(join(config.dataDir, DATABASE_FILE), log);
   const bus = new EventBus<EngineEvent>();
@@ -122,7 +126,7 @@ export async function startClaudemanServer(
   });
   supervisor.restore(orphanNotes(orphans.report, 'overseer'));
   // Claude Code hooks report here once the server listens (the port may be chosen by the OS).
-  let hookEndpoint: HookEndpoint | null = null;
+  const hookFiles = new SessionHookFiles(config.dataDir);
   const hookRelay = installHookRelay(config.dataDir);
   const sessions = new SessionManager({
     repository: new SqliteSessionRepository(db),
@@ -133,7 +137,7 @@ export async function startClaudemanServer(
       env: config.childEnv,
       permissionMode: config.permissionMode,
       oneShotTimeoutMs: config.oneShotTimeoutMs,
-      hookEndpoint: () => hookEndpoint,
+      hookFiles,
       tmux: terminalHostServer(config),
       processes: processLedger,
     },
@@ -275,11 +279,11 @@ export async function startClaudemanServer(
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  hookEndpoint = {
-    baseUrl: `http://${hookHost(config.host)}:${port}`,
-    relayPath: hookRelay,
-    nodePath: process.execPath,
-  };
+  // Adopted agents' settings get the new address too (the relay also looks it up in server.json).
+  hookFiles.setEndpoint(
+    { baseUrl: `http://${hookHost(config.host)}:${port}`, relayPath: hookRelay, nodePath: process.execPath },
+    sessions.list(),
+  );
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${shownHost}:${port}/?token=${token}`;
 

@@ -1,6 +1,6 @@
-import { readdirSync } from 'node:fs';
 import { type Clock, systemClock } from './clock.js';
-import { GROUP_EXIT_POLL_MS, groupAlive } from './process-group.js';
+import { type GroupMembers, livingGroupMembers, recordedGroupMembers, stillMember } from './orphan-group.js';
+import { GROUP_EXIT_POLL_MS } from './process-group.js';
 import { currentBootId, isDeadState, readProcessStat } from './process-identity.js';
 
 /**
@@ -8,10 +8,15 @@ import { currentBootId, isDeadState, readProcessStat } from './process-identity.
  * crash, a power cut of the server alone). Each child led its own process group, so the group is
  * ended: SIGTERM, then SIGKILL for what is still alive after the grace period.
  *
- * A process is only signalled when it is provably the one recorded: same boot, same pid, same start
- * time. A zombie leader with the recorded start time still holds its pid, so its group is still the
- * recorded one too. Never signalled: a process whose start time differs (the pid was reused), this
- * server's own pid or process group, pid 0 or 1.
+ * A process is only signalled when it is provably the one recorded, or provably of its group: same
+ * boot, and
+ * - while the recorded leader still holds its pid (same pid, same start time; running, or a zombie),
+ *   its group id is the recorded one and the group is signalled;
+ * - once the leader is gone (it died first, e.g. of SIGPIPE when the server's end of its pipe closed,
+ *   and was reaped), the group's remaining members are found by group and session id and by start
+ *   times not earlier than the leader's (see orphan-group.ts), and each is signalled by its pid.
+ * Never signalled: a pid that now names another process (reused), this server's own pid or process
+ * group, pid 0 or 1.
  */
 
 /** What the reaper needs of a recorded process (the store's ledger entries have these fields). */
@@ -29,8 +34,8 @@ export interface OrphanLedger<E extends OrphanCandidate> {
 }
 
 /**
- * - `ended`: it was running and ended after SIGTERM;
- * - `killed`: it was still running after the grace period and got SIGKILL;
+ * - `ended`: it (or what was left of its group) was running and ended after SIGTERM;
+ * - `killed`: some of it was still running after the grace period and got SIGKILL;
  * - `already-gone`: nothing of it was running (or it was recorded in an earlier boot);
  * - `pid-reused`: its pid now belongs to another process, which was left alone;
  * - `spared`: it is this server itself or this server's process group leader, so it was left alone.
@@ -40,6 +45,8 @@ export type ReapOutcomeKind = 'ended' | 'killed' | 'already-gone' | 'pid-reused'
 export interface ReapOutcome<E extends OrphanCandidate> {
   readonly entry: E;
   readonly outcome: ReapOutcomeKind;
+  /** How many living processes of its group were signalled (the leader included when it ran). */
+  readonly members: number;
 }
 
 export interface ReapReport<E extends OrphanCandidate> {
@@ -66,8 +73,11 @@ export const REAP_KILL_WAIT_MS = 2_000;
 
 interface Target<E extends OrphanCandidate> {
   readonly entry: E;
-  /** The living members of its group when it was first signalled, by pid, with their start times. */
-  readonly members: ReadonlyMap<number, string>;
+  /**
+   * Every living member of its group seen so far, by pid, with its start time: the count in the
+   * report, and (once the leader is gone) the only processes that are signalled.
+   */
+  readonly members: GroupMembers;
 }
 
 export async function reapOrphans<E extends OrphanCandidate>(
@@ -82,23 +92,25 @@ export async function reapOrphans<E extends OrphanCandidate>(
   const bootId = currentBootId();
   const ownPgid = readProcessStat(process.pid)?.pgrp ?? null;
   const outcomes = new Map<E, ReapOutcomeKind>();
-  const targets: Target<E>[] = [];
+  const targets = new Map<E, Target<E>>();
   for (const entry of entries) {
     const outcome = classify(entry, bootId, ownPgid);
     if (outcome !== null) {
       outcomes.set(entry, outcome);
       continue;
     }
-    const target: Target<E> = { entry, members: livingMembers(entry.pid) };
-    if (signalTarget(target, 'SIGTERM', log)) targets.push(target);
+    const target: Target<E> = { entry, members: new Map() };
+    refreshMembers(target);
+    if (signalTarget(target, 'SIGTERM', log)) targets.set(entry, target);
     else outcomes.set(entry, 'already-gone');
   }
 
-  if (targets.length > 0) {
-    const stillAlive = (): Target<E>[] => targets.filter((target) => targetAlive(target));
+  if (targets.size > 0) {
+    const all = [...targets.values()];
+    const stillAlive = (): Target<E>[] => all.filter((target) => targetAlive(target));
     await waitFor(() => stillAlive().length === 0, options.graceMs, clock);
     const survivors = new Set(stillAlive());
-    for (const target of targets) {
+    for (const target of all) {
       outcomes.set(target.entry, survivors.has(target) ? 'killed' : 'ended');
       if (survivors.has(target)) signalTarget(target, 'SIGKILL', log);
     }
@@ -114,10 +126,11 @@ export async function reapOrphans<E extends OrphanCandidate>(
   const report: ReapOutcome<E>[] = [];
   for (const entry of entries) {
     const outcome = outcomes.get(entry) ?? 'already-gone';
+    const members = targets.get(entry)?.members.size ?? 0;
     ledger.remove(entry);
-    report.push({ entry, outcome });
+    report.push({ entry, outcome, members });
     if (outcome === 'ended' || outcome === 'killed' || outcome === 'spared') {
-      const detail: Record<string, unknown> = { ...(entry as object), outcome };
+      const detail: Record<string, unknown> = { ...(entry as object), outcome, members };
       if (outcome === 'spared') log.warn('recorded process is this server or its group: left alone', detail);
       else log.info(`orphaned process group ${outcome}`, detail);
     }
@@ -132,16 +145,20 @@ function classify(
   ownPgid: number | null,
 ): ReapOutcomeKind | null {
   // kill(-1) would reach every process, kill(0) our own group: such pids are never signalled.
-  if (!Number.isInteger(entry.pid) || entry.pid <= 1) return 'already-gone';
+  if (!Number.isInteger(entry.pid) || entry.pid <= 1 || !/^\d+$/.test(entry.startTime)) return 'already-gone';
   // Start times count clock ticks since boot: from another boot they prove nothing (and that
   // boot's processes are gone anyway).
   if (entry.bootId !== bootId) return 'already-gone';
   const stat = readProcessStat(entry.pid);
-  if (stat === null) return 'already-gone';
-  if (stat.startTime !== entry.startTime) return 'pid-reused';
+  // The pid was handed out again, which the kernel does only once no process uses it as pid, group
+  // or session id any more: the recorded group is gone, and group `pid` (if any) is a stranger's.
+  if (stat !== null && stat.startTime !== entry.startTime) return 'pid-reused';
   if (entry.pid === process.pid || entry.pid === ownPgid) return 'spared';
-  // The leader is the recorded one (running, or a zombie that still holds the pid and group id).
-  return isDeadState(stat.state) && !groupAlive(entry.pid) ? 'already-gone' : null;
+  if (stat === null || isDeadState(stat.state)) {
+    // The leader died first (reaped, or a zombie): what is left of its group, if anything.
+    return livingGroupMembers(entry.pid).size === 0 ? 'already-gone' : null;
+  }
+  return null;
 }
 
 /** Whether the recorded leader still holds its pid (running or as a zombie). */
@@ -149,55 +166,46 @@ function leaderHeld(entry: OrphanCandidate): boolean {
   return readProcessStat(entry.pid)?.startTime === entry.startTime;
 }
 
-/** The group's members that are not zombies, each with its start time. */
-function livingMembers(pgid: number): Map<number, string> {
-  const members = new Map<number, string>();
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc');
-  } catch {
-    return members;
+/**
+ * Adds the group's living members to what the target knows. While the leader holds its pid, the
+ * group id cannot name another group, so every living process in it is a member. Once it is gone,
+ * only processes that can be of the recorded group count (see orphan-group.ts), and a rescan is only
+ * trusted while a member seen before still lives (then the group never ceased to exist, so its id
+ * was never free to be taken by another).
+ */
+function refreshMembers(target: Target<OrphanCandidate>): void {
+  const { entry, members } = target;
+  if (leaderHeld(entry)) {
+    // The leader counts even outside its group: right after a PTY fork it has not called setsid().
+    if (stillMember(entry.pid, entry.startTime)) members.set(entry.pid, entry.startTime);
+    for (const [pid, startTime] of livingGroupMembers(entry.pid)) members.set(pid, startTime);
+    return;
   }
-  for (const name of pids) {
-    if (name.charCodeAt(0) > 57) continue;
-    const pid = Number(name);
-    const stat = readProcessStat(pid);
-    if (stat !== null && stat.pgrp === pgid && !isDeadState(stat.state)) members.set(pid, stat.startTime);
-  }
-  return members;
+  const continuous = members.size === 0 || [...members].some(([pid, start]) => stillMember(pid, start));
+  if (!continuous) return;
+  for (const [pid, startTime] of recordedGroupMembers(entry)) members.set(pid, startTime);
 }
 
 function targetAlive(target: Target<OrphanCandidate>): boolean {
-  const { entry } = target;
-  // While the leader holds its pid, its group id cannot be taken by another group.
-  if (leaderHeld(entry)) {
-    const stat = readProcessStat(entry.pid);
-    if (stat !== null && !isDeadState(stat.state)) return true;
-    return groupAlive(entry.pid);
-  }
-  // The leader is gone (reaped): only the members seen at the start still prove to be the group's.
-  for (const [pid, startTime] of target.members) {
-    const stat = readProcessStat(pid);
-    if (stat !== null && stat.startTime === startTime && !isDeadState(stat.state)) return true;
-  }
+  refreshMembers(target);
+  for (const [pid, startTime] of target.members) if (stillMember(pid, startTime)) return true;
   return false;
 }
 
 /**
  * Signals the group while the recorded leader still holds its pid (or the leader alone when it is in
- * no group of its own); once the leader is gone, only the members seen at the start, each checked by
- * its start time. False when nothing was signalled.
+ * no group of its own); once the leader is gone, each known member by its pid, checked by its start
+ * time. False when nothing was signalled.
  */
 function signalTarget(target: Target<OrphanCandidate>, signal: NodeJS.Signals, log: ReapLog): boolean {
   const { entry } = target;
-  const self = process.pid;
   if (leaderHeld(entry)) {
     if (sendSignal(-entry.pid, signal, log)) return true;
     return sendSignal(entry.pid, signal, log);
   }
   let sent = false;
   for (const [pid, startTime] of target.members) {
-    if (pid === self || readProcessStat(pid)?.startTime !== startTime) continue;
+    if (pid <= 1 || pid === process.pid || !stillMember(pid, startTime)) continue;
     if (sendSignal(pid, signal, log)) sent = true;
   }
   return sent;

@@ -13,6 +13,8 @@ export interface ProcessStat {
   readonly state: string;
   /** Field 5: the process group id. */
   readonly pgrp: number;
+  /** Field 6: the session id. */
+  readonly session: number;
   /** Field 22: start time in clock ticks after boot, as a decimal string. */
   readonly startTime: string;
 }
@@ -33,9 +35,10 @@ export function readProcessStat(pid: number): ProcessStat | null {
   const fields = text.slice(close + 2).split(' ');
   const state = fields[0];
   const pgrp = Number(fields[2]);
+  const session = Number(fields[3]);
   const startTime = fields[19];
   if (state === undefined || startTime === undefined || !/^\d+$/.test(startTime)) return null;
-  return { state, pgrp, startTime };
+  return { state, pgrp, session, startTime };
 }
 
 /** Whether a /proc state is a process that has ended (a zombie not yet reaped, or dead). */

@@ -3,7 +3,7 @@
 // promises. Runs after the main suite (`npm test`), alone, so its load disturbs no other test;
 // `npm run test:chaos` runs it on its own, CHAOS_ROUNDS times (default 1).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTERRUPTED_RUN_REASON } from '../../src/agent/session-manager.js';
 import { TmuxServer } from '../../src/agent/tmux/tmux-server.js';
 import { DEFAULT_COMPLETION_PHRASE } from '../../src/api/tasks.js';
-import { isSameProcess, processStartTime } from '../../src/supervisor/process-identity.js';
+import { isSameProcess, processStartTime, readProcessStat } from '../../src/supervisor/process-identity.js';
 import { FAKE_CLAUDE } from '../helpers/claudeman-server.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -20,17 +20,27 @@ import { is, WsClient } from '../helpers/ws-client.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/claudeman.js', import.meta.url));
 const FLOOD = fileURLToPath(new URL('../fixtures/steady-flood.pl', import.meta.url));
+const REAPING_PARENT = fileURLToPath(new URL('../fixtures/reaping-parent.pl', import.meta.url));
 const TOKEN = 'chaos-token-0123456789abcdef';
 const ROUNDS = Number(process.env.CHAOS_ROUNDS ?? '1');
 const TASKS = 50;
 const INTERACTIVE = 5;
 /** Lines per second of each flooding task: 50 × 400 = 20,000 lines/s through the server. */
 const FLOOD_RATE = 400;
+/**
+ * Tasks whose leader dies first: once the server is gone, the `sh` dies of SIGPIPE at its next echo
+ * and its `sleep 3600` lives on in its group. (Paced by a short sleep: the unpaced loop would only
+ * burn the CPU this test shares with the server; the shape is the same.)
+ */
+const LEADER_FIRST = 5;
+const LEADER_FIRST_SCRIPT = 'sleep 3600 & while :; do echo line; sleep 0.01; done';
 
 type Json = Record<string, unknown>;
 
 interface Server {
   readonly child: ChildProcess;
+  /** The server's own pid (under a reaping parent, `child` is that parent). */
+  readonly pid: number;
   readonly baseUrl: string;
   api(path: string, init?: RequestInit): Promise<Json>;
   send(method: string, path: string, body?: unknown): Promise<Json>;
@@ -51,9 +61,31 @@ function remember(pid: number): void {
   seenProcesses.set(pid, processStartTime(pid));
 }
 
-/** Starts `claudeman web` on the shared data directory and waits until its server.json names it. */
-async function startServer(): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'web', '--no-open', '-p', '0', '--data-dir', dataDir], {
+/** The living processes of group `pgid` other than its leader, with their start times. */
+function groupMembers(pgid: number): Map<number, string> {
+  const members = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === pgid) continue;
+    const stat = readProcessStat(pid);
+    if (stat?.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') members.set(pid, stat.startTime);
+  }
+  return members;
+}
+
+/**
+ * Starts `claudeman web` on the shared data directory and waits until its server.json names it.
+ * `reaped`: under a parent that reaps the orphans of its descendants (reaping-parent.pl), as on a
+ * machine whose init or session manager reaps: then the workers that die after a kill -9 of the
+ * server are gone at once, not zombies that still hold their pids.
+ */
+async function startServer(options: { reaped?: boolean } = {}): Promise<Server> {
+  const argv = [CLI, 'web', '--no-open', '-p', '0', '--data-dir', dataDir];
+  const [command, args] =
+    options.reaped === true
+      ? ['perl', [REAPING_PARENT, process.execPath, ...argv]]
+      : [process.execPath, argv];
+  const child = spawn(command, args, {
     env: {
       ...process.env,
       CLAUDEMAN_TOKEN: TOKEN,
@@ -66,9 +98,21 @@ async function startServer(): Promise<Server> {
       FAKE_CLAUDE_WORK_MS: '100',
       FAKE_CLAUDE_IDLE_NOTIFY_MS: 'off',
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // stdout: the reaping parent's first line is the server's pid; the rest is drained.
+    stdio: ['ignore', options.reaped === true ? 'pipe' : 'ignore', 'pipe'],
   });
   started.push(child);
+  const pid =
+    options.reaped === true
+      ? await new Promise<number>((resolve, reject) => {
+          let text = '';
+          child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+            text += chunk;
+            if (text.includes('\n')) resolve(Number(text.slice(0, text.indexOf('\n'))));
+          });
+          child.once('exit', (code) => reject(new Error(`reaping parent exited (${code})`)));
+        })
+      : (child.pid ?? 0);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
@@ -78,7 +122,7 @@ async function startServer(): Promise<Server> {
     () => {
       if (!existsSync(serverFile)) return false;
       try {
-        return (JSON.parse(readFileSync(serverFile, 'utf8')) as { pid: number }).pid === child.pid;
+        return (JSON.parse(readFileSync(serverFile, 'utf8')) as { pid: number }).pid === pid;
       } catch {
         return false;
       }
@@ -97,6 +141,7 @@ async function startServer(): Promise<Server> {
   };
   return {
     child,
+    pid,
     baseUrl,
     api: call,
     send: (method, path, body) =>
@@ -169,10 +214,13 @@ describe.skipIf(!TMUX_TESTS)('kill -9 of a busy server, and a restart', () => {
     for (const dir of dataDirs) TmuxServer.detect(dir, process.env.PATH)?.killServer();
     for (const [pid, startTime] of seenProcesses) {
       if (startTime === null || !isSameProcess(pid, startTime)) continue;
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // Gone meanwhile.
+      // The group, for a leader; the process alone, for a member whose leader is gone.
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // Not a group id, or gone meanwhile.
+        }
       }
     }
     temp.remove();
@@ -182,7 +230,7 @@ describe.skipIf(!TMUX_TESTS)('kill -9 of a busy server, and a restart', () => {
     it(`round ${round}: nothing is lost, nothing is orphaned, sessions are re-attached`, async () => {
       dataDir = join(temp.path, `round-${round}`);
       dataDirs.push(dataDir);
-      const first = await startServer();
+      const first = await startServer({ reaped: true });
 
       // 50 overseer tasks flooding output.
       const ws = await overseer(first);
@@ -195,6 +243,37 @@ describe.skipIf(!TMUX_TESTS)('kill -9 of a busy server, and a restart', () => {
         const reply = await ws.waitFor(is('started', { id: taskId }), 10_000);
         taskPids.set(taskId, Number(reply.pid));
         remember(Number(reply.pid));
+      }
+
+      // Tasks whose leader will die first, each with a `sleep 3600` in its group.
+      const leaderFirstIds = Array.from({ length: LEADER_FIRST }, (_, i) => `leader-first-${round}-${i}`);
+      for (const taskId of leaderFirstIds) {
+        ws.send({
+          type: 'start',
+          id: taskId,
+          task_id: taskId,
+          command: '/bin/sh',
+          args: ['-c', LEADER_FIRST_SCRIPT],
+        });
+      }
+      const leaderPids = new Map<string, number>();
+      for (const taskId of leaderFirstIds) {
+        const reply = await ws.waitFor(is('started', { id: taskId }), 10_000);
+        leaderPids.set(taskId, Number(reply.pid));
+      }
+      /** Each leader's `sleep 3600`, by pid, with its start time: what must not outlive the restart. */
+      const sleepers = new Map<number, string>();
+      for (const leader of leaderPids.values()) {
+        let found: [number, string] | undefined;
+        await pollUntil(() => {
+          found = [...groupMembers(leader)].find(([pid]) =>
+            readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('sleep\u00003600'),
+          );
+          return found !== undefined;
+        }, `the sleep of task leader ${leader}`);
+        if (found === undefined) throw new Error('unreachable');
+        sleepers.set(found[0], found[1]);
+        seenProcesses.set(found[0], found[1]);
       }
 
       // Five interactive sessions, each with a line of its own in its scrollback.
@@ -241,21 +320,32 @@ describe.skipIf(!TMUX_TESTS)('kill -9 of a busy server, and a restart', () => {
 
       // Let the flood run, then the crash.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      first.child.kill('SIGKILL');
-      await new Promise((resolve) => first.child.once('exit', resolve));
+      process.kill(first.pid, 'SIGKILL');
+      // Its reaping parent reaps it.
+      await pollUntil(() => readProcessStat(first.pid) === null, 'the killed server to be reaped');
       ws.ws.terminate();
 
       // The crash left the flooders running (that is what the next boot must clean up), and the
       // store consistent.
       const stillRunning = [...taskPids.values()].filter((pid) => processExists(pid));
       expect(stillRunning).toHaveLength(TASKS);
+      // The leaders died of SIGPIPE and were reaped: their pids name nothing. Their sleeps live on.
+      await pollUntil(
+        () => [...leaderPids.values()].every((pid) => readProcessStat(pid) === null),
+        'the task leaders to die of SIGPIPE and be reaped',
+      );
+      for (const [pid, startTime] of sleepers)
+        expect(isSameProcess(pid, startTime), `sleep ${pid}`).toBe(true);
       expect(integrity()).toBe('ok');
 
       const second = await startServer();
 
-      // No orphans: every flooder and the one-shot CLI of the old instance is gone.
+      // No orphans: every flooder, every sleep of a leader that died first (by pid and start time)
+      // and the one-shot CLI of the old instance is gone.
       await pollUntil(
-        () => [...taskPids.values(), oneShotPid].every((pid) => !processExists(pid)),
+        () =>
+          [...taskPids.values(), oneShotPid].every((pid) => !processExists(pid)) &&
+          [...sleepers].every(([pid, startTime]) => !isSameProcess(pid, startTime)),
         'the old instance’s processes to be ended',
         15_000,
       );
@@ -270,7 +360,7 @@ describe.skipIf(!TMUX_TESTS)('kill -9 of a busy server, and a restart', () => {
       expect(
         sample('claudeman_boot_orphans{outcome="ended"}') +
           sample('claudeman_boot_orphans{outcome="killed"}'),
-      ).toBe(TASKS + 1);
+      ).toBe(TASKS + LEADER_FIRST + 1);
       expect(sample('claudeman_boot_sessions{result="adopted"}')).toBe(INTERACTIVE + 1);
 
       // Overseer tasks: active → stopped, not restarted.
@@ -282,6 +372,17 @@ describe.skipIf(!TMUX_TESTS)('kill -9 of a busy server, and a restart', () => {
       for (const task of tasks) {
         expect(task.state, String(task.task_id)).toBe('stopped');
         expect(task.current_pid, String(task.task_id)).toBeUndefined();
+      }
+      // A task whose leader died first says what happened to what was left of it.
+      const leaderFirstTasks = (listed.tasks as Json[]).filter((task) =>
+        leaderFirstIds.includes(String(task.task_id)),
+      );
+      expect(leaderFirstTasks).toHaveLength(LEADER_FIRST);
+      for (const task of leaderFirstTasks) {
+        expect(task.state, String(task.task_id)).toBe('stopped');
+        expect(String(task.error_message), String(task.task_id)).toBe(
+          `server restarted: orphaned worker (pid ${leaderPids.get(String(task.task_id))}) ended`,
+        );
       }
       ws2.ws.terminate();
 

@@ -3,8 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { type LedgerEntry, SqliteProcessLedger } from '../../src/store/process-ledger.js';
+import { isRecordedGroupMember } from '../../src/supervisor/orphan-group.js';
 import { reapOrphans } from '../../src/supervisor/orphan-reaper.js';
-import { currentBootId, processStartTime, readProcessStat } from '../../src/supervisor/process-identity.js';
+import {
+  currentBootId,
+  isSameProcess,
+  processStartTime,
+  readProcessStat,
+} from '../../src/supervisor/process-identity.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -141,7 +147,8 @@ describe('reapOrphans', () => {
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(report.outcomes).toEqual([
-      { entry: expect.objectContaining({ pid: stubborn.pid }), outcome: 'killed' },
+      // The shell and its `sleep`.
+      { entry: expect.objectContaining({ pid: stubborn.pid }), outcome: 'killed', members: 2 },
     ]);
     expect(processExists(stubborn.pid)).toBe(false);
   });
@@ -220,6 +227,164 @@ describe('reapOrphans', () => {
     const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 2_000, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['ended']);
     expect(processExists(member)).toBe(false);
+  });
+
+  /** Reads lines from a child's stdout, one at a time, in order. */
+  function lineReader(child: ChildProcess): () => Promise<string> {
+    const lines: string[] = [];
+    const waiting: ((line: string) => void)[] = [];
+    let partial = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      partial += chunk;
+      for (let end = partial.indexOf('\n'); end >= 0; end = partial.indexOf('\n')) {
+        const line = partial.slice(0, end);
+        partial = partial.slice(end + 1);
+        const next = waiting.shift();
+        if (next === undefined) lines.push(line);
+        else next(line);
+      }
+    });
+    return () => {
+      const line = lines.shift();
+      return line === undefined ? new Promise((resolve) => waiting.push(resolve)) : Promise.resolve(line);
+    };
+  }
+
+  /** Ends a child's stdin and waits until it exited and was reaped (by this process, its parent). */
+  async function endAndReap(child: ChildProcess): Promise<void> {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.stdin?.end();
+    await exited;
+    await pollUntil(() => readProcessStat(child.pid ?? 0) === null, 'the leader to be reaped');
+  }
+
+  it('ends the rest of a group whose leader died first and was reaped (its pid names nothing now)', async () => {
+    const old = deadInstanceLedger();
+    // As a worker of a killed server: the leader of its own session and group (setsid, by the
+    // detached spawn), with a `sleep` in its group; it exits (as `sh` does of SIGPIPE) and its
+    // parent reaps it, as a reaping init or a subreaper would.
+    const leader = spawn('/bin/sh', ['-c', 'sleep 1000 & echo $!; read line'], {
+      detached: true,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    children.push(leader);
+    const member = Number(await lineReader(leader)());
+    stray.push(member);
+    old.record('overseer', 'leader-died-first', leader.pid ?? 0);
+    const memberStart = processStartTime(member);
+    await endAndReap(leader);
+    expect(readProcessStat(member)).toMatchObject({ pgrp: leader.pid, session: leader.pid });
+
+    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 2_000, log });
+    expect(report.outcomes).toEqual([
+      { entry: expect.objectContaining({ ownerId: 'leader-died-first' }), outcome: 'ended', members: 1 },
+    ]);
+    // Gone, or a zombie (this container's init does not reap): not that running process any more.
+    expect(memberStart).not.toBeNull();
+    expect(isSameProcess(member, memberStart ?? '')).toBe(false);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        message: 'orphaned process group ended',
+        detail: expect.objectContaining({ pid: leader.pid, members: 1 }),
+      }),
+    );
+    expect(db.prepare('SELECT count(*) AS n FROM process_ledger').get()).toEqual({ n: 0 });
+  });
+
+  it('kills what is left of a leaderless group when it ignores SIGTERM', async () => {
+    const old = deadInstanceLedger();
+    const leader = spawn('/bin/sh', ['-c', `"$0" & read line`, fixture('ignores-sigterm.sh')], {
+      detached: true,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    children.push(leader);
+    const member = Number((await lineReader(leader)()).replace('ignoring SIGTERM ', ''));
+    stray.push(member);
+    old.record('overseer', 'stubborn-rest', leader.pid ?? 0);
+    await endAndReap(leader);
+
+    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 300, log });
+    expect(report.outcomes.map((o) => o.outcome)).toEqual(['killed']);
+    // The shell of the fixture and the `sleep 1` it runs at the time (possibly a later one too).
+    expect(report.outcomes[0]?.members).toBeGreaterThanOrEqual(2);
+    expect(processExists(member)).toBe(false);
+  });
+
+  it('leaves alone the processes of a group id whose members cannot be the recorded leader’s', async () => {
+    const old = deadInstanceLedger();
+    // `older` starts first; then `leader` makes itself a group (setpgid, in this test's session,
+    // not a session of its own) with a `sleep` in it, and `older` joins that group. The leader
+    // exits and is reaped. Of what now has the group id, `older` started before the recorded
+    // leader, and nothing is in the leader's session: none can be a member of the recorded group.
+    const older = spawn(
+      'perl',
+      [
+        '-e',
+        '$| = 1; print "ready\\n"; my $g = <STDIN>; setpgrp(0, $g) or die $!; print "in\\n"; sleep 1000',
+      ],
+      { stdio: ['pipe', 'pipe', 'ignore'] },
+    );
+    children.push(older);
+    const olderLine = lineReader(older);
+    expect(await olderLine()).toBe('ready');
+    const olderStart = processStartTime(older.pid ?? 0) ?? '0';
+    // Start times count clock ticks (10 ms): the leader must start in a later tick.
+    const startedAfter = Date.now() + 30;
+    await pollUntil(() => Date.now() > startedAfter, 'a later clock tick');
+    const leader = spawn(
+      'perl',
+      [
+        '-e',
+        '$| = 1; setpgrp(0, 0) or die $!; my $c = fork(); exec("sleep", "1000") if $c == 0; print "$c\\n"; <STDIN>',
+      ],
+      { stdio: ['pipe', 'pipe', 'ignore'] },
+    );
+    children.push(leader);
+    const younger = Number(await lineReader(leader)());
+    stray.push(younger);
+    const leaderPid = leader.pid ?? 0;
+    old.record('overseer', 'older-in-group', leaderPid);
+    older.stdin?.write(`${leaderPid}\n`);
+    expect(await olderLine()).toBe('in');
+    const recordedStart = String(
+      (db.prepare('SELECT start_time FROM process_ledger').get() as { start_time: string }).start_time,
+    );
+    expect(BigInt(olderStart)).toBeLessThan(BigInt(recordedStart));
+    await endAndReap(leader);
+    expect(readProcessStat(older.pid ?? 0)?.pgrp).toBe(leaderPid);
+    expect(readProcessStat(younger)?.pgrp).toBe(leaderPid);
+
+    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 200, log });
+    expect(report.outcomes).toEqual([
+      { entry: expect.objectContaining({ ownerId: 'older-in-group' }), outcome: 'already-gone', members: 0 },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(processExists(older.pid ?? 0)).toBe(true);
+    expect(processStartTime(older.pid ?? 0)).toBe(olderStart);
+    expect(processExists(younger)).toBe(true);
+  });
+
+  it('takes as members only processes of the leader’s group and session that started no earlier than it', async () => {
+    // Real /proc data: a detached shell (leader of its own session and group) and its `sleep`.
+    const group = await startGroup(fixture('spawns-grandchild.sh'));
+    const member = Number(group.line.replace('grandchild ', ''));
+    const stat = readProcessStat(member);
+    const leaderStart = processStartTime(group.pid);
+    if (stat === null || leaderStart === null) throw new Error('no /proc data');
+    const leader = { pid: group.pid, startTime: leaderStart };
+    expect(isRecordedGroupMember(leader, member, stat)).toBe(true);
+    // A leader recorded as having started a tick after the process: not its member.
+    const later = { pid: group.pid, startTime: String(BigInt(stat.startTime) + 1n) };
+    expect(isRecordedGroupMember(later, member, stat)).toBe(false);
+    // Another group or session id, this process itself, and a zombie are never members.
+    expect(isRecordedGroupMember({ pid: group.pid + 1, startTime: '0' }, member, stat)).toBe(false);
+    expect(isRecordedGroupMember(leader, member, { ...stat, session: stat.session + 1 })).toBe(false);
+    expect(isRecordedGroupMember(leader, member, { ...stat, state: 'Z' })).toBe(false);
+    const self = readProcessStat(process.pid);
+    if (self === null) throw new Error('no /proc data');
+    expect(
+      isRecordedGroupMember({ pid: self.pgrp, startTime: '0' }, process.pid, { ...self, session: self.pgrp }),
+    ).toBe(false);
   });
 
   it('never signals this process or its group, and leaves a live instance’s processes alone', async () => {

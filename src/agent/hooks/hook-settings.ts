@@ -1,8 +1,12 @@
 /**
- * The `--settings` JSON that makes Claude Code report to the server: the definitive "turn finished"
- * (Stop), "needs a person" (Notification: idle_prompt, permission_prompt), "working" (UserPromptSubmit)
- * and the conversation id (SessionStart). Passed per run, so the user's own settings files are never
- * touched.
+ * The `--settings` content that makes Claude Code report to the server: the definitive "turn
+ * finished" (Stop), "needs a person" (Notification: idle_prompt, permission_prompt), "working"
+ * (UserPromptSubmit) and the conversation id (SessionStart). Given per run as a file (see
+ * session-hook-files.ts), so the user's own settings files are never touched.
+ *
+ * The session's secret is in neither the CLI's command line nor the hook command's: both are
+ * readable by every local user in /proc/<pid>/cmdline (the hook command runs as `sh -c <command>`).
+ * The command names the file that holds the secret; the relay reads it from there.
  */
 export interface HookEndpoint {
   /** The server's base URL as the CLI (on this machine) reaches it, e.g. http://127.0.0.1:3000. */
@@ -19,10 +23,11 @@ function shellQuote(word: string): string {
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
-export function hookSettingsJson(endpoint: HookEndpoint, sessionId: string, secret: string): string {
+/** The settings JSON; `secretFile` is the absolute path of the file holding the session's secret. */
+export function hookSettingsJson(endpoint: HookEndpoint, sessionId: string, secretFile: string): string {
   const url = `${endpoint.baseUrl}/api/hooks/${encodeURIComponent(sessionId)}`;
-  const command = [endpoint.nodePath, endpoint.relayPath, url, secret].map(shellQuote).join(' ');
+  const command = [endpoint.nodePath, endpoint.relayPath, url, secretFile].map(shellQuote).join(' ');
   const hooks: Record<string, unknown> = {};
   for (const event of HOOKED_EVENTS) hooks[event] = [{ hooks: [{ type: 'command', command, timeout: 10 }] }];
-  return JSON.stringify({ hooks });
+  return `${JSON.stringify({ hooks }, null, 2)}\n`;
 }

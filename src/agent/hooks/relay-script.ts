@@ -1,5 +1,5 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from '../../util/private-file.js';
 
 /**
  * The program Claude Code runs for each hook: it reads the hook's JSON from stdin and posts it to the
@@ -8,16 +8,27 @@ import { join } from 'node:path';
  * start-up so it works the same from the sources and from an installed package.
  */
 export const HOOK_RELAY_SCRIPT = `#!/usr/bin/env node
-// Claudeman hook relay: argv = <url> <secret>. Posts the hook payload (stdin) to the server.
+// Claudeman hook relay: argv = <url> <secret file>. Posts the hook payload (stdin) to the server with
+// the secret read from the file: on a command line every local user could read it. (Agents started
+// by older versions pass the secret itself, which never starts with '/'.)
 // An agent can outlive the server that started it (tmux), and the next server may listen elsewhere:
 // the address in server.json next to this script (the running server's) is tried first.
 import { readFileSync } from 'node:fs';
-const [url, secret] = process.argv.slice(2);
+const [url, secretArg = ''] = process.argv.slice(2);
 const TIMEOUT_MS = 3000;
 const MAX_BYTES = 256 * 1024;
 let body = '';
 const done = () => process.exit(0);
 setTimeout(done, TIMEOUT_MS).unref();
+let secret = secretArg;
+if (secretArg.startsWith('/')) {
+  try {
+    secret = readFileSync(secretArg, 'utf8').trim();
+  } catch {
+    // The session was deleted meanwhile: nothing to report to.
+    done();
+  }
+}
 function currentUrl() {
   try {
     const server = JSON.parse(readFileSync(new URL('./server.json', import.meta.url), 'utf8'));
@@ -48,11 +59,16 @@ process.stdin.on('end', () => {
 
 export const HOOK_RELAY_FILE = 'hook-relay.mjs';
 
-/** Writes the relay into `dir` (replacing an older copy) and returns its path. */
+/** The relay is the owner's program only: it handles the sessions' secrets. */
+const RELAY_MODE = 0o700;
+
+/**
+ * Writes the relay into `dir` and returns its path. It replaces an older copy atomically: agents
+ * adopted from tmux may be running it at that moment.
+ */
 export function installHookRelay(dir: string): string {
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const path = join(dir, HOOK_RELAY_FILE);
-  writeFileSync(path, HOOK_RELAY_SCRIPT, { mode: 0o755 });
-  chmodSync(path, 0o755);
+  writeFileAtomic(path, HOOK_RELAY_SCRIPT, RELAY_MODE);
   return path;
 }

@@ -1,6 +1,7 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ExitStatus, signalName } from '../../supervisor/child-process.js';
+import { writeFileAtomic } from '../../util/private-file.js';
 
 /**
  * The shell script a tmux pane runs for one session. It carries the agent's environment (written to a
@@ -55,9 +56,10 @@ export function launchScript(
   ].join('\n');
 }
 
+/** Writes the script 0600 (it holds the agent's environment, API keys included), replacing any older one. */
 export function writeLaunchScript(files: LaunchFiles, script: string): void {
   rmSync(files.exitPath, { force: true });
-  writeFileSync(files.scriptPath, script, { mode: 0o600 });
+  writeFileAtomic(files.scriptPath, script);
 }
 
 /**

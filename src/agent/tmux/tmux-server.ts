@@ -1,9 +1,9 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lookPath } from '../../supervisor/look-path.js';
+import { ensurePrivateDir, writeFileAtomic } from '../../util/private-file.js';
 
 /**
  * The private tmux server that hosts interactive sessions, so that they outlive the Claudeman server
@@ -73,10 +73,10 @@ export class TmuxServer {
     dataDir: string,
   ) {
     this.stateDir = join(dataDir, 'tmux');
-    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    ensurePrivateDir(this.stateDir);
     this.socketPath = tmuxSocketPath(dataDir);
     this.configPath = join(this.stateDir, 'tmux.conf');
-    writeFileSync(this.configPath, TMUX_CONFIG, { mode: 0o600 });
+    writeFileAtomic(this.configPath, TMUX_CONFIG);
   }
 
   /** The tmux server for `dataDir`, or null when tmux is not installed (sessions then use plain PTYs). */

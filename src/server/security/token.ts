@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, restrictToOwner, writeFileAtomic } from '../../util/private-file.js';
 
 /** Bytes of randomness in a generated token (hex-encoded: 64 characters). */
 const TOKEN_BYTES = 32;
@@ -8,18 +9,20 @@ export const TOKEN_FILE = 'token';
 
 /**
  * The per-installation access token: fixed by CLAUDEMAN_TOKEN when set (scripts, tests), else read
- * from the data directory, else created there on first start (readable by the owner only).
+ * from the data directory, else created there on first start. The file is readable by the owner
+ * only (0600), also when an older version or a person wrote it with looser modes.
  */
 export function loadOrCreateToken(dataDir: string, fixed: string | undefined): string {
-  if (fixed !== undefined && fixed !== '') return fixed;
   const path = join(dataDir, TOKEN_FILE);
+  if (existsSync(path)) restrictToOwner(path);
+  if (fixed !== undefined && fixed !== '') return fixed;
   if (existsSync(path)) {
     const stored = readFileSync(path, 'utf8').trim();
     if (stored !== '') return stored;
   }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dataDir);
   const token = randomBytes(TOKEN_BYTES).toString('hex');
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  writeFileAtomic(path, `${token}\n`);
   return token;
 }
 
