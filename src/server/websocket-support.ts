@@ -1,5 +1,6 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
+import type { RawData } from 'ws';
 import { Limits } from './limits.js';
 
 /**
@@ -14,4 +15,11 @@ export async function registerWebSocketSupport(app: FastifyInstance): Promise<vo
       socket.terminate();
     },
   });
+}
+
+/** A frame's text: text and binary frames both carry JSON (the original overseer accepted either). */
+export function frameText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
 }

@@ -52,6 +52,62 @@ describe('terminal WebSocket', () => {
     server = null;
   });
 
+  it('answers every malformed frame with an error frame and stays open; the server lives on', async () => {
+    server = await startClaudeman({ terminalHost: 'pty' });
+    const id = await interactiveSession(server);
+    await pollUntil(
+      () => server?.running.sessions.get(id)?.terminal.toString().includes('❯') === true,
+      'the prompt',
+    );
+    const terminal = await openTerminal(server, id);
+    await pollUntil(() => terminal.frames.length > 0, 'the replay');
+    const hostile: Array<string | Buffer> = [
+      'null',
+      '42',
+      '"input"',
+      '[]',
+      '[{"type":"input","data":"x"}]',
+      'true',
+      '{}',
+      '{"type":null}',
+      '{"type":"input"}',
+      '{"type":"input","data":5}',
+      '{"type":"input","data":null}',
+      '{"type":"resize","cols":"x","rows":10}',
+      '{"type":"resize","cols":0,"rows":10}',
+      '{"type":"resize","cols":80.5,"rows":10}',
+      '{"type":"resize","cols":501,"rows":10}',
+      '{"type":"ack","bytes":-1}',
+      '{"type":"ack","bytes":"10"}',
+      '{"type":"ack","bytes":1e309}',
+      '{"type":"__proto__"}',
+      '{"type":"constructor","data":"x"}',
+      '{"__proto__":{"type":"input"},"data":"x"}',
+      '',
+      Buffer.from('null'),
+      Buffer.from([0xff, 0xfe, 0x00, 0x7b]),
+    ];
+    const errorsBefore = terminal.frames.filter((f) => f.type === 'error').length;
+    for (const frame of hostile) terminal.ws.send(frame);
+    await pollUntil(
+      () => terminal.frames.filter((f) => f.type === 'error').length - errorsBefore === hostile.length,
+      'an error frame for each hostile frame',
+    );
+    for (const frame of terminal.frames.filter((f) => f.type === 'error')) {
+      expect(frame.message, JSON.stringify(frame)).toMatch(
+        /^(invalid JSON|unknown or malformed message|input needs|resize needs|ack needs)/,
+      );
+    }
+    // The same connection still types into the agent, and the server still answers others.
+    expect(terminal.ws.readyState).toBe(WebSocket.OPEN);
+    terminal.ws.send(JSON.stringify({ type: 'input', data: 'still here' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    terminal.ws.send(JSON.stringify({ type: 'input', data: '\r' }));
+    await pollUntil(() => terminal.screen().includes('Echo: still here'), 'the reply', 10_000);
+    expect((await server.api('/api/status')).status).toBe(200);
+    terminal.ws.close();
+  });
+
   it('replays the buffer, streams output, takes keystrokes and reports the exit', async () => {
     server = await startClaudeman();
     const id = await interactiveSession(server);

@@ -4,6 +4,7 @@ import type { EngineEvent, TaskEvent } from '../../events/types.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import { parseRfc3339 } from '../../util/rfc3339.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
+import { frameText } from '../websocket-support.js';
 import { ClientConnection } from './client-connection.js';
 import { decodeMessage } from './decode.js';
 import { encodeError, encodeEvent, encodeStartedReply, encodeTasks } from './encode.js';
@@ -155,7 +156,20 @@ export class OverseerHub {
     this.eventLog?.append(logged);
   }
 
+  /**
+   * Nothing a client sends may throw out of here (an exception in a socket's message handler ends
+   * the server): an unexpected failure is logged and answered with an error, the connection stays.
+   */
   private handleFrame(connection: ClientConnection, data: RawData): void {
+    try {
+      this.route(connection, data);
+    } catch (error) {
+      this.log.warn('overseer frame failed', { error: (error as Error).message });
+      connection.send(encodeError('internal error', ''));
+    }
+  }
+
+  private route(connection: ClientConnection, data: RawData): void {
     const decoded = decodeMessage(frameText(data));
     if (!decoded.ok) {
       connection.send(encodeError(DecodeErrors.invalidJson, decoded.id));
@@ -226,13 +240,6 @@ export class OverseerHub {
     }
     connection.sendBatch(found.events(since).map((event) => encodeEvent(event)));
   }
-}
-
-/** Text and binary frames both carry JSON (the original accepted either). */
-function frameText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
 }
 
 /** `undefined` for no filter, `null` for an unparsable value. */

@@ -75,7 +75,9 @@ export async function registerTerminalRoute(
         return;
       }
       if (!clients.admit(socket)) return;
-      new TerminalSocket(socket, session, options.bus, clients.backlogBytes);
+      new TerminalSocket(socket, session, options.bus, clients.backlogBytes, (message, detail) =>
+        app.log.warn(detail ?? {}, message),
+      );
     },
   });
 }

@@ -3,6 +3,8 @@ import type { Session } from '../../agent/session.js';
 import type { EventBus, Subscription } from '../../events/bus.js';
 import type { EngineEvent, SessionEvent } from '../../events/types.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
+import { frameText } from '../websocket-support.js';
+import { decodeTerminalFrame, type TerminalClientFrame } from './terminal-frames.js';
 
 /**
  * The browser terminal's socket (`/ws/sessions/:id/terminal`), JSON text frames both ways.
@@ -36,17 +38,6 @@ export const TerminalFlow = {
  */
 export const TERMINAL_BACKLOG_BYTES = Limits.clientBacklogBytes;
 
-interface ClientFrame {
-  readonly type?: unknown;
-  readonly data?: unknown;
-  readonly cols?: unknown;
-  readonly rows?: unknown;
-  readonly bytes?: unknown;
-}
-
-const isSize = (value: unknown, max: number): value is number =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max;
-
 export class TerminalSocket {
   private unacked = 0;
   private skipped = 0;
@@ -59,6 +50,7 @@ export class TerminalSocket {
     bus: EventBus<EngineEvent>,
     /** Unsent bytes above which the socket is closed as too slow (tests lower it). */
     private readonly backlogBytes: number = TERMINAL_BACKLOG_BYTES,
+    private readonly warn: (message: string, detail?: Record<string, unknown>) => void = () => {},
   ) {
     this.subscription = bus.subscribe({
       filter: (event) =>
@@ -92,24 +84,39 @@ export class TerminalSocket {
     this.send({ type: 'output', seq, data });
   }
 
+  /**
+   * One client frame. Nothing a client sends may throw out of here: an exception in a socket's
+   * message handler would end the whole server. A frame that cannot be handled gets an error frame
+   * and the connection stays open.
+   */
   private receive(raw: RawData): void {
-    let frame: ClientFrame;
     try {
-      frame = JSON.parse(raw.toString()) as ClientFrame;
-    } catch {
-      this.send({ type: 'error', message: 'invalid JSON' });
-      return;
+      const decoded = decodeTerminalFrame(frameText(raw));
+      if (!decoded.ok) {
+        this.send({ type: 'error', message: decoded.message });
+        return;
+      }
+      this.handle(decoded.frame);
+    } catch (error) {
+      this.warn('terminal frame failed', { sessionId: this.session.id, error: (error as Error).message });
+      this.send({ type: 'error', message: 'internal error; see the server log' });
     }
-    if (frame.type === 'input' && typeof frame.data === 'string') {
-      const written = this.session.write(frame.data);
-      if (!written.ok) this.send({ type: 'error', code: written.code, message: written.message });
-    } else if (frame.type === 'resize' && isSize(frame.cols, 500) && isSize(frame.rows, 200)) {
-      this.session.resize({ cols: frame.cols, rows: frame.rows });
-    } else if (frame.type === 'ack' && typeof frame.bytes === 'number' && frame.bytes >= 0) {
-      this.unacked = Math.max(0, this.unacked - frame.bytes);
-      this.catchUp();
-    } else {
-      this.send({ type: 'error', message: 'unknown or malformed message' });
+  }
+
+  private handle(frame: TerminalClientFrame): void {
+    switch (frame.type) {
+      case 'input': {
+        const written = this.session.write(frame.data);
+        if (!written.ok) this.send({ type: 'error', code: written.code, message: written.message });
+        return;
+      }
+      case 'resize':
+        this.session.resize({ cols: frame.cols, rows: frame.rows });
+        return;
+      case 'ack':
+        this.unacked = Math.max(0, this.unacked - frame.bytes);
+        this.catchUp();
+        return;
     }
   }
 
