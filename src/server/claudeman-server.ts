@@ -50,6 +50,7 @@ import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
 import { accessHook } from './security/access-hook.js';
+import { setBrowserHeaders } from './security/browser-headers.js';
 import { HostAllowlist } from './security/host-allowlist.js';
 import { loadOrCreateToken } from './security/token.js';
 import { defaultTrustedCidrs, parseTrustedCidrs } from './security/trusted-cidrs.js';
@@ -230,6 +231,7 @@ export async function startClaudemanServer(
     clientErrorHandler: apiClientErrorHandler,
   });
   const trusted = config.trustedCidrs ? parseTrustedCidrs(config.trustedCidrs) : defaultTrustedCidrs();
+  app.addHook('onRequest', setBrowserHeaders);
   app.addHook('onRequest', requireTrustedPeer(trusted));
   const hosts = new HostAllowlist({ extraNames: config.extraHostNames, boundHost: config.host });
   app.addHook('onRequest', accessHook({ token, hosts }));

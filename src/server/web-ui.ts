@@ -38,11 +38,8 @@ export const webUiRoutes =
         .code(built ? 200 : 503)
         .header('content-type', 'text/html; charset=utf-8')
         .header('cache-control', 'no-cache')
-        // The page loads only its own files; nothing from other origins (it works offline anyway).
-        .header(
-          'content-security-policy',
-          "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'",
-        )
+        // Its Content-Security-Policy (own files only, no framing) comes with every response:
+        // see security/browser-headers.ts.
         .send(indexHtml),
     );
     if (!built) return;

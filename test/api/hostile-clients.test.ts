@@ -236,7 +236,8 @@ interface Credentials {
   readonly query: string;
 }
 
-function wrongCredentials(token: string): Credentials[] {
+function wrongCredentials(token: string, port: number): Credentials[] {
+  const cookie = `claudeman_token_${port}`;
   return [
     { what: 'no token', headers: {}, query: '' },
     { what: 'a wrong bearer', headers: { authorization: `Bearer ${WRONG}` }, query: '' },
@@ -245,7 +246,12 @@ function wrongCredentials(token: string): Credentials[] {
     { what: 'an empty bearer', headers: { authorization: 'Bearer ' }, query: '' },
     { what: 'the token as Basic', headers: { authorization: `Basic ${token}` }, query: '' },
     { what: 'the token without a scheme', headers: { authorization: token }, query: '' },
-    { what: 'a wrong cookie', headers: { cookie: `claudeman_token=${WRONG}` }, query: '' },
+    { what: 'a wrong cookie', headers: { cookie: `${cookie}=${WRONG}` }, query: '' },
+    { what: 'a cookie that is not percent-encoding', headers: { cookie: `${cookie}=%` }, query: '' },
+    { what: 'a cookie with a bad escape', headers: { cookie: `${cookie}=%zz${token}` }, query: '' },
+    // The name of another port's server, or the unported name of earlier versions, is not ours.
+    { what: "another port's cookie", headers: { cookie: `claudeman_token_${port + 1}=${token}` }, query: '' },
+    { what: 'the unported cookie name', headers: { cookie: `claudeman_token=${token}` }, query: '' },
     { what: 'the token in another cookie', headers: { cookie: `other_token=${token}` }, query: '' },
     { what: 'a wrong ?token=', headers: {}, query: `token=${WRONG}` },
     { what: 'an empty ?token=', headers: {}, query: 'token=' },
@@ -253,16 +259,22 @@ function wrongCredentials(token: string): Credentials[] {
     // The bearer header wins over the query and the cookie: a wrong one is not rescued by them.
     {
       what: 'a wrong bearer beside the right cookie',
-      headers: { authorization: `Bearer ${WRONG}`, cookie: `claudeman_token=${token}` },
+      headers: { authorization: `Bearer ${WRONG}`, cookie: `${cookie}=${token}` },
       query: '',
     },
   ];
 }
 
-function rightCredentials(token: string): Credentials[] {
+function rightCredentials(token: string, port: number): Credentials[] {
+  const cookie = `claudeman_token_${port}`;
   return [
     { what: 'the bearer header', headers: { authorization: `Bearer ${token}` }, query: '' },
-    { what: 'the cookie', headers: { cookie: `a=1; claudeman_token=${token}; b=2` }, query: '' },
+    { what: 'the cookie', headers: { cookie: `a=1; ${cookie}=${token}; b=2` }, query: '' },
+    {
+      what: 'the cookie percent-encoded',
+      headers: { cookie: `${cookie}=${encodeURIComponent(token).replace(/t/g, '%74')}` },
+      query: '',
+    },
     { what: '?token=', headers: {}, query: `token=${token}` },
   ];
 }
@@ -271,7 +283,7 @@ describe('the access token on every face', () => {
   it('refuses a missing or wrong token with 401 UNAUTHORIZED on HTTP, SSE, /ws and the terminal socket', async () => {
     const s = await r.server();
     const id = String((await newSession(s)).id);
-    for (const { what, headers, query } of wrongCredentials(s.token)) {
+    for (const { what, headers, query } of wrongCredentials(s.token, s.port)) {
       const q = query === '' ? '' : `?${query}`;
       expectRawApiError(await rawRequest(s.port, { path: `/api/status${q}`, headers }), 401, 'UNAUTHORIZED');
       expectRawApiError(
@@ -304,7 +316,7 @@ describe('the access token on every face', () => {
   it('accepts the right token as a bearer header, the cookie, or ?token= on every face', async () => {
     const s = await r.server();
     const id = String((await newSession(s)).id);
-    for (const { what, headers, query } of rightCredentials(s.token)) {
+    for (const { what, headers, query } of rightCredentials(s.token, s.port)) {
       const q = query === '' ? '' : `?${query}`;
       const http = await rawRequest(s.port, { path: `/api/status${q}`, headers });
       expect(http.status, `HTTP with ${what}`).toBe(200);

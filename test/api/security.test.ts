@@ -40,7 +40,7 @@ describe('the access token', () => {
     );
     await expectApiError(await fetch(`${s.baseUrl}/api/sessions?token=${WRONG}`), 401, 'UNAUTHORIZED');
     await expectApiError(
-      await fetch(`${s.baseUrl}/api/sessions`, { headers: { cookie: `claudeman_token=${WRONG}` } }),
+      await fetch(`${s.baseUrl}/api/sessions`, { headers: { cookie: `claudeman_token_${s.port}=${WRONG}` } }),
       401,
       'UNAUTHORIZED',
     );
@@ -68,7 +68,7 @@ describe('the access token', () => {
     expect(await (await s.api('/api/cases')).json()).toEqual([]);
   });
 
-  it('accepts the token as a bearer header, as the claudeman_token cookie, and as ?token=', async () => {
+  it('accepts the token as a bearer header, as the claudeman_token_<port> cookie, and as ?token=', async () => {
     const s = await r.server();
     const bearer = await fetch(`${s.baseUrl}/api/sessions`, {
       headers: { authorization: `Bearer ${s.token}` },
@@ -76,7 +76,7 @@ describe('the access token', () => {
     expect(bearer.status).toBe(200);
     expect(bearer.headers.get('set-cookie')).toBeNull();
     const cookie = await fetch(`${s.baseUrl}/api/sessions`, {
-      headers: { cookie: `other=1; claudeman_token=${s.token}; more=2` },
+      headers: { cookie: `other=1; claudeman_token_${s.port}=${s.token}; more=2` },
     });
     expect(cookie.status).toBe(200);
     const query = await fetch(`${s.baseUrl}/api/sessions?token=${s.token}`);
@@ -90,7 +90,7 @@ describe('the access token', () => {
     expect(res.status).toBe(200);
     const setCookie = res.headers.get('set-cookie') ?? '';
     const parts = setCookie.split(';').map((p) => p.trim());
-    expect(parts[0]).toBe(`claudeman_token=${s.token}`);
+    expect(parts[0]).toBe(`claudeman_token_${s.port}=${s.token}`);
     expect(parts.map((p) => p.toLowerCase())).toContain('httponly');
     expect(parts.map((p) => p.toLowerCase())).toContain('samesite=strict');
     expect(parts).toContain('Path=/');

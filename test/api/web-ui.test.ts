@@ -76,10 +76,10 @@ describe('web UI serving', () => {
 
   it('lets the address token win over a stale cookie, and sets the cookie', async () => {
     const response = await fetch(`${s.baseUrl}/?token=${s.token}`, {
-      headers: { cookie: 'claudeman_token=old-token' },
+      headers: { cookie: `claudeman_token_${s.port}=old-token` },
     });
     expect(response.status).toBe(200);
-    expect(response.headers.get('set-cookie')).toContain(`claudeman_token=${s.token}`);
+    expect(response.headers.get('set-cookie')).toContain(`claudeman_token_${s.port}=${s.token}`);
   });
 
   it('answers unknown paths with the API 404, not a page', async () => {

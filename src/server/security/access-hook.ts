@@ -6,7 +6,18 @@ import type { HostAllowlist } from './host-allowlist.js';
 import { originAllowed } from './origin.js';
 import { tokensMatch } from './token.js';
 
-export const TOKEN_COOKIE = 'claudeman_token';
+/**
+ * The token cookie is named after the port the browser addressed (`claudeman_token_3000`): cookies
+ * are kept per host, not per port, so one name for every server on this machine would let opening
+ * a second server's token URL overwrite the first one's cookie and log the browser out of it.
+ */
+export const TOKEN_COOKIE_PREFIX = 'claudeman_token';
+
+/** The cookie's name for a request with this `Host` header (port 80 when it names none). */
+export function tokenCookieName(hostHeader: string | undefined): string {
+  const port = /:(\d+)$/.exec(hostHeader ?? '')?.[1] ?? '80';
+  return `${TOKEN_COOKIE_PREFIX}_${port}`;
+}
 /** Paths anyone who can reach the server may call: a liveness probe carries no secret. */
 const PUBLIC_PATHS = new Set(['/healthz']);
 /** Hook callbacks carry a per-session secret instead of the token (see routes/hooks.ts). */
@@ -18,11 +29,18 @@ export interface AccessPolicy {
   readonly hosts: HostAllowlist;
 }
 
-function cookieToken(header: string | undefined): string | undefined {
+/** The named cookie's value; undefined when absent or not valid percent-encoding (`%`, `%zz`). */
+function cookieToken(header: string | undefined, cookieName: string): string | undefined {
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join('='));
+    if (name !== cookieName) continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      // A malformed cookie is no token (401), never a server error.
+      return undefined;
+    }
   }
   return undefined;
 }
@@ -70,8 +88,11 @@ export function accessHook(policy: AccessPolicy) {
     const fromQuery = queryToken(request.url);
     // The address's token wins over the cookie: a cookie left from an older token must not lock out
     // a person who opens the newly printed URL.
+    const cookieName = tokenCookieName(request.headers.host);
     const given =
-      bearerToken(request.headers.authorization) ?? fromQuery ?? cookieToken(request.headers.cookie);
+      bearerToken(request.headers.authorization) ??
+      fromQuery ??
+      cookieToken(request.headers.cookie, cookieName);
     if (!tokensMatch(policy.token, given)) {
       // A person opening the UI gets a page that says what to do; programs get the JSON error.
       if (isBrowserNavigation(request)) {
@@ -89,7 +110,7 @@ export function accessHook(policy: AccessPolicy) {
     if (fromQuery !== undefined && given === fromQuery && !isUpgrade) {
       reply.header(
         'set-cookie',
-        `${TOKEN_COOKIE}=${encodeURIComponent(fromQuery)}; Path=/; HttpOnly; SameSite=Strict`,
+        `${cookieName}=${encodeURIComponent(fromQuery)}; Path=/; HttpOnly; SameSite=Strict`,
       );
     }
   };
