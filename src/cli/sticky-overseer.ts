@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { ConfigError, parseTimeout } from '../server/claudeman-config.js';
 import { createLogger } from '../server/logger.js';
 import { startOverseerServer } from '../server/overseer-server.js';
 import { parseHostNames } from '../server/security/host-allowlist.js';
@@ -41,11 +42,23 @@ Environment:
   OVERSEER_ALLOWED_HOSTS   comma-separated host names the Host header may carry
                            besides localhost, loopback and this machine's addresses
                            and host name (DNS-rebinding protection)
+  OVERSEER_CLIENT_TIMEOUT_MS  a client that answers no ping for this long is
+                           disconnected (default 30000; 0: never)
 `;
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`${PROGRAM}: ${message}\n`);
   process.exit(code);
+}
+
+function clientTimeout(text: string | undefined): { clientTimeoutMs?: number } {
+  try {
+    const value = parseTimeout('OVERSEER_CLIENT_TIMEOUT_MS', text);
+    return value === undefined ? {} : { clientTimeoutMs: value };
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
 }
 
 function parsePort(text: string | undefined): number {
@@ -89,6 +102,7 @@ async function main(): Promise<void> {
     logFile: process.env.OVERSEER_LOG_FILE || null,
     trusted,
     allowedHosts: parseHostNames(process.env.OVERSEER_ALLOWED_HOSTS),
+    ...clientTimeout(process.env.OVERSEER_CLIENT_TIMEOUT_MS),
     host: '::',
     port: parsePort(process.env.OVERSEER_PORT),
     logger,

@@ -28,6 +28,8 @@ export interface ClaudemanConfig {
   readonly terminalHost: TerminalHostSetting;
   /** The overseer face's JSONL event log (OVERSEER_LOG_FILE, as for sticky-overseer); none when unset. */
   readonly overseerLogFile?: string | null;
+  /** Silence after which a client is disconnected (CLAUDEMAN_CLIENT_TIMEOUT_MS; default Limits.clientTimeoutMs; 0: never). */
+  readonly clientTimeoutMs?: number;
 }
 
 export type TerminalHostSetting = 'auto' | 'tmux' | 'pty';
@@ -54,6 +56,16 @@ const PERMISSION_MODES: readonly PermissionMode[] = [
   'bypassPermissions',
 ];
 
+/** A timeout in milliseconds from the environment (a whole number ≥ 0); undefined when unset. */
+export function parseTimeout(name: string, text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ConfigError(`invalid ${name} ${JSON.stringify(text)}: use a whole number of milliseconds ≥ 0`);
+  }
+  return value;
+}
+
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): ClaudemanConfig {
   const portText = flags.port ?? env.CLAUDEMAN_PORT ?? String(DEFAULT_PORT);
   const port = Number(portText);
@@ -72,6 +84,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Claud
       `invalid CLAUDEMAN_TERMINAL_HOST ${terminalHost}: use one of ${TERMINAL_HOST_SETTINGS.join(', ')}`,
     );
   }
+  const clientTimeoutMs = parseTimeout('CLAUDEMAN_CLIENT_TIMEOUT_MS', env.CLAUDEMAN_CLIENT_TIMEOUT_MS);
   // An empty path resolves to the current directory, where the database would land unnoticed.
   if (flags.dataDir === '') throw new ConfigError('--data-dir needs a directory, not an empty path');
   return {
@@ -90,5 +103,6 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Claud
     childEnv: env.PATH === undefined ? env : { ...env, PATH: withoutOwnNodeBins(env.PATH) },
     terminalHost,
     overseerLogFile: env.OVERSEER_LOG_FILE ? resolve(env.OVERSEER_LOG_FILE) : null,
+    ...(clientTimeoutMs === undefined ? {} : { clientTimeoutMs }),
   };
 }

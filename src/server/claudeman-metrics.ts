@@ -150,6 +150,12 @@ export function serverLimits(sources: MetricsSources): LimitInfo[] {
         "Most bytes handed to one /ws client's socket at a time, so a close frame is not stuck behind megabytes.",
     },
     {
+      name: 'client_timeout_seconds',
+      value: seconds(sources.hub.heartbeat.timeoutMs),
+      reason:
+        'A WebSocket client that answers no ping, or an event stream that takes nothing, for this long is disconnected (0: never), so dead clients cannot hold the client slots.',
+    },
+    {
       name: 'ws_close_handshake_seconds',
       value: seconds(Limits.closeHandshakeMs),
       reason: 'How long a WebSocket client we close may take to answer before its socket is destroyed.',

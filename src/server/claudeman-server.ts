@@ -202,14 +202,20 @@ export async function startClaudemanServer(
     casesRoot: config.casesDir,
   });
   const { clientLimits } = options;
-  const sse = new SseHub(bus, { snapshot, warn: log.warn, maxClients: clientLimits?.sseClients });
+  const sse = new SseHub(bus, {
+    snapshot,
+    warn: log.warn,
+    maxClients: clientLimits?.sseClients,
+    clientTimeoutMs: config.clientTimeoutMs,
+  });
   const overseerLog = config.overseerLogFile
     ? await EventLog.open(config.overseerLogFile, (message) => log.warn(message))
     : null;
   const hub = new OverseerHub(supervisor, bus, overseerLog, log, {
     maxClients: clientLimits?.overseerClients,
+    clientTimeoutMs: config.clientTimeoutMs,
   });
-  const terminals = new TerminalClients(clientLimits?.terminalClients);
+  const terminals = new TerminalClients(clientLimits?.terminalClients, undefined, config.clientTimeoutMs);
   const context: ApiContext = { sessions, cases, supervisor, bus, sse, clock, snapshot };
 
   const app = Fastify({
@@ -298,6 +304,7 @@ export async function startClaudemanServer(
     await sessions.shutdown();
     await supervisor.shutdown();
     sse.close();
+    terminals.dispose();
     await hub.close();
     await overseerLog?.close();
     await app.close();

@@ -50,6 +50,14 @@ export const Limits = {
    * lets every session (at most 200) be watched, with room for a second tab.
    */
   maxTerminalClients: 256,
+  /**
+   * A client from which nothing has arrived for this long (ms) — WebSocket clients are pinged a few
+   * times in it and answer by themselves; an event stream counts as dead when what we wrote has not
+   * drained for this long — is disconnected, so frozen or vanished clients cannot hold the client
+   * slots. 30 s tolerates a busy client or a slow network; 0 switches the check off.
+   * (CLAUDEMAN_CLIENT_TIMEOUT_MS, OVERSEER_CLIENT_TIMEOUT_MS.)
+   */
+  clientTimeoutMs: 30_000,
 } as const;
 
 /** How many clients of each kind the server takes at once (the defaults above; tests lower them). */

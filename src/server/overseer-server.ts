@@ -27,6 +27,8 @@ export interface OverseerServerConfig {
   readonly logger: Logger;
   /** Most `/ws` connections at once (default Limits.maxOverseerClients; tests lower it). */
   readonly maxClients?: number;
+  /** Silence after which a client is disconnected (OVERSEER_CLIENT_TIMEOUT_MS; default Limits.clientTimeoutMs; 0: never). */
+  readonly clientTimeoutMs?: number;
 }
 
 export interface RunningOverseer {
@@ -54,7 +56,10 @@ export async function startOverseerServer(config: OverseerServerConfig): Promise
   const restored = supervisor.restore(orphanNotes(orphans.report, 'overseer'));
   const eventLog =
     config.logFile === null ? null : await EventLog.open(config.logFile, (message) => log.warn(message));
-  const hub = new OverseerHub(supervisor, bus, eventLog, log, { maxClients: config.maxClients });
+  const hub = new OverseerHub(supervisor, bus, eventLog, log, {
+    maxClients: config.maxClients,
+    clientTimeoutMs: config.clientTimeoutMs,
+  });
 
   // Per-request logs would cost more than the requests on a busy socket server; errors are still logged.
   const app = Fastify({

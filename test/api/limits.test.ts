@@ -240,6 +240,7 @@ describe('GET /metrics: limits and usage', () => {
     subscriberQueueEvents: ['event_subscriber_queue_events', Limits.subscriberQueueEvents],
     maxOverseerClients: ['ws_max_clients', Limits.maxOverseerClients],
     maxTerminalClients: ['terminal_max_clients', Limits.maxTerminalClients],
+    clientTimeoutMs: ['client_timeout_seconds', Limits.clientTimeoutMs / 1000],
   };
   const SESSION: Record<keyof typeof SessionLimits, [string, number]> = {
     terminalBytes: ['session_terminal_bytes', SessionLimits.terminalBytes],

@@ -50,6 +50,7 @@ describe('GET /api/events: init and framing', () => {
     expect(sse.frames[0]).toBe(init);
     expectFraming(init);
     expect(Object.keys(init.data).sort()).toEqual([
+      'casesRoot',
       'respawnStatus',
       'scheduledRuns',
       'sessions',

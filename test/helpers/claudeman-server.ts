@@ -33,6 +33,8 @@ export interface StartClaudemanOptions {
   terminalHost?: TerminalHostSetting;
   /** Lower client limits (SSE, /ws, terminal); default: the server's constants. */
   clientLimits?: Partial<ClientLimits>;
+  /** Like CLAUDEMAN_CLIENT_TIMEOUT_MS; default the server's constant. */
+  clientTimeoutMs?: number;
 }
 
 export interface ClaudemanTestServer {
@@ -75,6 +77,7 @@ export async function startClaudeman(options: StartClaudemanOptions = {}): Promi
       trustedCidrs: options.trustedCidrs,
       childEnv: options.env ?? process.env,
       terminalHost: options.terminalHost ?? 'auto',
+      ...(options.clientTimeoutMs === undefined ? {} : { clientTimeoutMs: options.clientTimeoutMs }),
     },
     createLogger('silent'),
     options.clientLimits === undefined ? {} : { clientLimits: options.clientLimits },

@@ -19,6 +19,8 @@ export interface StartOverseerOptions {
   maxClients?: number;
   /** Like OVERSEER_ALLOWED_HOSTS (already split). */
   allowedHosts?: string[];
+  /** Like OVERSEER_CLIENT_TIMEOUT_MS; default the server's constant. */
+  clientTimeoutMs?: number;
 }
 
 export interface OverseerTestServer {
@@ -48,6 +50,7 @@ export async function startOverseer(options: StartOverseerOptions = {}): Promise
     logger: createLogger('silent'),
     ...(options.maxClients === undefined ? {} : { maxClients: options.maxClients }),
     ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
+    ...(options.clientTimeoutMs === undefined ? {} : { clientTimeoutMs: options.clientTimeoutMs }),
   });
   return {
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${server.port}/ws`,

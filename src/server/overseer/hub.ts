@@ -4,6 +4,7 @@ import type { EngineEvent, TaskEvent } from '../../events/types.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import { parseRfc3339 } from '../../util/rfc3339.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
+import { SocketHeartbeat } from '../socket-heartbeat.js';
 import { frameText } from '../websocket-support.js';
 import { ClientConnection } from './client-connection.js';
 import { decodeMessage } from './decode.js';
@@ -20,6 +21,8 @@ export interface HubLog {
 export interface OverseerHubOptions {
   /** Most connections at once (default Limits.maxOverseerClients); one more is closed with 1013. */
   readonly maxClients?: number;
+  /** Silence after which a connection is ended (default Limits.clientTimeoutMs; 0: never). */
+  readonly clientTimeoutMs?: number;
 }
 
 /** Which engine events go to every connection, and which to the event log (the original's choices). */
@@ -50,6 +53,8 @@ export class OverseerHub {
   private readonly subscription: Subscription;
   private readonly flow: OutputFlowControl<ClientConnection>;
   readonly maxClients: number;
+  /** Pings every connection; ends those that stopped answering (a dead client must not hold a slot). */
+  readonly heartbeat: SocketHeartbeat;
   private readonly handlers: Partial<
     Record<string, (connection: ClientConnection, message: IncomingMessage) => void>
   > = {
@@ -68,6 +73,9 @@ export class OverseerHub {
     options: OverseerHubOptions = {},
   ) {
     this.maxClients = options.maxClients ?? Limits.maxOverseerClients;
+    this.heartbeat = new SocketHeartbeat(options.clientTimeoutMs ?? Limits.clientTimeoutMs, (silentMs) =>
+      this.log.warn('disconnecting a client that stopped answering pings', { silentMs }),
+    );
     this.flow = new OutputFlowControl(
       (paused) => supervisor.setOutputPaused(paused),
       (connection) => {
@@ -115,6 +123,7 @@ export class OverseerHub {
       () => this.flow.drained(),
     );
     this.connections.add(connection);
+    this.heartbeat.watch(socket);
     socket.on('message', (data: RawData) => this.handleFrame(connection, data));
     socket.on('error', (error) => this.log.info('websocket error', { error: error.message }));
     socket.once('close', () => {
@@ -130,6 +139,7 @@ export class OverseerHub {
   async close(): Promise<void> {
     this.subscription.close();
     this.flow.dispose();
+    this.heartbeat.dispose();
     const closing = [...this.connections];
     for (const connection of closing) {
       connection.close(CloseCodes.goingAway, 'server shutting down', Limits.shutdownCloseGraceMs);

@@ -40,6 +40,8 @@ class SseClient {
   private queue: string[] = [];
   private queuedBytes = 0;
   private draining = false;
+  /** Since when what we wrote has not drained (Date.now()), or null while the client keeps up. */
+  stalledSince: number | null = null;
   needsResync = false;
 
   constructor(
@@ -68,16 +70,22 @@ class SseClient {
       }
       return true;
     }
-    if (!this.response.write(text)) this.draining = true;
+    if (!this.response.write(text)) this.stall();
     return true;
+  }
+
+  private stall(): void {
+    this.draining = true;
+    this.stalledSince ??= Date.now();
   }
 
   private flush(): void {
     this.draining = false;
+    this.stalledSince = null;
     while (this.queue.length > 0 && !this.draining) {
       const text = this.queue.shift() as string;
       this.queuedBytes -= text.length;
-      if (!this.response.write(text)) this.draining = true;
+      if (!this.response.write(text)) this.stall();
     }
     if (!this.draining) this.onDrained(this);
   }
@@ -89,6 +97,12 @@ export interface SseHubOptions {
   readonly warn: (message: string, detail?: Record<string, unknown>) => void;
   /** Most clients at once (default SseLimits.maxClients). */
   readonly maxClients?: number;
+  /**
+   * A stream whose writes have not drained for this long is ended (default Limits.clientTimeoutMs;
+   * 0: never). A stream cannot answer pings: not taking what is sent is the only sign of a dead
+   * reader, and it also frees a client stuck waiting for its resync.
+   */
+  readonly clientTimeoutMs?: number;
 }
 
 /**
@@ -103,7 +117,9 @@ export class SseHub {
   private nextId = 1;
   private readonly subscription: Subscription;
   private readonly keepAlive: NodeJS.Timeout;
+  private readonly liveness: NodeJS.Timeout | null;
   readonly maxClients: number;
+  readonly clientTimeoutMs: number;
 
   constructor(
     bus: EventBus<EngineEvent>,
@@ -122,6 +138,25 @@ export class SseHub {
       for (const client of this.clients) client.send(SSE_KEEP_ALIVE);
     }, SseLimits.keepAliveMs);
     this.keepAlive.unref();
+    this.clientTimeoutMs = options.clientTimeoutMs ?? Limits.clientTimeoutMs;
+    this.liveness =
+      this.clientTimeoutMs > 0
+        ? setInterval(() => this.endStalledClients(), Math.max(1, Math.floor(this.clientTimeoutMs / 3)))
+        : null;
+    this.liveness?.unref();
+  }
+
+  /** Ends streams that have taken nothing of what was written to them for the timeout. */
+  private endStalledClients(): void {
+    const now = Date.now();
+    for (const client of this.clients) {
+      if (client.stalledSince === null || now - client.stalledSince < this.clientTimeoutMs) continue;
+      this.options.warn('ending an event stream that stopped reading', {
+        stalledMs: now - client.stalledSince,
+      });
+      this.clients.delete(client);
+      client.response.destroy();
+    }
   }
 
   get clientCount(): number {
@@ -165,6 +200,7 @@ export class SseHub {
   close(): void {
     this.subscription.close();
     clearInterval(this.keepAlive);
+    if (this.liveness !== null) clearInterval(this.liveness);
     for (const client of this.clients) client.response.end();
     this.clients.clear();
   }

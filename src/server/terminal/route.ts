@@ -6,18 +6,29 @@ import type { EventBus } from '../../events/bus.js';
 import type { EngineEvent } from '../../events/types.js';
 import { sendApiError } from '../api/error-reply.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
+import { SocketHeartbeat } from '../socket-heartbeat.js';
 import { TERMINAL_BACKLOG_BYTES, TerminalSocket } from './terminal-socket.js';
 
 /** The open terminal sockets, counted against their limit (and shown in /metrics). */
 export class TerminalClients {
   private open = 0;
+  /** Pings every terminal socket; ends those that stopped answering (they would hold a slot). */
+  readonly heartbeat: SocketHeartbeat;
 
   constructor(
     /** Most sockets at once; one more is closed with 1013. */
     readonly maxClients: number = Limits.maxTerminalClients,
     /** Unsent bytes above which one socket is closed as too slow. */
     readonly backlogBytes: number = TERMINAL_BACKLOG_BYTES,
-  ) {}
+    /** Silence after which a socket is ended (ms; 0: never). */
+    clientTimeoutMs: number = Limits.clientTimeoutMs,
+  ) {
+    this.heartbeat = new SocketHeartbeat(clientTimeoutMs);
+  }
+
+  dispose(): void {
+    this.heartbeat.dispose();
+  }
 
   get count(): number {
     return this.open;
@@ -36,6 +47,7 @@ export class TerminalClients {
     }
     this.open++;
     socket.once('close', () => this.open--);
+    this.heartbeat.watch(socket);
     return true;
   }
 }
