@@ -226,6 +226,9 @@ export async function startClaudemanServer(
     // On shutdown, connections still busy (a client that never read a response body) are closed
     // rather than waited for: the work behind them has already been stopped.
     forceCloseConnections: true,
+    // A request without a Host header reaches the access hook (403 HOST_NOT_ALLOWED, the API's
+    // body) instead of Node's bare 400 without a body.
+    http: { requireHostHeader: false },
     // Types are checked, never converted: `{"prompt": 42}` is a bad request, not the prompt "42".
     ajv: { customOptions: { coerceTypes: false } },
     // Ids up to the schemas' own 200-character limit reach the routes (which answer 404).

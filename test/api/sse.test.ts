@@ -11,6 +11,7 @@ import {
   expectJson,
   expectSession,
   pollAsync,
+  rawRequest,
   type SseClient,
   type SseFrame,
   useApiResources,
@@ -121,6 +122,20 @@ describe('GET /api/events: init and framing', () => {
     for (const f of events.filter((x) => x.type === 'session:updated' || x.type === 'session:created')) {
       expect(Object.keys(asObject(f.data.session))).not.toContain('terminalBuffer');
     }
+  });
+});
+
+describe('HEAD /api/events', () => {
+  it('answers the stream headers at once and holds no client slot (found by the HTTP fuzzer)', async () => {
+    const s = await r.server();
+    const head = await rawRequest(s.port, {
+      method: 'HEAD',
+      path: '/api/events',
+      headers: { authorization: `Bearer ${s.token}` },
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toContain('text/event-stream');
+    expect(s.running.sse.clientCount).toBe(0);
   });
 });
 

@@ -12,6 +12,11 @@ export const eventRoutes =
   async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     app.get('/api/events', { schema: { querystring: EventsQuery } }, async (request, reply) => {
+      // HEAD (which Fastify routes here too) has no body, so a stream would never send its head and
+      // would hold a client slot for nothing: it gets the stream's headers and ends.
+      if (request.method === 'HEAD') {
+        return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').send();
+      }
       if (context.sse.isFull) {
         return sendApiError(
           reply,
