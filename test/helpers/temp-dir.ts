@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A fresh directory under the OS temp dir; remove() deletes it with everything inside. Retries (up to 5 s,
- * for a loaded CI machine): a
- * process that is just ending (a tmux pane's launch script recording its exit) may still add a file.
+ * A fresh directory under the OS temp dir; remove() deletes it with everything inside. Retries for up
+ * to 5 s: a process that is just ending (a tmux pane's launch script recording its exit) may still add
+ * a file, and on a loaded machine it takes its time.
  */
 export function makeTempDir(prefix = 'claudeman-test-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
