@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
@@ -15,6 +16,7 @@ import { ApiErrorCode } from '../api/errors.js';
 import { EventBus } from '../events/bus.js';
 import type { EngineEvent } from '../events/types.js';
 import { databaseHealth, openDatabase } from '../store/database.js';
+import { InstanceLock } from '../store/instance-lock.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';
 import { SqliteQueueTaskRepository } from '../store/queue-tasks.js';
 import { SqliteRalphStateRepository } from '../store/ralph-state.js';
@@ -58,6 +60,8 @@ import { registerWebSocketSupport } from './websocket-support.js';
 /** Largest request body (bytes): a 100,000-character prompt in UTF-8 fits with room to spare. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const DATABASE_FILE = 'claudeman.db';
+/** The data directory's single-instance lock (see store/instance-lock.ts). */
+export const LOCK_FILE = 'claudeman.lock';
 
 /** The address the CLI's hooks use: the bound one, or loopback when bound to every interface. */
 function hookHost(host: string): string {
@@ -94,11 +98,34 @@ export interface RunningClaudeman {
 /**
  * `claudeman web`: the engine (supervisor, sessions, cases), the store, one event bus, and the faces
  * on one Fastify server: REST + SSE under /api, the overseer protocol at /ws, OpenAPI, health.
+ *
+ * The data directory's lock is taken before anything else touches it (the database, the orphan sweep,
+ * tmux adoption): a second server on it throws InstanceLockedError and changes nothing. The lock is
+ * released by close(), or at once when the start fails.
  */
 export async function startClaudemanServer(
   config: ClaudemanConfig,
   logger: Logger,
   options: ClaudemanServerOptions = {},
+): Promise<RunningClaudeman> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = InstanceLock.acquire(
+    join(config.dataDir, LOCK_FILE),
+    `this data directory (${config.dataDir})`,
+  );
+  try {
+    return await startLocked(config, logger, options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(
+  config: ClaudemanConfig,
+  logger: Logger,
+  options: ClaudemanServerOptions,
+  lock: InstanceLock,
 ): Promise<RunningClaudeman> {
   const log = logAdapter(logger);
   const clock = systemClock;
@@ -274,6 +301,7 @@ export async function startClaudemanServer(
   };
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${shownHost}:${port}/?token=${token}`;
+  lock.announce(`http://${shownHost}:${port}`);
 
   let closing: Promise<void> | null = null;
   const close = async (): Promise<void> => {
@@ -288,6 +316,7 @@ export async function startClaudemanServer(
     await overseerLog?.close();
     await app.close();
     db.close();
+    lock.release();
   };
   return {
     port,
