@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CASE_NAME_PATTERN, type CaseInfo } from '../api/cases.js';
 import { renderCaseClaudeMd } from './templates/claude-md.js';
@@ -46,8 +46,14 @@ export class CaseStore {
     if (existsSync(path))
       return { ok: false, code: 'CASE_EXISTS', message: `a case named ${name} already exists` };
     mkdirSync(path, { recursive: true });
-    writeFileSync(join(path, 'CLAUDE.md'), renderCaseClaudeMd({ name, description, createdAt: now }));
-    writeFileSync(join(path, DESCRIPTION_FILE), `${JSON.stringify({ description })}\n`);
+    try {
+      writeFileSync(join(path, 'CLAUDE.md'), renderCaseClaudeMd({ name, description, createdAt: now }));
+      writeFileSync(join(path, DESCRIPTION_FILE), `${JSON.stringify({ description })}\n`);
+    } catch (error) {
+      // A case is all or nothing (a full disk, say): no half-written directory is left to be listed.
+      rmSync(path, { recursive: true, force: true });
+      throw error;
+    }
     return { ok: true, info: this.describe(name) };
   }
 

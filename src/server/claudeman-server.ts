@@ -23,6 +23,8 @@ import { SqliteRalphStateRepository } from '../store/ralph-state.js';
 import { SqliteRespawnRepository } from '../store/respawn-controllers.js';
 import { SqliteScheduledRunRepository } from '../store/scheduled-runs.js';
 import { SqliteSessionRepository } from '../store/sessions.js';
+import { storageGuardOf } from '../store/storage-guard.js';
+import { watchStorage } from '../store/storage-watch.js';
 import { systemClock } from '../supervisor/clock.js';
 import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
 import type { ApiContext, StatusSnapshot } from './api/context.js';
@@ -131,6 +133,8 @@ async function startLocked(
   const clock = systemClock;
   const token = loadOrCreateToken(config.dataDir, config.token);
   const db = openDatabase(join(config.dataDir, DATABASE_FILE), log);
+  const storage = storageGuardOf(db);
+  const storageWatch = watchStorage(db, log);
   const bus = new EventBus<EngineEvent>();
   const publish = (event: EngineEvent): void => bus.publish(event);
 
@@ -226,7 +230,16 @@ async function startLocked(
     maxClients: clientLimits?.overseerClients,
   });
   const terminals = new TerminalClients(clientLimits?.terminalClients);
-  const context: ApiContext = { sessions, cases, supervisor, bus, sse, clock, snapshot };
+  const context: ApiContext = {
+    sessions,
+    cases,
+    supervisor,
+    bus,
+    sse,
+    clock,
+    snapshot,
+    storage: () => storage.status(),
+  };
 
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; typing it as such keeps the app's type the default one.
@@ -276,6 +289,7 @@ async function startLocked(
         counters,
         bodyLimitBytes: BODY_LIMIT_BYTES,
         databaseOk: databaseHealth(db)?.ok,
+        storage: storage.status(),
         recovery: { orphans: orphanCounts(orphans.report), sessions: sessions.recovery },
       }),
     ),
@@ -315,6 +329,7 @@ async function startLocked(
     await hub.close();
     await overseerLog?.close();
     await app.close();
+    storageWatch.close();
     db.close();
     lock.release();
   };

@@ -6,6 +6,7 @@ import type { EngineEvent } from '../events/types.js';
 import { openDatabase } from '../store/database.js';
 import { InstanceLock } from '../store/instance-lock.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';
+import { watchStorage } from '../store/storage-watch.js';
 import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
 import { type Logger, logAdapter } from './logger.js';
 import { guardedLedger, orphanNotes, sweepOrphans } from './orphans.js';
@@ -68,6 +69,7 @@ async function startLocked(
 ): Promise<RunningOverseer> {
   const log = logAdapter(config.logger);
   const db = openDatabase(config.dbPath, log);
+  const storageWatch = watchStorage(db, log);
   const bus = new EventBus<EngineEvent>();
   // What a killed earlier instance left running is ended before the tasks are restored (as stopped).
   const orphans = await sweepOrphans(db, { graceMs: STOP_GRACE_MS, log });
@@ -97,6 +99,7 @@ async function startLocked(
   } catch (error) {
     await hub.close();
     await eventLog?.close();
+    storageWatch.close();
     db.close();
     throw error;
   }
@@ -117,6 +120,7 @@ async function startLocked(
     await hub.close();
     await app.close();
     await eventLog?.close();
+    storageWatch.close();
     db.close();
     lock?.release();
   };

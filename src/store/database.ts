@@ -2,6 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { applyMigrations } from './migrations.js';
+import { attachStorageGuard, StorageGuard } from './storage-guard.js';
 
 export type Database = BetterSqlite3.Database;
 
@@ -36,6 +37,7 @@ export interface DatabaseHealth {
 
 export interface DatabaseLog {
   error(message: string, detail?: Record<string, unknown>): void;
+  warn?(message: string, detail?: Record<string, unknown>): void;
 }
 
 const healthOf = new WeakMap<Database, DatabaseHealth>();
@@ -101,7 +103,8 @@ function enableIncrementalVacuum(db: Database, path: string, log: DatabaseLog | 
  * last commits), and saves the fsync per state change that restart churn would otherwise pay.
  * `PRAGMA quick_check` runs once on open; a failure is logged (and kept, see databaseHealth).
  * The files are made owner-only (DATABASE_FILE_MODE); the directory is left as it is (for
- * sticky-overseer's `-db` it may be the user's working directory).
+ * sticky-overseer's `-db` it may be the user's working directory). The database gets its storage
+ * guard (storageGuardOf), which the repositories write through.
  */
 export function openDatabase(path: string, log?: DatabaseLog): Database {
   const onDisk = path !== ':memory:' && path !== '';
@@ -129,5 +132,7 @@ export function openDatabase(path: string, log?: DatabaseLog): Database {
     else log.error('database integrity check failed', detail);
   }
   applyMigrations(db);
+  // From here on every write of the store is checked (see storage-guard.ts).
+  attachStorageGuard(db, new StorageGuard(onDisk ? path : null, log));
   return db;
 }

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { QueueTask, QueueTaskStatus } from '../../api/tasks.js';
 import type { QueueTaskEvent } from '../../events/types.js';
 import type { QueueTaskRepository } from '../../store/queue-tasks.js';
+import { isStorageError } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { WorkingDirResult } from '../working-dir.js';
 import { describeCycle, findCycle, missingDependencies, transitiveDependents } from './dependency-graph.js';
-import { failure, type Result } from './result.js';
+import { type Failure, failure, type Result } from './result.js';
 import { type CheckedTask, checkNewTask, type NewTask } from './task-validation.js';
 
 /**
@@ -38,6 +39,11 @@ function snapshot(task: QueueTask): QueueTask {
 /**
  * The Ralph loop's work: tasks with priorities and dependencies, persisted on every change (written
  * before memory and events, so a crash never shows a state the store does not have).
+ *
+ * - **Storage**: what a client asks for (add, remove) is refused when the store cannot write it
+ *   (STORAGE_FULL, STORAGE_UNAVAILABLE), and nothing changes. The loop's own changes (running,
+ *   completed, failed, requeued) go on when the store cannot take them; it writes them as soon as it
+ *   can (see StorageGuard), and until then a restart would run such a task again.
  *
  * - **Order**: `next()` is the ready task with the highest priority; ties go to the older task.
  * - **Ready**: pending, and every dependency completed.
@@ -80,7 +86,7 @@ export class TaskQueue {
       if (task !== stored) interrupted.push(task);
       this.tasks.set(task.id, task);
     }
-    if (interrupted.length > 0) this.options.repository.update(interrupted);
+    if (interrupted.length > 0) this.options.repository.updateEventually(interrupted);
     return { tasks: this.tasks.size, requeued: interrupted.length };
   }
 
@@ -142,7 +148,8 @@ export class TaskQueue {
       finishedAt: null,
       error: null,
     }));
-    this.options.repository.insert(created);
+    const stored = this.write(() => this.options.repository.insert(created));
+    if (stored !== null) return stored;
     for (const task of created) this.tasks.set(task.id, task);
     for (const task of created) this.emit('task:created', task);
     this.changed();
@@ -233,7 +240,7 @@ export class TaskQueue {
       }),
     );
     const all = [failedTask, ...failedDependents];
-    this.options.repository.update(all);
+    this.options.repository.updateEventually(all);
     for (const updated of all) {
       this.tasks.set(updated.id, updated);
       this.emit('task:failed', updated);
@@ -262,7 +269,8 @@ export class TaskQueue {
     if (waiting.length > 0) {
       return failure('TASK_HAS_DEPENDENTS', `tasks ${waiting.join(', ')} depend on task ${id}`);
     }
-    this.options.repository.delete(id);
+    const deleted = this.write(() => this.options.repository.delete(id));
+    if (deleted !== null) return deleted;
     this.tasks.delete(id);
     this.options.publish({ kind: 'task:deleted', data: { id }, ts: this.options.clock.now() });
     this.changed();
@@ -273,6 +281,17 @@ export class TaskQueue {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** A write a client waits for: null when done, else the failure to answer (nothing was written). */
+  private write(action: () => void): Failure | null {
+    try {
+      action();
+      return null;
+    } catch (error) {
+      if (isStorageError(error)) return failure(error.code, error.message);
+      throw error;
+    }
   }
 
   private isReady(task: QueueTask): boolean {
@@ -298,7 +317,7 @@ export class TaskQueue {
     changes: Partial<QueueTask>,
   ): QueueTask {
     const updated: QueueTask = { ...task, ...changes };
-    this.options.repository.update([updated]);
+    this.options.repository.updateEventually([updated]);
     this.tasks.set(updated.id, updated);
     this.emit(kind, updated);
     this.changed();
