@@ -24,11 +24,27 @@ export class CaseStore {
   constructor(readonly root: string) {}
 
   list(): CaseInfo[] {
-    if (!existsSync(this.root)) return [];
-    return readdirSync(this.root, { withFileTypes: true })
+    return [...this.listAfter(null)];
+  }
+
+  /**
+   * The cases in name order, after the one named `after` (null: from the first). Lazy: only the
+   * cases a page sends are read.
+   */
+  *listAfter(after: string | null): Generator<CaseInfo> {
+    if (!existsSync(this.root)) return;
+    const names = readdirSync(this.root, { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && CASE_NAME.test(entry.name))
-      .map((entry) => this.describe(entry.name))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .map((entry) => entry.name)
+      .sort((a, b) => a.localeCompare(b));
+    for (const name of names) {
+      if (after === null || name.localeCompare(after) > 0) yield this.describe(name);
+    }
+  }
+
+  /** Whether `name` could be a case's name (a cursor of the list is one). */
+  static isCaseName(name: string): boolean {
+    return CASE_NAME.test(name);
   }
 
   get(name: string): CaseResult {

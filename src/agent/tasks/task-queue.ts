@@ -59,6 +59,9 @@ function snapshot(task: QueueTask): QueueTask {
 export class TaskQueue {
   /** In creation order, which breaks priority ties. */
   private readonly tasks = new Map<string, QueueTask>();
+  /** Each task's place in creation order (never reused): what a page of the list starts after. */
+  private readonly ordinals = new Map<string, number>();
+  private nextOrdinal = 1;
   private readonly listeners = new Set<() => void>();
   private readonly newId: () => string;
 
@@ -77,6 +80,7 @@ export class TaskQueue {
    */
   restore(keepRunning: (task: QueueTask) => boolean = () => false): QueueRestoreSummary {
     this.tasks.clear();
+    this.ordinals.clear();
     const interrupted: QueueTask[] = [];
     for (const stored of this.options.repository.loadAll()) {
       const task =
@@ -85,6 +89,7 @@ export class TaskQueue {
           : stored;
       if (task !== stored) interrupted.push(task);
       this.tasks.set(task.id, task);
+      this.ordinals.set(task.id, this.nextOrdinal++);
     }
     if (interrupted.length > 0) this.options.repository.updateEventually(interrupted);
     return { tasks: this.tasks.size, requeued: interrupted.length };
@@ -150,7 +155,10 @@ export class TaskQueue {
     }));
     const stored = this.write(() => this.options.repository.insert(created));
     if (stored !== null) return stored;
-    for (const task of created) this.tasks.set(task.id, task);
+    for (const task of created) {
+      this.tasks.set(task.id, task);
+      this.ordinals.set(task.id, this.nextOrdinal++);
+    }
     for (const task of created) this.emit('task:created', task);
     this.changed();
     return { ok: true, tasks: created.map(snapshot) };
@@ -163,6 +171,18 @@ export class TaskQueue {
 
   list(): QueueTask[] {
     return [...this.tasks.values()].map(snapshot);
+  }
+
+  /**
+   * The tasks created after the one at `ordinal` (0: from the first), in creation order, each with
+   * its own ordinal: a page of the list starts where the last one ended, also when tasks were added
+   * or deleted in between. Lazy, so a page copies only what it sends.
+   */
+  *listAfter(ordinal: number): Generator<{ readonly ordinal: number; readonly task: QueueTask }> {
+    for (const task of this.tasks.values()) {
+      const own = this.ordinals.get(task.id) ?? 0;
+      if (own > ordinal) yield { ordinal: own, task: snapshot(task) };
+    }
   }
 
   get size(): number {
@@ -272,6 +292,7 @@ export class TaskQueue {
     const deleted = this.write(() => this.options.repository.delete(id));
     if (deleted !== null) return deleted;
     this.tasks.delete(id);
+    this.ordinals.delete(id);
     this.options.publish({ kind: 'task:deleted', data: { id }, ts: this.options.clock.now() });
     this.changed();
     return { ok: true };
