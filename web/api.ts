@@ -24,6 +24,29 @@ export function setUnauthorizedHandler(handler: () => void): void {
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await request<T>(method, path, body)).value;
+}
+
+/**
+ * Every item of a paged list (tasks, cases, overseer tasks): the server answers at most a page at a
+ * time and names the next one in X-Next-Cursor, which is followed until the last page.
+ */
+async function callAll<T>(path: string): Promise<T[]> {
+  const items: T[] = [];
+  let next: string | null = path;
+  while (next !== null) {
+    const page: { value: T[]; nextCursor: string | null } = await request<T[]>('GET', next);
+    items.push(...page.value);
+    next = page.nextCursor === null ? null : `${path}?cursor=${encodeURIComponent(page.nextCursor)}`;
+  }
+  return items;
+}
+
+async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ value: T; nextCursor: string | null }> {
   // Same origin: the HttpOnly token cookie goes with the request by itself.
   const response = await fetch(path, {
     method,
@@ -47,7 +70,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
       typeof error?.error === 'string' ? error.error : `${method} ${path}: HTTP ${response.status}`,
     );
   }
-  return parsed as T;
+  return { value: parsed as T, nextCursor: response.headers.get('x-next-cursor') };
 }
 
 const enc = encodeURIComponent;
@@ -70,7 +93,7 @@ export const api = {
       'GET',
       `/api/sessions/${enc(id)}/output`,
     ),
-  cases: () => call<CaseInfo[]>('GET', '/api/cases'),
+  cases: () => callAll<CaseInfo>('/api/cases'),
   createCase: (name: string, description?: string) =>
     call<{ case: { name: string; path: string } }>('POST', '/api/cases', { name, description }),
 
@@ -81,7 +104,7 @@ export const api = {
   respawnConfig: (id: string, patch: RespawnConfigPatch) =>
     call<{ config: RespawnConfig }>('PUT', `/api/sessions/${enc(id)}/respawn/config`, patch),
 
-  tasks: () => call<QueueTask[]>('GET', '/api/tasks'),
+  tasks: () => callAll<QueueTask>('/api/tasks'),
   addTask: (task: CreateTaskRequest) => call<{ task: QueueTask }>('POST', '/api/tasks', task),
   deleteTask: (id: string) => call<{ success: true }>('DELETE', `/api/tasks/${enc(id)}`),
   ralph: () => call<RalphStatus>('GET', '/api/ralph'),
@@ -98,7 +121,7 @@ export const api = {
     }),
   cancelScheduled: (id: string) => call<{ success: true }>('DELETE', `/api/scheduled/${enc(id)}`),
 
-  overseerTasks: () => call<OverseerTaskInfo[]>('GET', '/api/overseer/tasks'),
+  overseerTasks: () => callAll<OverseerTaskInfo>('/api/overseer/tasks'),
 };
 
 export function errorMessage(error: unknown): string {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CASE_NAME_PATTERN, type CaseInfo } from '../api/cases.js';
 import { renderCaseClaudeMd } from './templates/claude-md.js';
@@ -24,11 +24,27 @@ export class CaseStore {
   constructor(readonly root: string) {}
 
   list(): CaseInfo[] {
-    if (!existsSync(this.root)) return [];
-    return readdirSync(this.root, { withFileTypes: true })
+    return [...this.listAfter(null)];
+  }
+
+  /**
+   * The cases in name order, after the one named `after` (null: from the first). Lazy: only the
+   * cases a page sends are read.
+   */
+  *listAfter(after: string | null): Generator<CaseInfo> {
+    if (!existsSync(this.root)) return;
+    const names = readdirSync(this.root, { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && CASE_NAME.test(entry.name))
-      .map((entry) => this.describe(entry.name))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .map((entry) => entry.name)
+      .sort((a, b) => a.localeCompare(b));
+    for (const name of names) {
+      if (after === null || name.localeCompare(after) > 0) yield this.describe(name);
+    }
+  }
+
+  /** Whether `name` could be a case's name (a cursor of the list is one). */
+  static isCaseName(name: string): boolean {
+    return CASE_NAME.test(name);
   }
 
   get(name: string): CaseResult {
@@ -46,8 +62,14 @@ export class CaseStore {
     if (existsSync(path))
       return { ok: false, code: 'CASE_EXISTS', message: `a case named ${name} already exists` };
     mkdirSync(path, { recursive: true });
-    writeFileSync(join(path, 'CLAUDE.md'), renderCaseClaudeMd({ name, description, createdAt: now }));
-    writeFileSync(join(path, DESCRIPTION_FILE), `${JSON.stringify({ description })}\n`);
+    try {
+      writeFileSync(join(path, 'CLAUDE.md'), renderCaseClaudeMd({ name, description, createdAt: now }));
+      writeFileSync(join(path, DESCRIPTION_FILE), `${JSON.stringify({ description })}\n`);
+    } catch (error) {
+      // A case is all or nothing (a full disk, say): no half-written directory is left to be listed.
+      rmSync(path, { recursive: true, force: true });
+      throw error;
+    }
     return { ok: true, info: this.describe(name) };
   }
 

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { PermissionMode } from '../api/session.js';
 import type { SessionEvent } from '../events/types.js';
 import type { SqliteSessionRepository } from '../store/sessions.js';
+import { isStorageError, storageFailure } from '../store/storage-errors.js';
 import type { Clock } from '../supervisor/clock.js';
 import { Session, type SessionRecord, type SessionResult, type SessionSettings } from './session.js';
 import { launchFiles, readExitStatus, removeLaunchFiles } from './tmux/launch-script.js';
@@ -170,8 +171,10 @@ export class SessionManager {
       hookSecret: randomBytes(HOOK_SECRET_BYTES).toString('hex'),
       terminalHost: null,
     });
+    // Stored before anyone hears of it: a store that cannot take it refuses the session.
+    const stored = this.write(() => this.options.repository.save(session.record()));
+    if (stored !== null) return stored;
     this.sessions.set(session.id, session);
-    this.save(session);
     this.options.publish({
       kind: 'session:created',
       sessionId: session.id,
@@ -193,15 +196,19 @@ export class SessionManager {
     return this.sessions.size;
   }
 
-  /** Stops the session's process, then removes it and its stored state. */
-  async delete(id: string): Promise<boolean> {
+  /**
+   * Removes the session's stored state, then the session, and stops its process. A store that cannot
+   * take the deletion leaves the session as it was (STORAGE_FULL, STORAGE_UNAVAILABLE).
+   */
+  async delete(id: string): Promise<SessionResult> {
     const session = this.sessions.get(id);
-    if (session === undefined) return false;
+    if (session === undefined) return { ok: false, code: 'SESSION_NOT_FOUND', message: `no session ${id}` };
+    const deleted = this.write(() => this.options.repository.delete(id));
+    if (deleted !== null) return deleted;
     this.sessions.delete(id);
     this.dirtyBuffers.delete(session);
     await session.stop();
     this.dirtyBuffers.delete(session);
-    this.options.repository.delete(id);
     try {
       this.options.settings.hookFiles?.remove(id);
     } catch (error) {
@@ -211,7 +218,7 @@ export class SessionManager {
       });
     }
     this.options.publish({ kind: 'session:deleted', sessionId: id, data: {}, ts: this.options.clock.now() });
-    return true;
+    return { ok: true };
   }
 
   /**
@@ -234,16 +241,32 @@ export class SessionManager {
       clock: this.options.clock,
       publish: this.options.publish,
       changed: (session) => this.save(session),
+      persistIntent: (intent) => {
+        if (!this.sessions.has(intent.id)) return { ok: true };
+        return this.write(() => this.options.repository.save(intent)) ?? { ok: true };
+      },
       buffersChanged: (session) => {
         if (this.sessions.has(session.id)) this.dirtyBuffers.add(session);
       },
     });
   }
 
+  /** A write a client waits for: null when done, else the failure to answer (nothing was written). */
+  private write(action: () => void): ReturnType<typeof storageFailure> | null {
+    try {
+      action();
+      return null;
+    } catch (error) {
+      if (isStorageError(error)) return storageFailure(error);
+      throw error;
+    }
+  }
+
+  /** A change of the session's own (a status, an exit): written now, or as soon as the store can. */
   private save(session: Session): void {
     if (!this.sessions.has(session.id)) return;
     try {
-      this.options.repository.save(session.record());
+      this.options.repository.saveEventually(session.record());
     } catch (error) {
       this.options.warn('session state not persisted', {
         sessionId: session.id,
@@ -255,6 +278,7 @@ export class SessionManager {
   private persistBuffers(): void {
     if (this.dirtyBuffers.size === 0) return;
     const now = this.options.clock.now();
+    const unwritten = new Set<Session>();
     for (const session of this.dirtyBuffers) {
       try {
         this.options.repository.saveBuffers(
@@ -266,6 +290,12 @@ export class SessionManager {
           now,
         );
       } catch (error) {
+        // A store that cannot write now (a full disk) gets the buffers again at the next interval,
+        // from the live buffers (nothing is copied meanwhile); the guard has counted and logged it.
+        if (isStorageError(error)) {
+          unwritten.add(session);
+          continue;
+        }
         this.options.warn('session buffers not persisted', {
           sessionId: session.id,
           error: (error as Error).message,
@@ -273,5 +303,6 @@ export class SessionManager {
       }
     }
     this.dirtyBuffers.clear();
+    for (const session of unwritten) this.dirtyBuffers.add(session);
   }
 }

@@ -58,8 +58,13 @@ export interface ProcessTracker {
 export interface SessionHooks {
   readonly clock: Clock;
   publish(event: SessionEvent): void;
-  /** The session's metadata changed in a way worth persisting. */
+  /** The session's metadata changed in a way worth persisting (written now, or as soon as possible). */
   changed(session: Session): void;
+  /**
+   * Writes what the session is about to do (`intent`: its record as it will be), before it does it:
+   * a store that cannot take it is the caller's failure (STORAGE_FULL, STORAGE_UNAVAILABLE).
+   */
+  persistIntent(intent: SessionRecord): SessionResult;
   /** Terminal/text buffers changed (persisted lazily). */
   buffersChanged(session: Session): void;
 }
@@ -284,6 +289,16 @@ export class Session {
     if (!claude.ok) return fail('CLAUDE_NOT_FOUND', claude.error);
     const permissionMode = options.permissionMode ?? this.permissionMode;
     const now = this.hooks.clock.now();
+    // The run is on disk before it exists, so a restart knows it was interrupted.
+    const intent = this.hooks.persistIntent({
+      ...this.record(),
+      mode: 'oneshot',
+      status: 'busy',
+      lastPromptTime: now,
+      lastError: null,
+      exitCode: null,
+    });
+    if (!intent.ok) return intent;
     const started = OneShotRun.start(
       {
         command: claude.path,
@@ -303,7 +318,11 @@ export class Session {
       },
       this.hooks.clock,
     );
-    if (!started.ok) return fail('SPAWN_FAILED', started.error);
+    if (!started.ok) {
+      // The stored intent is taken back: nothing runs.
+      this.hooks.changed(this);
+      return fail('SPAWN_FAILED', started.error);
+    }
     const { run } = started;
     this.settings.processes?.record('session', this.id, run.pid);
     this.run = run;
@@ -360,6 +379,15 @@ export class Session {
       size,
     };
     const tmux = this.settings.tmux ?? null;
+    const intent = this.hooks.persistIntent({
+      ...this.record(),
+      mode: 'interactive',
+      status: 'busy',
+      terminalHost: tmux === null ? 'pty' : 'tmux',
+      lastError: null,
+      exitCode: null,
+    });
+    if (!intent.ok) return intent;
     const started =
       tmux === null
         ? InteractiveTerminal.start(spec, this.terminalListener(), this.hooks.clock)
@@ -369,7 +397,10 @@ export class Session {
             this.terminalListener(),
             this.hooks.clock,
           );
-    if (!started.ok) return fail('SPAWN_FAILED', started.error);
+    if (!started.ok) {
+      this.hooks.changed(this);
+      return fail('SPAWN_FAILED', started.error);
+    }
     this.terminalHost = tmux === null ? 'pty' : 'tmux';
     if (tmux === null) this.settings.processes?.record('session', this.id, started.terminal.pid);
     this.lastError = null;

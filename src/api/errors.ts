@@ -40,6 +40,10 @@ export const ApiErrorCode = {
   DEPENDENCY_FAILED: 'DEPENDENCY_FAILED',
   RALPH_RUNNING: 'RALPH_RUNNING',
   RALPH_NOT_RUNNING: 'RALPH_NOT_RUNNING',
+  STORAGE_FULL: 'STORAGE_FULL',
+  STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
+  INVALID_LIMIT: 'INVALID_LIMIT',
+  INVALID_CURSOR: 'INVALID_CURSOR',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
@@ -88,6 +92,14 @@ export const API_ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   DEPENDENCY_FAILED: 409,
   RALPH_RUNNING: 409,
   RALPH_NOT_RUNNING: 409,
+  /** The disk holding the data directory is full (SQLITE_FULL, ENOSPC): nothing was changed. */
+  STORAGE_FULL: 507,
+  /** The database cannot take writes (its file was deleted or replaced; refused until restart). */
+  STORAGE_UNAVAILABLE: 503,
+  /** `?limit=` of a list is not an integer from 1 to its maximum. */
+  INVALID_LIMIT: 400,
+  /** `?cursor=` is not one this list gave out. */
+  INVALID_CURSOR: 400,
 };
 
 export function isApiErrorCode(code: string): code is ApiErrorCode {

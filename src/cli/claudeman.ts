@@ -4,6 +4,7 @@ import { describeClaudeBinary } from '../agent/claude-binary.js';
 import { ConfigError, resolveConfig } from '../server/claudeman-config.js';
 import { startClaudemanServer } from '../server/claudeman-server.js';
 import { createLogger } from '../server/logger.js';
+import { InstanceLockedError } from '../store/instance-lock.js';
 import { CliError } from './client/errors.js';
 import { removeServerFile, writeServerFile } from './client/server-file.js';
 import { registerCase } from './commands/case.js';
@@ -53,6 +54,11 @@ program
       process.env.CLAUDEMAN_LOG_LEVEL === undefined ? 'info' : (process.env.CLAUDEMAN_LOG_LEVEL as 'info'),
     );
     const server = await startClaudemanServer(config, logger).catch((error: NodeJS.ErrnoException) => {
+      // Another server owns the data directory: said as it is, nothing of the other one was touched.
+      if (error instanceof InstanceLockedError) {
+        process.stderr.write(`claudeman: ${error.message}\n`);
+        process.exit(1);
+      }
       const hint = error.code === 'EADDRINUSE' ? ` (another server on port ${config.port}? try -p)` : '';
       process.stderr.write(`claudeman: cannot start: ${error.message}${hint}\n`);
       process.exit(1);

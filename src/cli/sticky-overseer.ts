@@ -4,6 +4,7 @@ import { createLogger } from '../server/logger.js';
 import { startOverseerServer } from '../server/overseer-server.js';
 import { parseHostNames } from '../server/security/host-allowlist.js';
 import { TrustedCidrsError, trustedCidrsFromEnv } from '../server/security/trusted-cidrs.js';
+import { InstanceLockedError } from '../store/instance-lock.js';
 import { type FlagSpec, formatUsage, parseGoFlags } from './go-flags.js';
 import { packageVersion } from './version.js';
 
@@ -106,7 +107,10 @@ async function main(): Promise<void> {
     host: '::',
     port: parsePort(process.env.OVERSEER_PORT),
     logger,
-  }).catch((error: Error) => fail(`cannot start: ${error.message}`));
+  }).catch((error: Error) =>
+    // Another server owns the database file: said as it is, nothing of the other one was touched.
+    fail(error instanceof InstanceLockedError ? error.message : `cannot start: ${error.message}`),
+  );
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

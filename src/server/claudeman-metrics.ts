@@ -3,6 +3,7 @@ import { SessionLimits } from '../agent/session.js';
 import type { SessionManager, SessionRecovery } from '../agent/session-manager.js';
 import { MAX_SESSIONS } from '../agent/session-manager.js';
 import { MAX_QUEUE_TASKS } from '../agent/tasks/task-queue.js';
+import type { StorageStatus } from '../store/storage-guard.js';
 import type { ReapOutcomeKind } from '../supervisor/orphan-reaper.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { MAX_INPUT_CHARS, MAX_PROMPT_CHARS } from './api/schemas.js';
@@ -10,6 +11,7 @@ import { Limits } from './limits.js';
 import type { EventCounters, MetricFamily } from './metrics.js';
 import type { OverseerHub } from './overseer/hub.js';
 import { type SseHub, SseLimits } from './sse/sse-hub.js';
+import { storageFamilies } from './storage-metrics.js';
 import type { TerminalClients } from './terminal/route.js';
 import { TerminalFlow } from './terminal/terminal-socket.js';
 
@@ -24,6 +26,8 @@ export interface MetricsSources {
   readonly bodyLimitBytes: number;
   /** Whether the database passed its integrity check (quick_check) when opened. */
   readonly databaseOk?: boolean;
+  /** Whether the store takes writes now (see StorageGuard). */
+  readonly storage?: StorageStatus;
   /** What this server's start found of the previous one's processes (after a crash: its orphans). */
   readonly recovery?: {
     readonly orphans: ReadonlyMap<ReapOutcomeKind, number>;
@@ -312,16 +316,7 @@ export function collectClaudemanMetrics(sources: MetricsSources): MetricFamily[]
     },
     ...limitFamilies(sources),
     ...recoveryFamilies(sources.recovery),
-    ...(sources.databaseOk === undefined
-      ? []
-      : [
-          {
-            name: 'claudeman_database_ok',
-            help: 'Database quick_check at start-up passed (1) or not (0).',
-            type: 'gauge' as const,
-            samples: [{ value: sources.databaseOk ? 1 : 0 }],
-          },
-        ]),
+    ...storageFamilies(sources.databaseOk, sources.storage),
   ];
 }
 

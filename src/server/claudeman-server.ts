@@ -16,12 +16,15 @@ import { ApiErrorCode } from '../api/errors.js';
 import { EventBus } from '../events/bus.js';
 import type { EngineEvent } from '../events/types.js';
 import { databaseHealth, openDatabase } from '../store/database.js';
+import { InstanceLock } from '../store/instance-lock.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';
 import { SqliteQueueTaskRepository } from '../store/queue-tasks.js';
 import { SqliteRalphStateRepository } from '../store/ralph-state.js';
 import { SqliteRespawnRepository } from '../store/respawn-controllers.js';
 import { SqliteScheduledRunRepository } from '../store/scheduled-runs.js';
 import { SqliteSessionRepository } from '../store/sessions.js';
+import { storageGuardOf } from '../store/storage-guard.js';
+import { watchStorage } from '../store/storage-watch.js';
 import { systemClock } from '../supervisor/clock.js';
 import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
 import { ensurePrivateDir } from '../util/private-file.js';
@@ -63,6 +66,8 @@ import { registerWebSocketSupport } from './websocket-support.js';
 /** Largest request body (bytes): a 100,000-character prompt in UTF-8 fits with room to spare. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const DATABASE_FILE = 'claudeman.db';
+/** The data directory's single-instance lock (see store/instance-lock.ts). */
+export const LOCK_FILE = 'claudeman.lock';
 
 /** The address the CLI's hooks use: the bound one, or loopback when bound to every interface. */
 function hookHost(host: string): string {
@@ -99,11 +104,34 @@ export interface RunningClaudeman {
 /**
  * `claudeman web`: the engine (supervisor, sessions, cases), the store, one event bus, and the faces
  * on one Fastify server: REST + SSE under /api, the overseer protocol at /ws, OpenAPI, health.
+ *
+ * The data directory's lock is taken before anything else touches it (the database, the orphan sweep,
+ * tmux adoption): a second server on it throws InstanceLockedError and changes nothing. The lock is
+ * released by close(), or at once when the start fails.
  */
 export async function startClaudemanServer(
   config: ClaudemanConfig,
   logger: Logger,
   options: ClaudemanServerOptions = {},
+): Promise<RunningClaudeman> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = InstanceLock.acquire(
+    join(config.dataDir, LOCK_FILE),
+    `this data directory (${config.dataDir})`,
+  );
+  try {
+    return await startLocked(config, logger, options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(
+  config: ClaudemanConfig,
+  logger: Logger,
+  options: ClaudemanServerOptions,
+  lock: InstanceLock,
 ): Promise<RunningClaudeman> {
   const log = logAdapter(logger);
   const clock = systemClock;
@@ -112,6 +140,8 @@ export async function startClaudemanServer(
   ensurePrivateDir(config.dataDir);
   const token = loadOrCreateToken(config.dataDir, config.token);
   const db = openDatabase(join(config.dataDir, DATABASE_FILE), log);
+  const storage = storageGuardOf(db);
+  const storageWatch = watchStorage(db, log);
   const bus = new EventBus<EngineEvent>();
   const publish = (event: EngineEvent): void => bus.publish(event);
 
@@ -216,7 +246,16 @@ export async function startClaudemanServer(
     clientTimeoutMs: config.clientTimeoutMs,
   });
   const terminals = new TerminalClients(clientLimits?.terminalClients, undefined, config.clientTimeoutMs);
-  const context: ApiContext = { sessions, cases, supervisor, bus, sse, clock, snapshot };
+  const context: ApiContext = {
+    sessions,
+    cases,
+    supervisor,
+    bus,
+    sse,
+    clock,
+    snapshot,
+    storage: () => storage.status(),
+  };
 
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; typing it as such keeps the app's type the default one.
@@ -272,6 +311,7 @@ export async function startClaudemanServer(
         counters,
         bodyLimitBytes: BODY_LIMIT_BYTES,
         databaseOk: databaseHealth(db)?.ok,
+        storage: storage.status(),
         recovery: { orphans: orphanCounts(orphans.report), sessions: sessions.recovery },
       }),
     ),
@@ -297,6 +337,7 @@ export async function startClaudemanServer(
   );
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${shownHost}:${port}/?token=${token}`;
+  lock.announce(`http://${shownHost}:${port}`);
 
   let closing: Promise<void> | null = null;
   const close = async (): Promise<void> => {
@@ -311,7 +352,9 @@ export async function startClaudemanServer(
     await hub.close();
     await overseerLog?.close();
     await app.close();
+    storageWatch.close();
     db.close();
+    lock.release();
   };
   return {
     port,

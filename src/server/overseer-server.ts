@@ -1,8 +1,12 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { EventBus } from '../events/bus.js';
 import type { EngineEvent } from '../events/types.js';
 import { openDatabase } from '../store/database.js';
+import { InstanceLock } from '../store/instance-lock.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';
+import { watchStorage } from '../store/storage-watch.js';
 import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
 import { type Logger, logAdapter } from './logger.js';
 import { guardedLedger, orphanNotes, sweepOrphans } from './orphans.js';
@@ -39,10 +43,38 @@ export interface RunningOverseer {
   close(): Promise<void>;
 }
 
-/** The sticky-overseer server: engine, store and the `/ws` face, wired together and listening. */
+/** The single-instance lock of a database file: `<db>.lock` beside it. */
+export function overseerLockPath(dbPath: string): string {
+  return `${dbPath}.lock`;
+}
+
+/**
+ * The sticky-overseer server: engine, store and the `/ws` face, wired together and listening. The
+ * database's lock is taken first: a second server on the same file throws InstanceLockedError before
+ * it reads or changes anything (an in-memory database has nothing to share, so no lock).
+ */
 export async function startOverseerServer(config: OverseerServerConfig): Promise<RunningOverseer> {
+  const inMemory = config.dbPath === ':memory:';
+  // The directory is created as openDatabase would, and left as it is (it may be the user's cwd).
+  if (!inMemory) mkdirSync(dirname(config.dbPath), { recursive: true });
+  const lock = inMemory
+    ? null
+    : InstanceLock.acquire(overseerLockPath(config.dbPath), `the database ${config.dbPath}`);
+  try {
+    return await startLocked(config, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function startLocked(
+  config: OverseerServerConfig,
+  lock: InstanceLock | null,
+): Promise<RunningOverseer> {
   const log = logAdapter(config.logger);
   const db = openDatabase(config.dbPath, log);
+  const storageWatch = watchStorage(db, log);
   const bus = new EventBus<EngineEvent>();
   // What a killed earlier instance left running is ended before the tasks are restored (as stopped).
   const orphans = await sweepOrphans(db, { graceMs: STOP_GRACE_MS, log });
@@ -77,11 +109,14 @@ export async function startOverseerServer(config: OverseerServerConfig): Promise
   } catch (error) {
     await hub.close();
     await eventLog?.close();
+    storageWatch.close();
     db.close();
     throw error;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  lock?.announce(`ws://${shownHost}:${port}/ws`);
   log.info('sticky-overseer listening', {
     address: `${config.host}:${port}`,
     tasksRestored: restored,
@@ -96,7 +131,9 @@ export async function startOverseerServer(config: OverseerServerConfig): Promise
     await hub.close();
     await app.close();
     await eventLog?.close();
+    storageWatch.close();
     db.close();
+    lock?.release();
   };
   return {
     port,

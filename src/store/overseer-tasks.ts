@@ -2,6 +2,12 @@ import type { RetryPolicy } from '../supervisor/retry-policy.js';
 import type { TaskRecord, TaskRepository, TaskState } from '../supervisor/task-record.js';
 import { formatGoDuration, parseGoDuration } from '../util/go-duration.js';
 import type { Database } from './database.js';
+import { type StorageGuard, storageGuardOf } from './storage-guard.js';
+
+/** The storage guard's key of a task's row. */
+function rowKey(taskId: string): string {
+  return `overseer_tasks:${taskId}`;
+}
 
 interface TaskRow {
   task_id: string;
@@ -111,8 +117,10 @@ export class SqliteTaskRepository implements TaskRepository {
   private readonly insertStatement;
   private readonly updateStatement;
   private readonly selectAll;
+  private readonly guard: StorageGuard;
 
   constructor(db: Database) {
+    this.guard = storageGuardOf(db);
     this.insertStatement = db.prepare(`
       INSERT INTO overseer_tasks (task_id, command, args, retry_policy, state, restart_count, exit_count,
         created_at, last_started_at, last_exited_at, error_message, exit_timestamps)
@@ -128,11 +136,21 @@ export class SqliteTaskRepository implements TaskRepository {
   }
 
   insert(record: TaskRecord): void {
-    this.insertStatement.run(toParams(record));
+    const params = toParams(record);
+    this.guard.write(() => this.insertStatement.run(params), rowKey(record.taskId));
   }
 
   update(record: TaskRecord): void {
-    this.updateStatement.run(toParams(record));
+    const params = toParams(record);
+    this.guard.write(() => this.updateStatement.run(params), rowKey(record.taskId));
+  }
+
+  updateEventually(record: TaskRecord): boolean {
+    // The record is mutable: what is written later is the state as of now (or of a later change).
+    const params = toParams(record);
+    return this.guard.writeEventually(rowKey(record.taskId), () => {
+      this.updateStatement.run(params);
+    });
   }
 
   loadAll(): TaskRecord[] {

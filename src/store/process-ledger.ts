@@ -1,5 +1,6 @@
 import { currentBootId, isSameProcess, processStartTime } from '../supervisor/process-identity.js';
 import type { Database } from './database.js';
+import { type StorageGuard, storageGuardOf } from './storage-guard.js';
 
 /** Who started a process: an overseer task or a Claude session. */
 export type ProcessOwnerKind = 'overseer' | 'session';
@@ -63,11 +64,13 @@ export class SqliteProcessLedger {
   private readonly insertStatement;
   private readonly deleteStatement;
   private readonly selectOthers;
+  private readonly guard: StorageGuard;
 
   constructor(
     db: Database,
     readonly instanceId: string,
   ) {
+    this.guard = storageGuardOf(db);
     db.transaction(() => {
       // Instances that ended and left nothing behind are forgotten.
       const idle = db
@@ -114,7 +117,7 @@ export class SqliteProcessLedger {
   record(kind: ProcessOwnerKind, ownerId: string, pid: number): void {
     const startTime = processStartTime(pid);
     if (startTime === null) return;
-    this.insertStatement.run({
+    const row: LedgerRow = {
       owner_kind: kind,
       owner_id: ownerId,
       pid,
@@ -122,12 +125,14 @@ export class SqliteProcessLedger {
       boot_id: currentBootId(),
       instance_id: this.instanceId,
       recorded_at: Date.now(),
-    });
+    };
+    // Through the guard: a write that goes nowhere (deleted file, full disk) is refused and counted.
+    this.guard.write(() => this.insertStatement.run(row));
   }
 
   /** Forgets a process of this instance whose end has been handled. */
   release(kind: ProcessOwnerKind, ownerId: string, pid: number): void {
-    this.deleteStatement.run(kind, ownerId, pid, this.instanceId);
+    this.guard.write(() => this.deleteStatement.run(kind, ownerId, pid, this.instanceId));
   }
 
   /**
@@ -151,6 +156,8 @@ export class SqliteProcessLedger {
 
   /** Removes an entry (of any instance), e.g. once the reaper has dealt with it. */
   remove(entry: LedgerEntry): void {
-    this.deleteStatement.run(entry.ownerKind, entry.ownerId, entry.pid, entry.instanceId);
+    this.guard.write(() =>
+      this.deleteStatement.run(entry.ownerKind, entry.ownerId, entry.pid, entry.instanceId),
+    );
   }
 }

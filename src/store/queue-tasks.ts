@@ -1,5 +1,12 @@
 import type { QueueTask, QueueTaskStatus } from '../api/tasks.js';
 import type { Database } from './database.js';
+import { StorageError } from './storage-errors.js';
+import { type StorageGuard, storageGuardOf } from './storage-guard.js';
+
+/** The storage guard's key of a task's row. */
+function rowKey(id: string): string {
+  return `queue_tasks:${id}`;
+}
 
 interface QueueTaskRow {
   id: string;
@@ -56,12 +63,17 @@ function fromRow(row: QueueTaskRow): QueueTask {
   };
 }
 
-/** What the task queue needs from storage; SQLite in the server, the same class in tests (`:memory:`). */
+/**
+ * What the task queue needs from storage; SQLite in the server, the same class in tests (`:memory:`).
+ * Writes throw StorageError when nothing could be written (the *Eventually ones never do).
+ */
 export interface QueueTaskRepository {
   /** Inserts new tasks in one transaction: a batch is stored whole or not at all. */
   insert(tasks: readonly QueueTask[]): void;
   /** Writes the changed state of existing tasks in one transaction. */
   update(tasks: readonly QueueTask[]): void;
+  /** As update, for changes no request waits for: what cannot be written now is written later. */
+  updateEventually(tasks: readonly QueueTask[]): boolean;
   delete(id: string): void;
   /** Every task in creation order (the order that breaks priority ties). */
   loadAll(): QueueTask[];
@@ -75,8 +87,10 @@ export class SqliteQueueTaskRepository implements QueueTaskRepository {
   private readonly selectAll;
   private readonly insertMany;
   private readonly updateMany;
+  private readonly guard: StorageGuard;
 
   constructor(db: Database) {
+    this.guard = storageGuardOf(db);
     this.insertStatement = db.prepare(`
       INSERT INTO queue_tasks (id, prompt, working_dir, priority, depends_on, completion_phrase, timeout_ms,
         status, attempts, assigned_session_id, created_at, started_at, finished_at, error)
@@ -89,24 +103,42 @@ export class SqliteQueueTaskRepository implements QueueTaskRepository {
       WHERE id = @id`);
     this.deleteStatement = db.prepare('DELETE FROM queue_tasks WHERE id = ?');
     this.selectAll = db.prepare<[], QueueTaskRow>('SELECT * FROM queue_tasks ORDER BY seq');
-    this.insertMany = db.transaction((tasks: readonly QueueTask[]) => {
-      for (const task of tasks) this.insertStatement.run(toRow(task));
+    this.insertMany = db.transaction((rows: readonly QueueTaskRow[]) => {
+      for (const row of rows) this.insertStatement.run(row);
     });
-    this.updateMany = db.transaction((tasks: readonly QueueTask[]) => {
-      for (const task of tasks) this.updateStatement.run(toRow(task));
+    this.updateMany = db.transaction((rows: readonly QueueTaskRow[]) => {
+      for (const row of rows) this.updateStatement.run(row);
     });
   }
 
   insert(tasks: readonly QueueTask[]): void {
-    this.insertMany(tasks);
+    const rows = tasks.map(toRow);
+    this.guard.write(() => this.insertMany(rows));
   }
 
   update(tasks: readonly QueueTask[]): void {
-    this.updateMany(tasks);
+    const rows = tasks.map(toRow);
+    this.guard.write(
+      () => this.updateMany(rows),
+      rows.map((row) => rowKey(row.id)),
+    );
+  }
+
+  updateEventually(tasks: readonly QueueTask[]): boolean {
+    const rows = tasks.map(toRow);
+    try {
+      this.update(tasks);
+      return true;
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      for (const row of rows) this.guard.defer(rowKey(row.id), () => this.updateStatement.run(row));
+      return false;
+    }
   }
 
   delete(id: string): void {
-    this.deleteStatement.run(id);
+    this.guard.write(() => this.deleteStatement.run(id));
+    this.guard.forget(rowKey(id));
   }
 
   loadAll(): QueueTask[] {

@@ -1,4 +1,8 @@
 import type { Database } from './database.js';
+import { type StorageGuard, storageGuardOf } from './storage-guard.js';
+
+/** The storage guard's key of the one row. */
+const ROW_KEY = 'ralph_state';
 
 /** The Ralph loop's settings and progress: what a restart needs to resume it (table `ralph_state`). */
 export interface RalphStateRecord {
@@ -30,15 +34,20 @@ interface RalphStateRow {
 
 export interface RalphStateRepository {
   load(): RalphStateRecord | null;
+  /** Throws StorageError when nothing was written. */
   save(record: RalphStateRecord): void;
+  /** For changes no request waits for: what cannot be written now is written later. */
+  saveEventually(record: RalphStateRecord): boolean;
 }
 
 /** One row (id = 1), replaced on every change: the loop writes its intent before acting on it. */
 export class SqliteRalphStateRepository implements RalphStateRepository {
   private readonly upsertStatement;
   private readonly selectStatement;
+  private readonly guard: StorageGuard;
 
   constructor(db: Database) {
+    this.guard = storageGuardOf(db);
     this.upsertStatement = db.prepare(`
       INSERT INTO ralph_state (id, running, started_at, min_duration_minutes, max_cost_usd, max_workers,
         session_ids, completed_count, failed_count, total_cost, stop_reason)
@@ -70,18 +79,29 @@ export class SqliteRalphStateRepository implements RalphStateRepository {
   }
 
   save(record: RalphStateRecord): void {
-    const row: RalphStateRow = {
-      running: record.running ? 1 : 0,
-      started_at: record.startedAt,
-      min_duration_minutes: record.minDurationMinutes,
-      max_cost_usd: record.maxCostUsd,
-      max_workers: record.maxWorkers,
-      session_ids: JSON.stringify(record.sessionIds),
-      completed_count: record.completedCount,
-      failed_count: record.failedCount,
-      total_cost: record.totalCost,
-      stop_reason: record.stopReason,
-    };
-    this.upsertStatement.run(row);
+    const row = toRow(record);
+    this.guard.write(() => this.upsertStatement.run(row), ROW_KEY);
   }
+
+  saveEventually(record: RalphStateRecord): boolean {
+    const row = toRow(record);
+    return this.guard.writeEventually(ROW_KEY, () => {
+      this.upsertStatement.run(row);
+    });
+  }
+}
+
+function toRow(record: RalphStateRecord): RalphStateRow {
+  return {
+    running: record.running ? 1 : 0,
+    started_at: record.startedAt,
+    min_duration_minutes: record.minDurationMinutes,
+    max_cost_usd: record.maxCostUsd,
+    max_workers: record.maxWorkers,
+    session_ids: JSON.stringify(record.sessionIds),
+    completed_count: record.completedCount,
+    failed_count: record.failedCount,
+    total_cost: record.totalCost,
+    stop_reason: record.stopReason,
+  };
 }

@@ -1,4 +1,10 @@
 import type { Database } from './database.js';
+import { type StorageGuard, storageGuardOf } from './storage-guard.js';
+
+/** The storage guard's key of a session's respawn controller row. */
+export function respawnRowKey(sessionId: string): string {
+  return `respawn_controllers:${sessionId}`;
+}
 
 /** One session's respawn controller as stored: its config, and whether it ran when last written. */
 export interface StoredRespawnController {
@@ -30,6 +36,17 @@ function parseConfig(text: string): unknown {
   }
 }
 
+function toRow(record: StoredRespawnController): RespawnRow {
+  return {
+    session_id: record.sessionId,
+    config: JSON.stringify(record.config),
+    running: record.running ? 1 : 0,
+    cycle_count: record.cycleCount,
+    started_at: record.startedAt,
+    stop_reason: record.stopReason,
+  };
+}
+
 function fromRow(row: RespawnRow): StoredRespawnController {
   return {
     sessionId: row.session_id,
@@ -47,8 +64,10 @@ export class SqliteRespawnRepository {
   private readonly deleteStatement;
   private readonly selectOne;
   private readonly selectAll;
+  private readonly guard: StorageGuard;
 
   constructor(db: Database) {
+    this.guard = storageGuardOf(db);
     this.upsertStatement = db.prepare(`
       INSERT INTO respawn_controllers (session_id, config, running, cycle_count, started_at, stop_reason)
       VALUES (@session_id, @config, @running, @cycle_count, @started_at, @stop_reason)
@@ -61,14 +80,17 @@ export class SqliteRespawnRepository {
     this.selectAll = db.prepare<[], RespawnRow>('SELECT * FROM respawn_controllers ORDER BY session_id');
   }
 
+  /** Writes the controller now; throws StorageError when it cannot (nothing was written). */
   upsert(record: StoredRespawnController): void {
-    this.upsertStatement.run({
-      session_id: record.sessionId,
-      config: JSON.stringify(record.config),
-      running: record.running ? 1 : 0,
-      cycle_count: record.cycleCount,
-      started_at: record.startedAt,
-      stop_reason: record.stopReason,
+    const row = toRow(record);
+    this.guard.write(() => this.upsertStatement.run(row), respawnRowKey(record.sessionId));
+  }
+
+  /** A change no request waits for: written now, or on a later tick of the storage watch. */
+  upsertEventually(record: StoredRespawnController): boolean {
+    const row = toRow(record);
+    return this.guard.writeEventually(respawnRowKey(record.sessionId), () => {
+      this.upsertStatement.run(row);
     });
   }
 
@@ -81,7 +103,10 @@ export class SqliteRespawnRepository {
     return this.selectAll.all().map(fromRow);
   }
 
-  delete(sessionId: string): void {
-    this.deleteStatement.run(sessionId);
+  /** Removes a row no request asked about (a controller whose session is gone): now, or later. */
+  deleteEventually(sessionId: string): boolean {
+    return this.guard.writeEventually(respawnRowKey(sessionId), () => {
+      this.deleteStatement.run(sessionId);
+    });
   }
 }

@@ -1,5 +1,11 @@
 import type { ScheduledLogLine, ScheduledRun, ScheduledRunStatus } from '../api/scheduled.js';
 import type { Database } from './database.js';
+import { type StorageGuard, storageGuardOf } from './storage-guard.js';
+
+/** The storage guard's key of a run's row. */
+function rowKey(id: string): string {
+  return `scheduled_runs:${id}`;
+}
 
 interface ScheduledRunRow {
   id: string;
@@ -72,8 +78,11 @@ function parseLogs(text: string): ScheduledLogLine[] {
 
 /** What scheduled runs need from the store (the SQLite repository below; tests may pass it ':memory:'). */
 export interface ScheduledRunRepository {
+  /** Throws StorageError when nothing was written. */
   save(run: ScheduledRun): void;
-  delete(id: string): void;
+  /** For changes no request waits for: what cannot be written now is written later. */
+  saveEventually(run: ScheduledRun): boolean;
+  deleteEventually(id: string): boolean;
   loadAll(): ScheduledRun[];
 }
 
@@ -82,8 +91,10 @@ export class SqliteScheduledRunRepository implements ScheduledRunRepository {
   private readonly upsertStatement;
   private readonly deleteStatement;
   private readonly selectAll;
+  private readonly guard: StorageGuard;
 
   constructor(db: Database) {
+    this.guard = storageGuardOf(db);
     this.upsertStatement = db.prepare(`
       INSERT INTO scheduled_runs (id, prompt, working_dir, duration_minutes, started_at, end_at, status,
         session_id, completed_tasks, total_cost, max_cost_usd, logs, stop_reason)
@@ -97,11 +108,27 @@ export class SqliteScheduledRunRepository implements ScheduledRunRepository {
   }
 
   save(run: ScheduledRun): void {
-    this.upsertStatement.run(toRow(run));
+    const row = toRow(run);
+    this.guard.write(() => this.upsertStatement.run(row), rowKey(run.id));
   }
 
+  saveEventually(run: ScheduledRun): boolean {
+    const row = toRow(run);
+    return this.guard.writeEventually(rowKey(run.id), () => {
+      this.upsertStatement.run(row);
+    });
+  }
+
+  /** Throws StorageError when nothing was written. */
   delete(id: string): void {
-    this.deleteStatement.run(id);
+    this.guard.write(() => this.deleteStatement.run(id));
+    this.guard.forget(rowKey(id));
+  }
+
+  deleteEventually(id: string): boolean {
+    return this.guard.writeEventually(rowKey(id), () => {
+      this.deleteStatement.run(id);
+    });
   }
 
   loadAll(): ScheduledRun[] {

@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { SessionRecord } from '../agent/session.js';
 import type { PermissionMode, SessionMode, SessionStatus, TerminalHost } from '../api/session.js';
 import type { Database } from './database.js';
+import { respawnRowKey } from './respawn-controllers.js';
+import { type StorageGuard, storageGuardOf } from './storage-guard.js';
+
+/** The storage guard's key of a session's row (its pending writes are by row). */
+export function sessionRowKey(id: string): string {
+  return `sessions:${id}`;
+}
 
 interface SessionRow {
   id: string;
@@ -80,8 +87,10 @@ export class SqliteSessionRepository {
   private readonly selectAll;
   private readonly saveBuffersStatement;
   private readonly selectBuffers;
+  private readonly guard: StorageGuard;
 
   constructor(db: Database) {
+    this.guard = storageGuardOf(db);
     this.upsertStatement = db.prepare(`
       INSERT INTO sessions (id, working_dir, created_at, mode, status, pid, claude_session_id, total_cost,
         message_count, last_activity_at, last_prompt_time, permission_mode, last_error, exit_code, current_task_id,
@@ -106,20 +115,35 @@ export class SqliteSessionRepository {
     );
   }
 
+  /** Writes the session now; throws StorageError when it cannot (nothing was written). */
   save(record: SessionRecord): void {
-    this.upsertStatement.run(toRow(record));
+    const row = toRow(record);
+    this.guard.write(() => this.upsertStatement.run(row), sessionRowKey(record.id));
   }
 
+  /** A change no request waits for: written now, or on a later tick of the storage watch. */
+  saveEventually(record: SessionRecord): boolean {
+    const row = toRow(record);
+    return this.guard.writeEventually(sessionRowKey(record.id), () => {
+      this.upsertStatement.run(row);
+    });
+  }
+
+  /** Deletes the session (its buffers and respawn controller go with it); throws StorageError. */
   delete(id: string): void {
-    this.deleteStatement.run(id);
+    this.guard.write(() => this.deleteStatement.run(id));
+    // Rows that went with it (ON DELETE CASCADE) must not be written again by a pending change.
+    this.guard.forget(sessionRowKey(id));
+    this.guard.forget(respawnRowKey(id));
   }
 
   loadAll(): SessionRecord[] {
     return this.selectAll.all().map(fromRow);
   }
 
+  /** Throws StorageError when it cannot write (the caller keeps the buffers to write later). */
   saveBuffers(id: string, buffers: StoredBuffers, at: number): void {
-    this.saveBuffersStatement.run(id, buffers.terminal, buffers.text, at);
+    this.guard.write(() => this.saveBuffersStatement.run(id, buffers.terminal, buffers.text, at));
   }
 
   loadBuffers(id: string): StoredBuffers | null {

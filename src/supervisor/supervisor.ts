@@ -107,7 +107,7 @@ export class Supervisor {
    * with the previous server, or were ended as its orphans), errored and stopped keep their state,
    * exit windows are restored. `notes` (by task id) become the `error_message` of a task that is now
    * stopped, e.g. what happened to its orphaned worker. Every change is persisted before this returns,
-   * so before any new worker can start.
+   * so before any new worker can start (on a full disk: as soon as the store takes writes again).
    */
   restore(notes: ReadonlyMap<string, string> = new Map()): number {
     for (const record of this.options.repository.loadAll()) {
@@ -115,7 +115,7 @@ export class Supervisor {
       if (record.state === 'active' || note !== undefined) {
         record.state = 'stopped';
         if (note !== undefined) record.errorMessage = note;
-        this.persist(record);
+        this.persistEventually(record);
       }
       this.tasks.set(record.taskId, new SupervisedTask(record));
     }
@@ -149,7 +149,6 @@ export class Supervisor {
     const taskId = request.taskId || this.newTaskId();
 
     let task = this.tasks.get(taskId);
-    const created = task === undefined;
     if (task === undefined) {
       const record: TaskRecord = {
         taskId,
@@ -174,7 +173,18 @@ export class Supervisor {
       this.tasks.set(taskId, task);
     } else {
       if (task.running) return Failures.alreadyRunning();
-      // Starting an existing task again runs what was asked this time; its history is kept.
+      // Starting an existing task again runs what was asked this time; its history is kept. The
+      // intent is on disk before anything changes in memory or runs (a refused write changes nothing).
+      const retryPolicy = request.retryPolicy || task.record.retryPolicy;
+      const written = this.write({
+        ...task.record,
+        command,
+        args,
+        retryPolicy,
+        state: 'active',
+        errorMessage: null,
+      });
+      if (!written.ok) return written;
       task.record.command = command;
       task.record.args = args;
       if (request.retryPolicy) task.setRetryPolicy(request.retryPolicy);
@@ -184,8 +194,6 @@ export class Supervisor {
     task.consecutiveRestarts = 0;
     task.record.state = 'active';
     task.record.errorMessage = null;
-    // The intent is on disk before the process exists (a new task's insert has written it already).
-    if (!created) this.persist(task.record);
     return this.spawnWorker(task, 'request');
   }
 
@@ -194,9 +202,11 @@ export class Supervisor {
     const found = this.find(taskId);
     if (!found.ok) return found;
     const task = found.task;
+    // Written first: a stop the store refuses leaves the task as it was (and says so).
+    const written = this.write({ ...task.record, state: 'stopped' });
+    if (!written.ok) return written;
     task.record.state = 'stopped';
     this.cancelRestart(task);
-    this.persist(task.record);
     const wasRunning = task.running;
     task.worker?.stop(this.stopGraceMs);
     return { ok: true, wasRunning };
@@ -209,11 +219,18 @@ export class Supervisor {
     if (!found.ok) return found;
     const task = found.task;
     if (task.record.state !== 'errored') return Failures.notErrored();
+    const written = this.write({
+      ...task.record,
+      state: 'active',
+      errorMessage: null,
+      exitCount: 0,
+      exitTimestamps: [],
+    });
+    if (!written.ok) return written;
     task.clearExits();
     task.consecutiveRestarts = 0;
     task.record.state = 'active';
     task.record.errorMessage = null;
-    this.persist(task.record);
     return this.spawnWorker(task, 'request');
   }
 
@@ -305,7 +322,7 @@ export class Supervisor {
       },
     });
     if (!outcome.ok) {
-      this.persist(record);
+      this.persistEventually(record);
       return Failures.spawnFailed(outcome.error);
     }
     const { worker } = outcome;
@@ -315,7 +332,7 @@ export class Supervisor {
     if (this.outputPaused) worker.setOutputPaused(true);
     record.lastStartedAt = worker.startedAt;
     if (cause === 'restart') record.restartCount++;
-    this.persist(record);
+    this.persistEventually(record);
     this.options.publish({
       kind: 'overseer:started',
       taskId: record.taskId,
@@ -334,17 +351,17 @@ export class Supervisor {
     this.notifyExitWaiters();
     const policy = record.retryPolicy;
     if (event.intentional || record.state !== 'active' || policy === null || this.shuttingDown) {
-      this.persist(record);
+      this.persistEventually(record);
       return;
     }
     const exitClass = classifyExit(policy, event.exitCode);
     if (exitClass === 'finished') {
       // A declared "done" code: the task ends as one without a policy would (see classifyExit).
-      this.persist(record);
+      this.persistEventually(record);
       return;
     }
     if (exitClass === 'counted' && this.countExitAndMaybeError(task, worker, policy, event)) return;
-    this.persist(record);
+    this.persistEventually(record);
     this.scheduleRestart(task, worker, policy, event);
   }
 
@@ -362,7 +379,7 @@ export class Supervisor {
     if (decideAfterExit(policy, exitCount).action !== 'give-up') return false;
     record.state = 'errored';
     record.errorMessage = THRESHOLD_MESSAGE;
-    this.persist(record);
+    this.persistEventually(record);
     this.options.publish({
       kind: 'overseer:errored',
       taskId: record.taskId,
@@ -403,7 +420,7 @@ export class Supervisor {
     // The command vanished or became unrunnable: retrying blindly would spin, so the task errors.
     task.record.state = 'errored';
     task.record.errorMessage = outcome.message;
-    this.persist(task.record);
+    this.persistEventually(task.record);
     this.options.publish({
       kind: 'overseer:errored',
       taskId: task.record.taskId,
@@ -419,11 +436,28 @@ export class Supervisor {
     task.restartTimer = null;
   }
 
-  private persist(record: TaskRecord): void {
+  /**
+   * A change a client asked for, written before it is made: a failed write is the client's error
+   * (`db error: …`, e.g. the disk is full) and nothing changes.
+   */
+  private write(record: TaskRecord): Result<object> {
     try {
       this.options.repository.update(record);
+      return { ok: true };
     } catch (error) {
-      // The in-memory state stays authoritative for this run; the next successful write catches up.
+      return Failures.dbError((error as Error).message);
+    }
+  }
+
+  /**
+   * A change no client waits for (an exit, a restart): the store writes it now, or later when it
+   * takes writes again (a full disk), and counts it as pending meanwhile (see StorageGuard).
+   */
+  private persistEventually(record: TaskRecord): void {
+    try {
+      this.options.repository.updateEventually(record);
+    } catch (error) {
+      // Not a storage fault (those are kept for later): a bug, reported, never thrown into an exit.
       this.options.log?.warn('task state not persisted', {
         taskId: record.taskId,
         error: (error as Error).message,

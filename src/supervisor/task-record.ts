@@ -19,9 +19,13 @@ export interface TaskRecord {
   exitTimestamps: number[];
 }
 
-/** Where task records live; implemented by the SQLite store. Writes throw on failure. */
+/**
+ * Where task records live; implemented by the SQLite store. insert and update throw when nothing was
+ * written; updateEventually, for changes no request waits for, writes later what it cannot write now.
+ */
 export interface TaskRepository {
   insert(record: TaskRecord): void;
   update(record: TaskRecord): void;
+  updateEventually(record: TaskRecord): boolean;
   loadAll(): TaskRecord[];
 }

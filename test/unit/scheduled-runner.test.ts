@@ -78,15 +78,15 @@ class FakeSessions implements IterationSessions {
     return { ok: true, session };
   }
 
-  async delete(id: string): Promise<boolean> {
-    if (!this.live.delete(id)) return false;
+  async delete(id: string): Promise<SessionResult> {
+    if (!this.live.delete(id)) return { ok: false, code: 'SESSION_NOT_FOUND', message: `no session ${id}` };
     this.deleted.push(id);
     const run = this.runs.find((r) => r.sessionId === id);
     if (run !== undefined && !run.settled) {
       run.finish({ result: null, cost: 0, error: 'stopped by request' });
       await run.done;
     }
-    return true;
+    return { ok: true };
   }
 
   get last(): FakeRun {
@@ -300,7 +300,7 @@ describe('ScheduledRunner', () => {
     await settle();
     expect(sessions.live.has('session-2')).toBe(true);
 
-    expect(await runner.cancel(run.id)).toBe(true);
+    expect(await runner.cancel(run.id)).toEqual({ ok: true });
     const stopped = current(runner, run.id);
     expect(stopped).toMatchObject({ status: 'stopped', stopReason: CANCELLED_REASON, sessionId: null });
     expect(stopped.completedTasks).toBe(1);
@@ -316,9 +316,9 @@ describe('ScheduledRunner', () => {
     await settle();
     expect(sessions.runs).toHaveLength(2);
     // Cancelling again changes nothing; an unknown id is reported.
-    expect(await runner.cancel(run.id)).toBe(true);
+    expect(await runner.cancel(run.id)).toEqual({ ok: true });
     expect(ofKind('scheduled:stopped')).toHaveLength(1);
-    expect(await runner.cancel('nope')).toBe(false);
+    expect(await runner.cancel('nope')).toMatchObject({ ok: false, code: 'SCHEDULED_RUN_NOT_FOUND' });
   });
 
   it('cancel during the backoff after a failure stops at once', async () => {

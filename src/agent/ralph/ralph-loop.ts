@@ -2,8 +2,9 @@ import type { RalphStatus } from '../../api/ralph.js';
 import type { QueueTask } from '../../api/tasks.js';
 import type { RalphEvent } from '../../events/types.js';
 import type { RalphStateRecord, RalphStateRepository } from '../../store/ralph-state.js';
+import { isStorageError } from '../../store/storage-errors.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
-import { failure, type Result } from '../tasks/result.js';
+import { type Failure, failure, type Result } from '../tasks/result.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import { Assignment, type AssignmentOutcome } from './assignment.js';
 import { followUpTask } from './follow-up.js';
@@ -116,8 +117,23 @@ export class RalphLoop {
     if (this.running) return failure('RALPH_RUNNING', 'the Ralph loop is already running; stop it first');
     const checked = checkStartOptions(options, (id) => this.options.sessions.get(id) !== undefined);
     if (!checked.ok) return checked;
+    const startedAt = this.options.clock.now();
+    // The start is written before the loop acts on it: a store that cannot take it refuses the start.
+    const written = this.write({
+      running: true,
+      startedAt,
+      minDurationMinutes: checked.settings.minDurationMinutes,
+      maxCostUsd: checked.settings.maxCostUsd,
+      maxWorkers: checked.settings.maxWorkers,
+      sessionIds: checked.settings.sessionIds,
+      completedCount: 0,
+      failedCount: 0,
+      totalCost: 0,
+      stopReason: null,
+    });
+    if (written !== null) return written;
     this.settings = checked.settings;
-    this.startedAt = this.options.clock.now();
+    this.startedAt = startedAt;
     this.completedCount = 0;
     this.failedCount = 0;
     this.totalCost = 0;
@@ -135,6 +151,13 @@ export class RalphLoop {
 
   stop(reason: string = RalphStopReason.requested): Result<{ status: RalphStatus }> {
     if (!this.running) return failure('RALPH_NOT_RUNNING', 'the Ralph loop is not running');
+    const written = this.write({
+      ...this.record(),
+      running: false,
+      sessionIds: [...this.pool.ids],
+      stopReason: reason,
+    });
+    if (written !== null) return written;
     this.halt(reason);
     return { ok: true, status: this.status() };
   }
@@ -504,10 +527,24 @@ export class RalphLoop {
     };
   }
 
-  /** Writes the state; a failing disk is reported, not thrown into the session that caused the change. */
+  /** A change a client asked for (start, stop), written first: null, or the failure to answer. */
+  private write(record: RalphStateRecord): Failure | null {
+    try {
+      this.options.repository.save(record);
+      return null;
+    } catch (error) {
+      if (isStorageError(error)) return failure(error.code, error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * Writes the loop's own progress: now, or as soon as the store can (a full disk); never thrown into
+   * the session that caused the change.
+   */
   private persist(): void {
     try {
-      this.options.repository.save(this.record());
+      this.options.repository.saveEventually(this.record());
     } catch (error) {
       this.options.warn('Ralph loop state not persisted', { error: (error as Error).message });
     }

@@ -1,6 +1,7 @@
 import { DEFAULT_RESPAWN_CONFIG, RespawnConfig, type RespawnStatus } from '../../api/respawn.js';
 import type { RespawnEvent } from '../../events/types.js';
 import type { StoredRespawnController } from '../../store/respawn-controllers.js';
+import { isStorageError, type StorageErrorCode } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { Session } from '../session.js';
 import { mergeRespawnConfig } from './respawn-config.js';
@@ -26,16 +27,20 @@ export type RespawnErrorCode =
   | 'NOT_INTERACTIVE'
   | 'RESPAWN_NOT_FOUND'
   | 'RESPAWN_NOT_RUNNING'
-  | 'INVALID_RESPAWN_CONFIG';
+  | 'INVALID_RESPAWN_CONFIG'
+  | StorageErrorCode;
 
 export type RespawnResult<T = object> =
   | ({ readonly ok: true } & T)
   | { readonly ok: false; readonly code: RespawnErrorCode; readonly message: string };
 
 export interface RespawnRepository {
+  /** Throws StorageError when nothing was written. */
   upsert(record: StoredRespawnController): void;
+  /** For changes no request waits for: what cannot be written now is written later. */
+  upsertEventually(record: StoredRespawnController): boolean;
+  deleteEventually(sessionId: string): boolean;
   loadAll(): StoredRespawnController[];
-  delete(sessionId: string): void;
 }
 
 export interface RespawnManagerOptions {
@@ -80,7 +85,7 @@ export class RespawnManager {
     for (const stored of this.options.repository.loadAll()) {
       const session = this.options.sessions.get(stored.sessionId);
       if (session === undefined) {
-        this.options.repository.delete(stored.sessionId);
+        this.options.repository.deleteEventually(stored.sessionId);
         continue;
       }
       const config = this.#storedConfig(stored);
@@ -112,6 +117,16 @@ export class RespawnManager {
     const previous = this.#controllers.get(sessionId);
     const merged = mergeRespawnConfig(previous?.config ?? DEFAULT_RESPAWN_CONFIG, patch);
     if (!merged.ok) return fail('INVALID_RESPAWN_CONFIG', merged.message);
+    // Written before it runs: a store that cannot take it leaves everything as it was.
+    const written = this.#write({
+      sessionId,
+      config: merged.config,
+      running: true,
+      cycleCount: 0,
+      startedAt: this.options.clock.now(),
+      stopReason: null,
+    });
+    if (!written.ok) return written;
     previous?.stop(REPLACED_REASON);
     const controller = this.#startController(sessionId, session, merged.config);
     return { ok: true, status: controller.status() };
@@ -125,6 +140,8 @@ export class RespawnManager {
     if (controller === undefined || !controller.isRunning) {
       return fail('RESPAWN_NOT_RUNNING', `no respawn controller runs for session ${sessionId}`);
     }
+    const written = this.#write({ ...this.#stored(controller), running: false, stopReason: reason });
+    if (!written.ok) return written;
     controller.stop(reason);
     return { ok: true };
   }
@@ -138,6 +155,10 @@ export class RespawnManager {
     if (controller === undefined) {
       return fail('RESPAWN_NOT_FOUND', `session ${sessionId} has no respawn controller: start one first`);
     }
+    const merged = mergeRespawnConfig(controller.config, patch);
+    if (!merged.ok) return fail('INVALID_RESPAWN_CONFIG', merged.message);
+    const written = this.#write({ ...this.#stored(controller), config: merged.config });
+    if (!written.ok) return written;
     const updated = controller.updateConfig(patch);
     if (!updated.ok) return fail('INVALID_RESPAWN_CONFIG', updated.message);
     return { ok: true, config: { ...updated.config } };
@@ -211,19 +232,36 @@ export class RespawnManager {
     this.options.publish(event);
   }
 
+  /** The controller's row as it stands. */
+  #stored(controller: RespawnController): StoredRespawnController {
+    const status = controller.status();
+    return {
+      sessionId: controller.sessionId,
+      config: status.config,
+      running: status.state !== 'stopped',
+      cycleCount: status.cycleCount,
+      startedAt: status.startedAt,
+      stopReason: status.stopReason,
+    };
+  }
+
+  /** A change a client asked for, written before it is made; a refused write is the answer. */
+  #write(record: StoredRespawnController): RespawnResult {
+    try {
+      this.options.repository.upsert(record);
+      return { ok: true };
+    } catch (error) {
+      if (isStorageError(error)) return fail(error.code, error.message);
+      throw error;
+    }
+  }
+
+  /** The controller's own progress (a cycle began): written now, or as soon as the store can. */
   #persist(controller: RespawnController): void {
     // A controller no longer in the map (its session was deleted) has no row to write.
     if (this.#controllers.get(controller.sessionId) !== controller) return;
-    const status = controller.status();
     try {
-      this.options.repository.upsert({
-        sessionId: controller.sessionId,
-        config: status.config,
-        running: status.state !== 'stopped',
-        cycleCount: status.cycleCount,
-        startedAt: status.startedAt,
-        stopReason: status.stopReason,
-      });
+      this.options.repository.upsertEventually(this.#stored(controller));
     } catch (error) {
       this.options.warn('respawn controller state not persisted', {
         sessionId: controller.sessionId,

@@ -22,6 +22,6 @@ export interface IterationSession {
 
 export interface IterationSessions {
   create(request: { readonly workingDir: string }): SessionResult<{ readonly session: IterationSession }>;
-  /** Stops the session's run (waiting for its exit), then removes it. */
-  delete(id: string): Promise<boolean>;
+  /** Removes the session and stops its run (waiting for its exit); a failure leaves it as it was. */
+  delete(id: string): Promise<SessionResult>;
 }

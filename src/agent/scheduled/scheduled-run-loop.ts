@@ -208,9 +208,15 @@ export class ScheduledRunLoop {
   }
 
   private removeSession(sessionId: string): Promise<unknown> {
-    const removal = this.deps.sessions.delete(sessionId).catch((error: unknown) => {
-      this.log(`session ${sessionId} was not removed: ${String(error)}`);
-    });
+    const removal = this.deps.sessions.delete(sessionId).then(
+      (removed) => {
+        // Unknown is fine (it is gone already); a store that could not take it leaves the session.
+        if (!removed.ok && removed.code !== 'SESSION_NOT_FOUND') {
+          this.log(`session ${sessionId} was not removed: ${removed.message}`);
+        }
+      },
+      (error: unknown) => this.log(`session ${sessionId} was not removed: ${String(error)}`),
+    );
     this.removals.add(removal);
     void removal.finally(() => this.removals.delete(removal));
     return removal;

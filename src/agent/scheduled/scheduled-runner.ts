@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ScheduledRun } from '../../api/scheduled.js';
 import type { ScheduledEvent } from '../../events/types.js';
 import type { ScheduledRunRepository } from '../../store/scheduled-runs.js';
+import { isStorageError, storageFailure } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { SessionResult } from '../session.js';
 import { resolveWorkingDir } from '../working-dir.js';
@@ -75,8 +76,10 @@ export class ScheduledRunner {
       logs: [],
       stopReason: null,
     };
-    // The intent is stored before anything runs, so a crash right after still knows the run.
-    this.save(run);
+    // The intent is stored before anything runs, so a crash right after still knows the run; a store
+    // that cannot take it refuses the run (nothing was started).
+    const stored = this.write(() => this.options.repository.save(run));
+    if (stored !== null) return stored;
     const loop = this.build(run);
     this.options.publish({
       kind: 'scheduled:created',
@@ -97,13 +100,26 @@ export class ScheduledRunner {
 
   /**
    * Stops a run (its iteration too) with status `stopped`; resolves once its session is gone. A run
-   * that already ended stays as it is. False for an unknown id.
+   * that already ended stays as it is. The stop is written before it is made: a store that cannot
+   * take it leaves the run running (STORAGE_FULL, STORAGE_UNAVAILABLE).
    */
-  async cancel(id: string): Promise<boolean> {
+  async cancel(id: string): Promise<SessionResult> {
     const loop = this.runs.get(id);
-    if (loop === undefined) return false;
+    if (loop === undefined) {
+      return { ok: false, code: 'SCHEDULED_RUN_NOT_FOUND', message: `no scheduled run ${id}` };
+    }
+    if (loop.isRunning) {
+      const stopped: ScheduledRun = {
+        ...loop.snapshot(),
+        status: 'stopped',
+        stopReason: CANCELLED_REASON,
+        sessionId: null,
+      };
+      const stored = this.write(() => this.options.repository.save(stopped));
+      if (stored !== null) return stored;
+    }
     await loop.stop(CANCELLED_REASON);
-    return true;
+    return { ok: true };
   }
 
   /**
@@ -175,7 +191,7 @@ export class ScheduledRunner {
     for (const loop of finished.slice(0, Math.max(0, finished.length - ScheduledLimits.finishedRuns))) {
       this.runs.delete(loop.id);
       try {
-        this.options.repository.delete(loop.id);
+        this.options.repository.deleteEventually(loop.id);
       } catch (error) {
         this.options.warn('finished scheduled run not removed from the store', {
           runId: loop.id,
@@ -185,11 +201,23 @@ export class ScheduledRunner {
     }
   }
 
+  /** A write a client waits for: null when done, else the failure to answer (nothing was written). */
+  private write(action: () => void): ReturnType<typeof storageFailure> | null {
+    try {
+      action();
+      return null;
+    } catch (error) {
+      if (isStorageError(error)) return storageFailure(error);
+      throw error;
+    }
+  }
+
+  /** The run's own progress: written now, or by the store as soon as it takes writes again. */
   private save(run: ScheduledRun): void {
     try {
-      this.options.repository.save(run);
+      this.options.repository.saveEventually(run);
     } catch (error) {
-      // The run goes on; the store catches up at its next change.
+      // Not a storage fault (those are kept for later): a bug, reported; the run goes on.
       this.options.warn('scheduled run state not persisted', {
         runId: run.id,
         error: (error as Error).message,

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { QueueTask, QueueTaskStatus } from '../../api/tasks.js';
 import type { QueueTaskEvent } from '../../events/types.js';
 import type { QueueTaskRepository } from '../../store/queue-tasks.js';
+import { isStorageError } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { WorkingDirResult } from '../working-dir.js';
 import { describeCycle, findCycle, missingDependencies, transitiveDependents } from './dependency-graph.js';
-import { failure, type Result } from './result.js';
+import { type Failure, failure, type Result } from './result.js';
 import { type CheckedTask, checkNewTask, type NewTask } from './task-validation.js';
 
 /**
@@ -39,6 +40,11 @@ function snapshot(task: QueueTask): QueueTask {
  * The Ralph loop's work: tasks with priorities and dependencies, persisted on every change (written
  * before memory and events, so a crash never shows a state the store does not have).
  *
+ * - **Storage**: what a client asks for (add, remove) is refused when the store cannot write it
+ *   (STORAGE_FULL, STORAGE_UNAVAILABLE), and nothing changes. The loop's own changes (running,
+ *   completed, failed, requeued) go on when the store cannot take them; it writes them as soon as it
+ *   can (see StorageGuard), and until then a restart would run such a task again.
+ *
  * - **Order**: `next()` is the ready task with the highest priority; ties go to the older task.
  * - **Ready**: pending, and every dependency completed.
  * - **Admission**: a dependency must name an existing task or one of the same batch (else
@@ -53,6 +59,9 @@ function snapshot(task: QueueTask): QueueTask {
 export class TaskQueue {
   /** In creation order, which breaks priority ties. */
   private readonly tasks = new Map<string, QueueTask>();
+  /** Each task's place in creation order (never reused): what a page of the list starts after. */
+  private readonly ordinals = new Map<string, number>();
+  private nextOrdinal = 1;
   private readonly listeners = new Set<() => void>();
   private readonly newId: () => string;
 
@@ -71,6 +80,7 @@ export class TaskQueue {
    */
   restore(keepRunning: (task: QueueTask) => boolean = () => false): QueueRestoreSummary {
     this.tasks.clear();
+    this.ordinals.clear();
     const interrupted: QueueTask[] = [];
     for (const stored of this.options.repository.loadAll()) {
       const task =
@@ -79,8 +89,9 @@ export class TaskQueue {
           : stored;
       if (task !== stored) interrupted.push(task);
       this.tasks.set(task.id, task);
+      this.ordinals.set(task.id, this.nextOrdinal++);
     }
-    if (interrupted.length > 0) this.options.repository.update(interrupted);
+    if (interrupted.length > 0) this.options.repository.updateEventually(interrupted);
     return { tasks: this.tasks.size, requeued: interrupted.length };
   }
 
@@ -142,8 +153,12 @@ export class TaskQueue {
       finishedAt: null,
       error: null,
     }));
-    this.options.repository.insert(created);
-    for (const task of created) this.tasks.set(task.id, task);
+    const stored = this.write(() => this.options.repository.insert(created));
+    if (stored !== null) return stored;
+    for (const task of created) {
+      this.tasks.set(task.id, task);
+      this.ordinals.set(task.id, this.nextOrdinal++);
+    }
     for (const task of created) this.emit('task:created', task);
     this.changed();
     return { ok: true, tasks: created.map(snapshot) };
@@ -156,6 +171,18 @@ export class TaskQueue {
 
   list(): QueueTask[] {
     return [...this.tasks.values()].map(snapshot);
+  }
+
+  /**
+   * The tasks created after the one at `ordinal` (0: from the first), in creation order, each with
+   * its own ordinal: a page of the list starts where the last one ended, also when tasks were added
+   * or deleted in between. Lazy, so a page copies only what it sends.
+   */
+  *listAfter(ordinal: number): Generator<{ readonly ordinal: number; readonly task: QueueTask }> {
+    for (const task of this.tasks.values()) {
+      const own = this.ordinals.get(task.id) ?? 0;
+      if (own > ordinal) yield { ordinal: own, task: snapshot(task) };
+    }
   }
 
   get size(): number {
@@ -233,7 +260,7 @@ export class TaskQueue {
       }),
     );
     const all = [failedTask, ...failedDependents];
-    this.options.repository.update(all);
+    this.options.repository.updateEventually(all);
     for (const updated of all) {
       this.tasks.set(updated.id, updated);
       this.emit('task:failed', updated);
@@ -262,8 +289,10 @@ export class TaskQueue {
     if (waiting.length > 0) {
       return failure('TASK_HAS_DEPENDENTS', `tasks ${waiting.join(', ')} depend on task ${id}`);
     }
-    this.options.repository.delete(id);
+    const deleted = this.write(() => this.options.repository.delete(id));
+    if (deleted !== null) return deleted;
     this.tasks.delete(id);
+    this.ordinals.delete(id);
     this.options.publish({ kind: 'task:deleted', data: { id }, ts: this.options.clock.now() });
     this.changed();
     return { ok: true };
@@ -273,6 +302,17 @@ export class TaskQueue {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** A write a client waits for: null when done, else the failure to answer (nothing was written). */
+  private write(action: () => void): Failure | null {
+    try {
+      action();
+      return null;
+    } catch (error) {
+      if (isStorageError(error)) return failure(error.code, error.message);
+      throw error;
+    }
   }
 
   private isReady(task: QueueTask): boolean {
@@ -298,7 +338,7 @@ export class TaskQueue {
     changes: Partial<QueueTask>,
   ): QueueTask {
     const updated: QueueTask = { ...task, ...changes };
-    this.options.repository.update([updated]);
+    this.options.repository.updateEventually([updated]);
     this.tasks.set(updated.id, updated);
     this.emit(kind, updated);
     this.changed();

@@ -5,6 +5,8 @@ import type { ServerAddress } from './locate.js';
 export interface ApiResponse<T> {
   readonly value: T;
   readonly text: string;
+  /** A paged list's cursor of the next page (its X-Next-Cursor header), or null on the last page. */
+  readonly nextCursor?: string | null;
 }
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -48,12 +50,33 @@ export class ApiClient {
       const message = typeof error === 'string' ? error : `HTTP ${response.status}`;
       throw new CliError(typeof code === 'string' ? `${message} (${code})` : message);
     }
-    return { value: value as T, text };
+    return { value: value as T, text, nextCursor: response.headers.get('x-next-cursor') };
   }
 
   get<T>(path: string): Promise<ApiResponse<T>> {
     return this.request<T>('GET', path);
   }
+
+  /**
+   * Every item of a paged list (`GET /api/tasks`, `/api/cases`, `/api/overseer/tasks`): the pages are
+   * followed through their X-Next-Cursor. `text` is the server's own when it was one page, else null
+   * (the items together may be too large for one string: print them with printJsonItems).
+   */
+  async list<T>(path: string): Promise<{ readonly value: T[]; readonly text: string | null }> {
+    const first = await this.get<T[]>(path);
+    if (first.nextCursor === null || first.nextCursor === undefined)
+      return { value: first.value, text: first.text };
+    const items = [...first.value];
+    let cursor: string | null | undefined = first.nextCursor;
+    const separator = path.includes('?') ? '&' : '?';
+    while (cursor !== null && cursor !== undefined) {
+      const page: ApiResponse<T[]> = await this.get<T[]>(`${path}${separator}cursor=${enc(cursor)}`);
+      items.push(...page.value);
+      cursor = page.nextCursor;
+    }
+    return { value: items, text: null };
+  }
+
   post<T>(path: string, body?: unknown): Promise<ApiResponse<T>> {
     return this.request<T>('POST', path, body ?? {});
   }

@@ -22,6 +22,28 @@ export function printRaw(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/**
+ * A paged list's items as one JSON array, written item by item (never as one string: a list of many
+ * large items can exceed the longest string JavaScript has). `text`, when the server's answer was
+ * one page, is printed unchanged instead.
+ */
+export function printJsonList(list: {
+  readonly value: readonly unknown[];
+  readonly text: string | null;
+}): void {
+  if (list.text !== null) {
+    printRaw(list.text);
+    return;
+  }
+  process.stdout.write('[');
+  let separator = '';
+  for (const item of list.value) {
+    process.stdout.write(`${separator}${JSON.stringify(item)}`);
+    separator = ',';
+  }
+  process.stdout.write(']\n');
+}
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the colour escapes is the point
 const VISIBLE = /\u001b\[[0-9;]*m/g;
 const width = (text: string): number => text.replace(VISIBLE, '').length;

@@ -15,10 +15,12 @@ export function writeServerFile(dataDir: string, info: ServerFile): void {
   writeFileSync(join(dataDir, SERVER_FILE), `${JSON.stringify(info)}\n`, { mode: 0o600 });
 }
 
-/** Removes the file only when it is still ours (a newer server may have replaced it). */
+/**
+ * Removes the file only when this process wrote it (it names our pid): a file of another server, or
+ * one that cannot be read (whose writer is unknown), is left alone.
+ */
 export function removeServerFile(dataDir: string, pid: number): void {
-  const found = readServerFile(dataDir);
-  if (found !== undefined && found.pid !== pid) return;
+  if (readServerFile(dataDir)?.pid !== pid) return;
   rmSync(join(dataDir, SERVER_FILE), { force: true });
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CaseInfo } from '../../api/cases.js';
 import { type ClientOptions, clientCommand, onRun } from '../client/command.js';
-import { out, printRaw, table, truncate } from '../client/output.js';
+import { out, printJsonList, printRaw, table, truncate } from '../client/output.js';
 
 export function registerCase(program: Command): void {
   const cases = program.command('case').description('cases: project directories under the cases root');
@@ -23,8 +23,9 @@ export function registerCase(program: Command): void {
   );
 
   onRun(clientCommand(cases, 'list', 'list the cases'), async (client, options) => {
-    const { value, text } = await client.get<CaseInfo[]>('/api/cases');
-    if (options.json === true) return printRaw(text);
+    const list = await client.list<CaseInfo>('/api/cases');
+    if (options.json === true) return printJsonList(list);
+    const { value } = list;
     table(
       ['NAME', 'CLAUDE.md', 'PATH', 'DESCRIPTION'],
       value.map((c) => [c.name, c.hasClaudeMd ? 'yes' : 'no', c.path, truncate(c.description, 40)]),

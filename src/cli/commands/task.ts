@@ -2,7 +2,17 @@ import type { Command } from 'commander';
 import type { QueueTask } from '../../api/tasks.js';
 import { type ClientOptions, clientCommand, collect, integer, onRun } from '../client/command.js';
 import { enc } from '../client/http.js';
-import { details, orDash, out, printRaw, status, table, time, truncate } from '../client/output.js';
+import {
+  details,
+  orDash,
+  out,
+  printJsonList,
+  printRaw,
+  status,
+  table,
+  time,
+  truncate,
+} from '../client/output.js';
 
 interface AddOptions extends ClientOptions {
   priority?: number;
@@ -38,8 +48,9 @@ export function registerTask(program: Command): void {
   );
 
   onRun(clientCommand(task, 'list', 'list the queued tasks'), async (client, options) => {
-    const { value, text } = await client.get<QueueTask[]>('/api/tasks');
-    if (options.json === true) return printRaw(text);
+    const list = await client.list<QueueTask>('/api/tasks');
+    if (options.json === true) return printJsonList(list);
+    const { value } = list;
     table(
       ['ID', 'STATUS', 'PRIORITY', 'AFTER', 'PROMPT'],
       value.map((t) => [

@@ -2,6 +2,7 @@ import type { CaseStore } from '../../agent/cases.js';
 import type { SessionManager } from '../../agent/session-manager.js';
 import type { EventBus } from '../../events/bus.js';
 import type { EngineEvent } from '../../events/types.js';
+import type { StorageStatus } from '../../store/storage-guard.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import type { SseHub } from '../sse/sse-hub.js';
@@ -16,6 +17,8 @@ export interface ApiContext {
   readonly clock: Clock;
   /** The state snapshot of `/api/status` and the SSE `init` event. */
   snapshot(): StatusSnapshot;
+  /** Whether the store takes writes (for `/healthz`); absent: always healthy. */
+  storage?(): StorageStatus;
 }
 
 export interface StatusSnapshot {

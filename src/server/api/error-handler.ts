@@ -1,12 +1,14 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { type ApiErrorBody, ApiErrorCode } from '../../api/errors.js';
+import { API_ERROR_STATUS, type ApiErrorBody, ApiErrorCode } from '../../api/errors.js';
+import { isStorageError } from '../../store/storage-errors.js';
 import { sendApiError } from './error-reply.js';
 
 /**
  * Every failure of the REST API as `{success: false, error, code}` with a real status code: invalid
- * input 400, too large 413, unknown route 404, anything unexpected 500 (logged, never crashing).
+ * input 400, too large 413, unknown route 404, a store that cannot write 507 (full) or 503, anything
+ * unexpected 500 (logged, never crashing).
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -24,6 +26,18 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return sendApiError(reply, error.statusCode, ApiErrorCode.BAD_REQUEST, error.message);
+    }
+    // A write that a route did not turn into a result itself still gets its storage code.
+    if (isStorageError(error))
+      return sendApiError(reply, API_ERROR_STATUS[error.code], error.code, error.message);
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      request.log.warn({ err: error }, 'disk full');
+      return sendApiError(
+        reply,
+        507,
+        ApiErrorCode.STORAGE_FULL,
+        `the disk is full: nothing was saved (${error.message})`,
+      );
     }
     request.log.error({ err: error }, 'request failed');
     return sendApiError(reply, 500, ApiErrorCode.INTERNAL, 'internal error; see the server log');

@@ -99,7 +99,8 @@ function encodeRetryExtensions(policy: RetryPolicy): string[] {
   return parts;
 }
 
-function encodeTaskInfo(task: TaskSnapshot): string {
+/** One TaskInfo object, as in the `tasks` reply (also the items of `GET /api/overseer/tasks`). */
+export function encodeTaskInfo(task: TaskSnapshot): string {
   let out = `{"task_id":${jsonString(task.taskId)},"command":${jsonString(task.command)},"args":[${task.args.map(jsonString).join(',')}],"state":"${task.state}"`;
   if (task.retryPolicy !== null) out += `,"retry_policy":${encodeRetryPolicy(task.retryPolicy)}`;
   if (task.currentPid !== null && task.currentPid !== 0) out += `,"current_pid":${task.currentPid}`;

@@ -44,7 +44,7 @@ export const scheduledRoutes =
     });
 
     app.delete('/api/scheduled/:id', { schema: { params: ScheduledRunIdParams } }, async (request, reply) => {
-      const known = await runner.cancel(request.params.id);
-      return known ? { success: true } : notFound(reply, request.params.id);
+      const cancelled = await runner.cancel(request.params.id);
+      return cancelled.ok ? { success: true } : replyWithResult(reply, cancelled);
     });
   };

@@ -51,8 +51,7 @@ export const sessionRoutes =
 
     app.delete('/api/sessions/:id', { schema: { params: SessionIdParams } }, async (request, reply) => {
       const deleted = await sessions.delete(request.params.id);
-      if (!deleted)
-        return sendApiError(reply, 404, ApiErrorCode.SESSION_NOT_FOUND, `no session ${request.params.id}`);
+      if (!deleted.ok) return replyWithResult(reply, deleted);
       return { success: true };
     });
 

@@ -3,19 +3,53 @@ import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import type { TaskQueue } from '../../../agent/tasks/task-queue.js';
 import { ApiErrorCode } from '../../../api/errors.js';
-import { CreateTaskBatchRequest, CreateTaskRequest } from '../../../api/tasks.js';
+import { CreateTaskBatchRequest, CreateTaskRequest, QueueTask } from '../../../api/tasks.js';
 import { sendApiError } from '../error-reply.js';
+import {
+  invalidCursor,
+  type PageEntry,
+  PageHeaders,
+  PageLimits,
+  PageQuery,
+  parsePage,
+  sendPage,
+} from '../paging.js';
 import { replyWithResult } from './result-reply.js';
 
 const TaskIdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+/** A cursor of the task list: the ordinal of the last task of the page before. */
+const ORDINAL = /^[0-9]{1,15}$/;
 
-/** The task queue of the Ralph loop: list, add (one or a batch), inspect, delete. */
+function* entriesOf(tasks: Iterable<{ ordinal: number; task: QueueTask }>): Generator<PageEntry> {
+  for (const { ordinal, task } of tasks) yield { cursor: String(ordinal), json: JSON.stringify(task) };
+}
+
+/** The task queue of the Ralph loop: list (paged), add (one or a batch), inspect, delete. */
 export const taskRoutes =
   (queue: TaskQueue): FastifyPluginAsync =>
   async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
-    app.get('/api/tasks', async () => queue.list());
+    app.get(
+      '/api/tasks',
+      {
+        schema: {
+          description: `The queue in creation order, paged: at most ?limit= tasks (default ${PageLimits.defaultItems}) and ${PageLimits.maxChars} characters per page; X-Next-Cursor and Link name the next page.`,
+          querystring: PageQuery,
+          response: { 200: { type: 'array', items: QueueTask, headers: PageHeaders } },
+        },
+      },
+      async (request, reply) => {
+        const page = parsePage(request, reply);
+        if (page === null) return reply;
+        let after = 0;
+        if (page.cursor !== null) {
+          if (!ORDINAL.test(page.cursor)) return invalidCursor(reply, page.cursor);
+          after = Number(page.cursor);
+        }
+        return sendPage(request, reply, page, entriesOf(queue.listAfter(after)));
+      },
+    );
 
     app.post('/api/tasks', { schema: { body: CreateTaskRequest } }, async (request, reply) => {
       const added = queue.add(request.body);

@@ -1,0 +1,32 @@
+/**
+ * A write the store could not make, as a value with a stable code (the REST API's codes of the same
+ * name, src/api/errors.ts). Nothing of the change was stored; the caller undoes it in memory too.
+ *
+ * - STORAGE_FULL: the disk is full (SQLITE_FULL); a retry after space is freed works.
+ * - STORAGE_UNAVAILABLE: the database cannot take writes — its file was deleted or replaced while the
+ *   server ran (refused until restart, since what would be written goes nowhere), or an I/O error.
+ */
+export type StorageErrorCode = 'STORAGE_FULL' | 'STORAGE_UNAVAILABLE';
+
+export class StorageError extends Error {
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}
+
+export function isStorageError(error: unknown): error is StorageError {
+  return error instanceof StorageError;
+}
+
+/** The result shape of the engine's expected failures (`{ok: false, code, message}`) for a StorageError. */
+export function storageFailure(error: StorageError): {
+  readonly ok: false;
+  readonly code: StorageErrorCode;
+  readonly message: string;
+} {
+  return { ok: false, code: error.code, message: error.message };
+}
