@@ -29,7 +29,7 @@ import { systemClock } from '../supervisor/clock.js';
 import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
 import { ensurePrivateDir } from '../util/private-file.js';
 import type { ApiContext, StatusSnapshot } from './api/context.js';
-import { apiClientErrorHandler, installErrorHandling } from './api/error-handler.js';
+import { apiClientErrorHandler, installErrorHandling, writeRawApiError } from './api/error-handler.js';
 import { sendApiError } from './api/error-reply.js';
 import { acceptEmptyJsonBodies } from './api/json-body.js';
 import { caseRoutes } from './api/routes/cases.js';
@@ -273,8 +273,11 @@ async function startLocked(
     // Ids up to the schemas' own 200-character limit reach the routes (which answer 404).
     routerOptions: { maxParamLength: 256 },
     // Malformed URLs and over-long ids get the API's error body too.
-    frameworkErrors: (error, _request, reply) =>
-      sendApiError(reply, 400, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`),
+    // (They come before any hook, so they set the browser-facing headers themselves.)
+    frameworkErrors: (error, request, reply) => {
+      void setBrowserHeaders(request, reply);
+      return sendApiError(reply, 400, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`);
+    },
     // So do requests Node's HTTP parser refuses (e.g. a URL past its 16 KiB header limit).
     clientErrorHandler: apiClientErrorHandler,
   });
@@ -322,7 +325,10 @@ async function startLocked(
   await app.register(respawnRoutes({ sessions, respawn }));
   await app.register(scheduledRoutes(scheduled));
   await app.register(webUiRoutes());
-  await registerWebSocketSupport(app);
+  await registerWebSocketSupport(app, {
+    onBadHandshake: (socket, message) =>
+      writeRawApiError(socket, 400, `WebSocket handshake refused: ${message}`),
+  });
   await app.register(registerOverseerRoute, { hub });
   await app.register(registerTerminalRoute, { sessions, bus, clients: terminals });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -71,6 +71,11 @@ describe('browser-facing headers', () => {
         413,
       ],
       ['a WebSocket path without upgrade', rawRequest(s.port, { path: '/ws', headers: auth }), 400],
+      [
+        'a malformed URL (refused before any hook)',
+        rawRequest(s.port, { path: '/api/sessions/%zz', headers: auth }),
+        400,
+      ],
     ];
     for (const [what, pending, status] of cases) {
       const res = await pending;

@@ -228,6 +228,33 @@ describe('a foreign Host header (DNS rebinding)', () => {
   });
 });
 
+describe('WebSocket frames and handshakes that are not by the book', () => {
+  it('a text frame that is not UTF-8 gets an error frame on /ws (as the original) and the socket stays', async () => {
+    const s = await r.server();
+    const client = await WsClient.connect(`ws://127.0.0.1:${s.port}/ws?token=${s.token}`);
+    r.onCleanup(() => client.close());
+    client.sendRaw(Buffer.from([0x7b, 0xff, 0xfe]), { binary: false });
+    expect(await client.next(is('error'))).toMatchObject({ message: 'invalid JSON' });
+    client.send({ type: 'list', id: 'after' });
+    expect((await client.next(is('tasks', { id: 'after' }))).tasks).toEqual([]);
+  });
+
+  it("a malformed upgrade (no Sec-WebSocket-Key) gets the API error body, not ws's plain text", async () => {
+    const s = await r.server();
+    const id = String((await newSession(s)).id);
+    for (const path of ['/ws', `/ws/sessions/${id}/terminal`]) {
+      const res = await rawRequest(s.port, {
+        path: `${path}?token=${s.token}`,
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13' },
+      });
+      expect(res.upgraded, path).toBe(false);
+      expectRawApiError(res, 400, 'BAD_REQUEST');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+    }
+    expect((await s.api('/api/status')).status).toBe(200);
+  });
+});
+
 // ─── 3. the token ───────────────────────────────────────────────────────────────────────────────
 
 interface Credentials {

@@ -89,6 +89,13 @@ describe('terminal WebSocket', () => {
     ];
     const errorsBefore = terminal.frames.filter((f) => f.type === 'error').length;
     for (const frame of hostile) terminal.ws.send(frame);
+    // Text frames that are not UTF-8 (ws would close those with 1007): refused, the socket kept.
+    const notUtf8 = [
+      Buffer.from([0x7b, 0xff, 0x7d]),
+      Buffer.from('{"type":"resize","cols":"\xff","rows":1}', 'latin1'),
+    ];
+    for (const frame of notUtf8) terminal.ws.send(frame, { binary: false });
+    hostile.push(...notUtf8);
     await pollUntil(
       () => terminal.frames.filter((f) => f.type === 'error').length - errorsBefore === hostile.length,
       'an error frame for each hostile frame',

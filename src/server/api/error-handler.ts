@@ -1,8 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { API_ERROR_STATUS, type ApiErrorBody, ApiErrorCode } from '../../api/errors.js';
 import { isStorageError } from '../../store/storage-errors.js';
+import { BROWSER_HEADERS } from '../security/browser-headers.js';
 import { sendApiError } from './error-reply.js';
 
 /**
@@ -66,13 +68,26 @@ export function apiClientErrorHandler(error: Error & { code?: string }, socket: 
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'request timed out']
         : [400, 'malformed HTTP request'];
+  writeRawApiError(socket, status, message);
+  socket.destroy(error);
+}
+
+/** The browser-facing headers as raw header lines, for replies written straight to a socket. */
+const RAW_BROWSER_HEADERS = Object.entries(BROWSER_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+
+/**
+ * Writes a whole API error response (`BAD_REQUEST` with `status`) to a socket no Fastify reply owns —
+ * one the HTTP parser gave up on, or a WebSocket handshake that `ws` refuses — with `Connection:
+ * close`; the caller destroys the socket after.
+ */
+export function writeRawApiError(socket: Duplex, status: number, message: string): void {
   const body: ApiErrorBody = { success: false, error: message, code: ApiErrorCode.BAD_REQUEST };
   const text = JSON.stringify(body);
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(text)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${text}`,
-    );
-  }
-  socket.destroy(error);
+  if (!socket.writable) return;
+  socket.write(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\n${RAW_BROWSER_HEADERS}Connection: close\r\n\r\n${text}`,
+  );
 }
