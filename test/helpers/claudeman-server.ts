@@ -6,6 +6,7 @@ import { DEFAULT_ONESHOT_TIMEOUT_MS, type TerminalHostSetting } from '../../src/
 import { type RunningClaudeman, startClaudemanServer } from '../../src/server/claudeman-server.js';
 import type { ClientLimits } from '../../src/server/limits.js';
 import { createLogger } from '../../src/server/logger.js';
+import { groupAlive, signalGroup } from '../../src/supervisor/process-group.js';
 import { makeTempDir } from './temp-dir.js';
 
 /** The fake `claude` executable (test/fixtures/fake-claude/claude), used unless a test says otherwise. */
@@ -57,6 +58,26 @@ export interface ClaudemanTestServer {
   close(options?: { keepSessions?: boolean }): Promise<void>;
 }
 
+/** How long the agents of a killed tmux server get to end before they are killed (ms). */
+const AGENT_END_MS = 10_000;
+
+/**
+ * Ends the data directory's tmux server and waits until every pane's process group has ended (its
+ * launch script records the agent's exit in the data directory as it goes, so removing the directory
+ * before that races with it); what still runs after AGENT_END_MS is killed.
+ */
+async function endTmuxAgents(dataDir: string): Promise<void> {
+  const tmux = TmuxServer.detect(dataDir, process.env.PATH);
+  if (tmux === null) return;
+  const groups = [...tmux.panes().values()].map((pane) => pane.panePid);
+  tmux.killServer();
+  const deadline = Date.now() + AGENT_END_MS;
+  while (groups.some((pgid) => groupAlive(pgid)) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  for (const pgid of groups) if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+}
+
 /** A real `claudeman web` server in this process, on a loopback port chosen by the OS. */
 export async function startClaudeman(options: StartClaudemanOptions = {}): Promise<ClaudemanTestServer> {
   const temp = makeTempDir('claudeman-web-');
@@ -105,7 +126,7 @@ export async function startClaudeman(options: StartClaudemanOptions = {}): Promi
     running,
     close: async ({ keepSessions = false } = {}) => {
       await running.close();
-      if (!keepSessions) TmuxServer.detect(dataDir, process.env.PATH)?.killServer();
+      if (!keepSessions) await endTmuxAgents(dataDir);
       temp.remove();
     },
   };
