@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { PermissionMode } from '../api/session.js';
 import type { SessionEvent } from '../events/types.js';
 import type { SqliteSessionRepository } from '../store/sessions.js';
-import { isStorageError, storageFailure } from '../store/storage-errors.js';
+import { isStorageError, tryWrite } from '../store/storage-errors.js';
 import type { Clock } from '../supervisor/clock.js';
 import { Session, type SessionRecord, type SessionResult, type SessionSettings } from './session.js';
 import { launchFiles, readExitStatus, removeLaunchFiles } from './tmux/launch-script.js';
@@ -172,7 +172,7 @@ export class SessionManager {
       terminalHost: null,
     });
     // Stored before anyone hears of it: a store that cannot take it refuses the session.
-    const stored = this.write(() => this.options.repository.save(session.record()));
+    const stored = tryWrite(() => this.options.repository.save(session.record()));
     if (stored !== null) return stored;
     this.sessions.set(session.id, session);
     this.options.publish({
@@ -203,7 +203,7 @@ export class SessionManager {
   async delete(id: string): Promise<SessionResult> {
     const session = this.sessions.get(id);
     if (session === undefined) return { ok: false, code: 'SESSION_NOT_FOUND', message: `no session ${id}` };
-    const deleted = this.write(() => this.options.repository.delete(id));
+    const deleted = tryWrite(() => this.options.repository.delete(id));
     if (deleted !== null) return deleted;
     this.sessions.delete(id);
     this.dirtyBuffers.delete(session);
@@ -243,23 +243,12 @@ export class SessionManager {
       changed: (session) => this.save(session),
       persistIntent: (intent) => {
         if (!this.sessions.has(intent.id)) return { ok: true };
-        return this.write(() => this.options.repository.save(intent)) ?? { ok: true };
+        return tryWrite(() => this.options.repository.save(intent)) ?? { ok: true };
       },
       buffersChanged: (session) => {
         if (this.sessions.has(session.id)) this.dirtyBuffers.add(session);
       },
     });
-  }
-
-  /** A write a client waits for: null when done, else the failure to answer (nothing was written). */
-  private write(action: () => void): ReturnType<typeof storageFailure> | null {
-    try {
-      action();
-      return null;
-    } catch (error) {
-      if (isStorageError(error)) return storageFailure(error);
-      throw error;
-    }
   }
 
   /** A change of the session's own (a status, an exit): written now, or as soon as the store can. */

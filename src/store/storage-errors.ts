@@ -30,3 +30,19 @@ export function storageFailure(error: StorageError): {
 } {
   return { ok: false, code: error.code, message: error.message };
 }
+
+export type StorageFailure = ReturnType<typeof storageFailure>;
+
+/**
+ * Runs a write a client waits for: null when it was stored, else the failure to answer with (nothing
+ * was written). Anything but a StorageError is a bug and is thrown on.
+ */
+export function tryWrite(action: () => void): StorageFailure | null {
+  try {
+    action();
+    return null;
+  } catch (error) {
+    if (isStorageError(error)) return storageFailure(error);
+    throw error;
+  }
+}

@@ -7,6 +7,7 @@ import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { asObject, expectJson, pollAsync, useApiResources } from '../helpers/api-client.js';
+import type { ClaudemanTestServer } from '../helpers/claudeman-server.js';
 import { startOverseer } from '../helpers/overseer-server.js';
 import { pollUntil } from '../helpers/poll.js';
 
@@ -109,42 +110,34 @@ describe('dead WebSocket clients', () => {
   });
 });
 
+/** An event stream of the server, closed after the test. */
+async function openStream(s: ClaudemanTestServer): Promise<http.IncomingMessage> {
+  const request = http.get({
+    host: '127.0.0.1',
+    port: s.port,
+    path: '/api/events',
+    headers: { authorization: `Bearer ${s.token}` },
+    agent: false,
+  });
+  r.onCleanup(() => {
+    request.destroy();
+  });
+  return new Promise((resolve) => request.once('response', resolve));
+}
+
 describe('a dead event stream', () => {
   it('is ended once what was written to it has not drained for the timeout', async () => {
     const s = await r.server({ clientTimeoutMs: TIMEOUT_MS });
     // A reader that stops reading after the head: its socket buffers fill, then our writes back up.
-    const request = http.get({
-      host: '127.0.0.1',
-      port: s.port,
-      path: '/api/events',
-      headers: { authorization: `Bearer ${s.token}` },
-      agent: false,
-    });
-    r.onCleanup(() => {
-      request.destroy();
-    });
-    const response = await new Promise<http.IncomingMessage>((resolve) => request.once('response', resolve));
-    expect(response.statusCode).toBe(200);
-    response.pause();
-    response.socket.pause();
+    const stalled = await openStream(s);
+    expect(stalled.statusCode).toBe(200);
+    stalled.pause();
+    stalled.socket.pause();
     // A reader that keeps up, for comparison.
-    const live = http.get({
-      host: '127.0.0.1',
-      port: s.port,
-      path: '/api/events',
-      headers: { authorization: `Bearer ${s.token}` },
-      agent: false,
-    });
-    r.onCleanup(() => {
-      live.destroy();
-    });
     let liveBytes = 0;
-    (await new Promise<http.IncomingMessage>((resolve) => live.once('response', resolve))).on(
-      'data',
-      (chunk) => {
-        liveBytes += chunk.length;
-      },
-    );
+    (await openStream(s)).on('data', (chunk: Buffer) => {
+      liveBytes += chunk.length;
+    });
     await pollUntil(() => s.running.sse.clientCount === 2, 'both streams');
 
     // Events until the paused stream backs up: big one-shot outputs go out as session events.

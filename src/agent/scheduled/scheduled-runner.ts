@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ScheduledRun } from '../../api/scheduled.js';
 import type { ScheduledEvent } from '../../events/types.js';
 import type { ScheduledRunRepository } from '../../store/scheduled-runs.js';
-import { isStorageError, storageFailure } from '../../store/storage-errors.js';
+import { tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { SessionResult } from '../session.js';
 import { resolveWorkingDir } from '../working-dir.js';
@@ -78,7 +78,7 @@ export class ScheduledRunner {
     };
     // The intent is stored before anything runs, so a crash right after still knows the run; a store
     // that cannot take it refuses the run (nothing was started).
-    const stored = this.write(() => this.options.repository.save(run));
+    const stored = tryWrite(() => this.options.repository.save(run));
     if (stored !== null) return stored;
     const loop = this.build(run);
     this.options.publish({
@@ -115,7 +115,7 @@ export class ScheduledRunner {
         stopReason: CANCELLED_REASON,
         sessionId: null,
       };
-      const stored = this.write(() => this.options.repository.save(stopped));
+      const stored = tryWrite(() => this.options.repository.save(stopped));
       if (stored !== null) return stored;
     }
     await loop.stop(CANCELLED_REASON);
@@ -198,17 +198,6 @@ export class ScheduledRunner {
           error: (error as Error).message,
         });
       }
-    }
-  }
-
-  /** A write a client waits for: null when done, else the failure to answer (nothing was written). */
-  private write(action: () => void): ReturnType<typeof storageFailure> | null {
-    try {
-      action();
-      return null;
-    } catch (error) {
-      if (isStorageError(error)) return storageFailure(error);
-      throw error;
     }
   }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { QueueTask, QueueTaskStatus } from '../../api/tasks.js';
 import type { QueueTaskEvent } from '../../events/types.js';
 import type { QueueTaskRepository } from '../../store/queue-tasks.js';
-import { isStorageError } from '../../store/storage-errors.js';
+import { tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { WorkingDirResult } from '../working-dir.js';
 import { describeCycle, findCycle, missingDependencies, transitiveDependents } from './dependency-graph.js';
@@ -153,7 +153,7 @@ export class TaskQueue {
       finishedAt: null,
       error: null,
     }));
-    const stored = this.write(() => this.options.repository.insert(created));
+    const stored = tryWrite(() => this.options.repository.insert(created));
     if (stored !== null) return stored;
     for (const task of created) {
       this.tasks.set(task.id, task);
@@ -289,7 +289,7 @@ export class TaskQueue {
     if (waiting.length > 0) {
       return failure('TASK_HAS_DEPENDENTS', `tasks ${waiting.join(', ')} depend on task ${id}`);
     }
-    const deleted = this.write(() => this.options.repository.delete(id));
+    const deleted = tryWrite(() => this.options.repository.delete(id));
     if (deleted !== null) return deleted;
     this.tasks.delete(id);
     this.ordinals.delete(id);
@@ -302,17 +302,6 @@ export class TaskQueue {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  /** A write a client waits for: null when done, else the failure to answer (nothing was written). */
-  private write(action: () => void): Failure | null {
-    try {
-      action();
-      return null;
-    } catch (error) {
-      if (isStorageError(error)) return failure(error.code, error.message);
-      throw error;
-    }
   }
 
   private isReady(task: QueueTask): boolean {
