@@ -1,9 +1,9 @@
-import type { CaseInfo } from '../src/api/cases.js';
-import type { RalphStatus, StartRalphRequest } from '../src/api/ralph.js';
-import type { RespawnConfig, RespawnConfigPatch, RespawnStatus } from '../src/api/respawn.js';
-import type { ScheduledRun } from '../src/api/scheduled.js';
-import type { SessionInfo } from '../src/api/session.js';
-import type { CreateTaskRequest, QueueTask } from '../src/api/tasks.js';
+import type { CaseInfo } from '../src/protocol/rest/cases.js';
+import type { RalphStatus, StartRalphRequest } from '../src/protocol/rest/ralph.js';
+import type { RespawnConfig, RespawnConfigPatch, RespawnStatus } from '../src/protocol/rest/respawn.js';
+import type { ScheduledRun } from '../src/protocol/rest/scheduled.js';
+import type { SessionInfo } from '../src/protocol/rest/session.js';
+import type { CreateTaskRequest, QueueTask } from '../src/protocol/rest/tasks.js';
 import type { NoRespawn, OverseerTaskInfo } from './types.js';
 
 /** A failed API call, with the server's stable code and human message. */

@@ -1,4 +1,4 @@
-import type { QueueTask } from '../src/api/tasks.js';
+import type { QueueTask } from '../src/protocol/rest/tasks.js';
 import type { RalphStatus, RespawnStatus, ScheduledRun, SessionInfo, StatusSnapshot } from './types.js';
 
 /** What changed; views subscribe to the topics they draw. */

@@ -1,8 +1,8 @@
-import type { RalphStatus } from '../src/api/ralph.js';
-import type { RespawnStatus } from '../src/api/respawn.js';
-import type { ScheduledRun } from '../src/api/scheduled.js';
-import type { SessionInfo } from '../src/api/session.js';
-import type { EngineEvent, TaskEvent } from '../src/events/types.js';
+import type { EngineEvent, TaskEvent } from '../src/protocol/events.js';
+import type { RalphStatus } from '../src/protocol/rest/ralph.js';
+import type { RespawnStatus } from '../src/protocol/rest/respawn.js';
+import type { ScheduledRun } from '../src/protocol/rest/scheduled.js';
+import type { SessionInfo } from '../src/protocol/rest/session.js';
 
 /** The `init` event and `GET /api/status`: the whole state at once. */
 export interface StatusSnapshot {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { describeClaudeBinary } from '../agent/claude-binary.js';
+import { describeClaudeBinary } from '../agent/claude/claude-binary.js';
 import { ConfigError, resolveConfig } from '../server/claudeman-config.js';
 import { startClaudemanServer } from '../server/claudeman-server.js';
 import { createLogger } from '../server/logger.js';

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { withoutOwnNodeBins } from '../agent/user-path.js';
-import type { PermissionMode } from '../api/session.js';
+import { withoutOwnNodeBins } from '../agent/claude/user-path.js';
+import type { PermissionMode } from '../protocol/rest/session.js';
 import { parseHostNames } from './security/host-allowlist.js';
 
 /** Settings of `claudeman web`, resolved once at start: flags win over environment, environment over defaults. */

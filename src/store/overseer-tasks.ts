@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../supervisor/retry-policy.js';
+import type { RetryPolicy } from '../supervisor/retry/retry-policy.js';
 import type { TaskRecord, TaskRepository, TaskState } from '../supervisor/task-record.js';
 import { formatGoDuration, parseGoDuration } from '../util/go-duration.js';
 import type { Database } from './database.js';

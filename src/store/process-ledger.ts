@@ -1,4 +1,4 @@
-import { currentBootId, isSameProcess, processStartTime } from '../supervisor/process-identity.js';
+import { currentBootId, isSameProcess, processStartTime } from '../supervisor/recovery/process-identity.js';
 import type { Database } from './database.js';
 import { type StorageGuard, storageGuardOf } from './storage-guard.js';
 
@@ -52,7 +52,7 @@ function instanceAlive(pid: number | null, startTime: string | null, bootId: str
 /**
  * The process ledger: every child a server instance spawned, written the moment it spawned and
  * removed once its exit was handled. What a killed instance leaves behind is the list of its
- * possible orphans, which the next instance ends (see supervisor/orphan-reaper.ts).
+ * possible orphans, which the next instance ends (see supervisor/recovery/orphan-reaper.ts).
  *
  * Writes are synchronous (better-sqlite3), so a recorded pid is on disk (in the WAL) before the
  * caller of the spawn continues; a kill -9 right after cannot lose it.

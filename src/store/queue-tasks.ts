@@ -1,4 +1,4 @@
-import type { QueueTask, QueueTaskStatus } from '../api/tasks.js';
+import type { QueueTask, QueueTaskStatus } from '../protocol/rest/tasks.js';
 import type { Database } from './database.js';
 import { StorageError } from './storage-errors.js';
 import { type StorageGuard, storageGuardOf } from './storage-guard.js';

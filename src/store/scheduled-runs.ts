@@ -1,4 +1,4 @@
-import type { ScheduledLogLine, ScheduledRun, ScheduledRunStatus } from '../api/scheduled.js';
+import type { ScheduledLogLine, ScheduledRun, ScheduledRunStatus } from '../protocol/rest/scheduled.js';
 import type { Database } from './database.js';
 import { type StorageGuard, storageGuardOf } from './storage-guard.js';
 

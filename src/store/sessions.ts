@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { SessionRecord } from '../agent/session.js';
-import type { PermissionMode, SessionMode, SessionStatus, TerminalHost } from '../api/session.js';
+import type { SessionRecord } from '../agent/session/session.js';
+import type { PermissionMode, SessionMode, SessionStatus, TerminalHost } from '../protocol/rest/session.js';
 import type { Database } from './database.js';
 import { respawnRowKey } from './respawn-controllers.js';
 import { type StorageGuard, storageGuardOf } from './storage-guard.js';

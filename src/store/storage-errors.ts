@@ -1,6 +1,6 @@
 /**
  * A write the store could not make, as a value with a stable code (the REST API's codes of the same
- * name, src/api/errors.ts). Nothing of the change was stored; the caller undoes it in memory too.
+ * name, src/protocol/errors.ts). Nothing of the change was stored; the caller undoes it in memory too.
  *
  * - STORAGE_FULL: the disk is full (SQLITE_FULL); a retry after space is freed works.
  * - STORAGE_UNAVAILABLE: the database cannot take writes — its file was deleted or replaced while the

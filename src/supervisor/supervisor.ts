@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EngineEvent, TaskExitedEvent, TaskOutputEvent } from '../events/types.js';
+import type { EngineEvent, TaskExitedEvent, TaskOutputEvent } from '../protocol/events.js';
 import { nanosToMillis } from '../util/go-duration.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import { Failures, type Result } from './errors.js';
@@ -9,7 +9,7 @@ import {
   planRestart,
   type RandomSource,
   type RetryPolicy,
-} from './retry-policy.js';
+} from './retry/retry-policy.js';
 import { SupervisedTask } from './task.js';
 import type { TaskRecord, TaskRepository, TaskState } from './task-record.js';
 import { type ReplayableEvent, Worker, type WorkerState } from './worker.js';
@@ -26,7 +26,7 @@ export interface SupervisorLog {
 /**
  * Where spawned processes are written down until their exit has been handled (the store's process
  * ledger), so that the next server can end what a killed one left running. It never throws: a failed
- * write is its own to report (see server/orphans.ts), never a failed spawn.
+ * write is its own to report (see supervisor/recovery/boot-orphan-sweep.ts), never a failed spawn.
  */
 export interface ProcessLedgerWriter {
   record(kind: 'overseer', ownerId: string, pid: number): void;

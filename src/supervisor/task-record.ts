@@ -1,4 +1,4 @@
-import type { RetryPolicy } from './retry-policy.js';
+import type { RetryPolicy } from './retry/retry-policy.js';
 
 export type TaskState = 'active' | 'stopped' | 'errored';
 

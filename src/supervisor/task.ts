@@ -1,7 +1,7 @@
 import { nanosToMillis } from '../util/go-duration.js';
 import type { TimerHandle } from './clock.js';
-import { ExitWindow, MAX_REMEMBERED_EXITS } from './exit-window.js';
-import type { RetryPolicy } from './retry-policy.js';
+import { ExitWindow, MAX_REMEMBERED_EXITS } from './retry/exit-window.js';
+import type { RetryPolicy } from './retry/retry-policy.js';
 import type { TaskRecord } from './task-record.js';
 import type { Worker } from './worker.js';
 

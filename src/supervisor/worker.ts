@@ -1,9 +1,9 @@
-import type { OutputStream, TaskExitedEvent, TaskOutputEvent } from '../events/types.js';
-import type { ExitStatus, SpawnSpec } from './child-process.js';
+import type { OutputStream, TaskExitedEvent, TaskOutputEvent } from '../protocol/events.js';
 import type { Clock } from './clock.js';
-import { LineSplitter } from './line-splitter.js';
-import { type PipeChild, spawnPiped } from './pipe-process.js';
-import { RingBuffer } from './ring-buffer.js';
+import { LineSplitter } from './output/line-splitter.js';
+import { RingBuffer } from './output/ring-buffer.js';
+import type { ExitStatus, SpawnSpec } from './spawn/child-process.js';
+import { type PipeChild, spawnPiped } from './spawn/pipe-process.js';
 
 /** Events a worker keeps for replay; output and exit share the slots (the protocol's rule). */
 export const WORKER_REPLAY_EVENTS = 100;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_COMPLETION_PHRASE } from '../../src/api/tasks.js';
+import { DEFAULT_COMPLETION_PHRASE } from '../../src/protocol/rest/tasks.js';
 import { asObject, expectJson, pollAsync, real, useApiResources } from '../helpers/api-client.js';
 
 const r = useApiResources();

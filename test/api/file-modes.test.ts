@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HOOK_RELAY_FILE } from '../../src/agent/hooks/relay-script.js';
+import { HOOK_RELAY_FILE } from '../../src/agent/claude/hooks/relay-script.js';
 import { TOKEN_FILE } from '../../src/server/security/token.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';

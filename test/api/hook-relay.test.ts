@@ -4,8 +4,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installHookRelay } from '../../src/agent/hooks/relay-script.js';
-import { HOOK_SECRET_HEADER } from '../../src/server/api/routes/hooks.js';
+import { installHookRelay } from '../../src/agent/claude/hooks/relay-script.js';
+import { HOOK_SECRET_HEADER } from '../../src/server/rest/routes/hooks.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 /** The hook relay as Claude Code runs it (`node relay <url> <secret file>`), against a real loopback server. */

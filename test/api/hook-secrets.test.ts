@@ -9,8 +9,12 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HOOK_SECRET_FILE, SESSIONS_DIR, SETTINGS_FILE } from '../../src/agent/hooks/session-hook-files.js';
-import type { SessionSignal } from '../../src/agent/session.js';
+import {
+  HOOK_SECRET_FILE,
+  SESSIONS_DIR,
+  SETTINGS_FILE,
+} from '../../src/agent/claude/hooks/session-hook-files.js';
+import type { SessionSignal } from '../../src/agent/session/session.js';
 import type { TerminalHostSetting } from '../../src/server/claudeman-config.js';
 import { type ClaudemanTestServer, FAKE_CLAUDE, startClaudeman } from '../helpers/claudeman-server.js';
 import { pollUntil } from '../helpers/poll.js';

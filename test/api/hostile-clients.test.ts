@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTaskPrompt } from '../../src/agent/ralph/task-prompt.js';
-import { DEFAULT_COMPLETION_PHRASE } from '../../src/api/tasks.js';
+import { DEFAULT_COMPLETION_PHRASE } from '../../src/protocol/rest/tasks.js';
 import {
   asObject,
   expectApiError,

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stripAnsi } from '../../src/agent/ansi.js';
+import { stripAnsi } from '../../src/agent/terminal/ansi.js';
 import {
   asNumber,
   asObject,

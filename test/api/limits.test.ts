@@ -4,11 +4,11 @@
 // line gives its reason, with the current usage beside it.
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import type { Session } from '../../src/agent/session.js';
-import { SessionLimits } from '../../src/agent/session.js';
-import { MAX_SESSIONS } from '../../src/agent/session-manager.js';
+import type { Session } from '../../src/agent/session/session.js';
+import { SessionLimits } from '../../src/agent/session/session.js';
+import { MAX_SESSIONS } from '../../src/agent/session/session-manager.js';
 import { EventBus } from '../../src/events/bus.js';
-import type { EngineEvent } from '../../src/events/types.js';
+import type { EngineEvent } from '../../src/protocol/events.js';
 import { BODY_LIMIT_BYTES } from '../../src/server/claudeman-server.js';
 import { Limits } from '../../src/server/limits.js';
 import { SseLimits } from '../../src/server/sse/sse-hub.js';

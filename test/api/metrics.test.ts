@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { renderPrometheus } from '../../src/server/metrics.js';
+import { renderPrometheus } from '../../src/server/metrics/stream-counters.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { pollUntil } from '../helpers/poll.js';
 

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { QueueTask } from '../../src/api/tasks.js';
+import type { QueueTask } from '../../src/protocol/rest/tasks.js';
 import { DATABASE_FILE } from '../../src/server/claudeman-server.js';
 import { openDatabase } from '../../src/store/database.js';
 import { SqliteQueueTaskRepository } from '../../src/store/queue-tasks.js';

@@ -1,7 +1,7 @@
 // API: state across a restart on the same data directory (SQLite) and cases root.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stripAnsi } from '../../src/agent/ansi.js';
+import { stripAnsi } from '../../src/agent/terminal/ansi.js';
 import {
   asArray,
   asNumber,

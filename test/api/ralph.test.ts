@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RalphStopReason } from '../../src/agent/ralph/ralph-settings.js';
-import { DEFAULT_COMPLETION_PHRASE } from '../../src/api/tasks.js';
+import { DEFAULT_COMPLETION_PHRASE } from '../../src/protocol/rest/tasks.js';
 import {
   asArray,
   asNumber,

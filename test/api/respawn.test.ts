@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stripAnsi } from '../../src/agent/ansi.js';
-import { DEFAULT_RESPAWN_CONFIG } from '../../src/api/respawn.js';
+import { stripAnsi } from '../../src/agent/terminal/ansi.js';
+import { DEFAULT_RESPAWN_CONFIG } from '../../src/protocol/rest/respawn.js';
 import {
   asArray,
   asObject,

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOOK_SECRET_HEADER } from '../../src/server/api/routes/hooks.js';
+import { HOOK_SECRET_HEADER } from '../../src/server/rest/routes/hooks.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import {

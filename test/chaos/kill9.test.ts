@@ -8,10 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INTERRUPTED_RUN_REASON } from '../../src/agent/session-manager.js';
-import { TmuxServer } from '../../src/agent/tmux/tmux-server.js';
-import { DEFAULT_COMPLETION_PHRASE } from '../../src/api/tasks.js';
-import { isSameProcess, processStartTime, readProcessStat } from '../../src/supervisor/process-identity.js';
+import { INTERRUPTED_RUN_REASON } from '../../src/agent/session/session-manager.js';
+import { TmuxServer } from '../../src/agent/terminal/tmux/tmux-server.js';
+import { DEFAULT_COMPLETION_PHRASE } from '../../src/protocol/rest/tasks.js';
+import {
+  isSameProcess,
+  processStartTime,
+  readProcessStat,
+} from '../../src/supervisor/recovery/process-identity.js';
 import { FAKE_CLAUDE } from '../helpers/claudeman-server.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';

@@ -13,7 +13,7 @@ import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isApiErrorCode } from '../../src/api/errors.js';
+import { isApiErrorCode } from '../../src/protocol/errors.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { Batch, runBounded, SEED, SPECIAL_NAMES, Tally } from './fuzz-support.js';
 

@@ -14,7 +14,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ERROR_STATUS, ApiErrorCode, isApiErrorCode } from '../../src/api/errors.js';
+import { API_ERROR_STATUS, ApiErrorCode, isApiErrorCode } from '../../src/protocol/errors.js';
 import { BODY_LIMIT_BYTES } from '../../src/server/claudeman-server.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -51,7 +51,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
  * fuzzer created and deleted — one leaked copy of the over-limit bodies alone would be ~100 MiB.
  */
 const HEAP_GROWTH_BOUND_BYTES = 64 * 1024 * 1024;
-/** 5xx codes the API documents (src/api/errors.ts): a run that failed, a missing CLI, a full server. */
+/** 5xx codes the API documents (src/protocol/errors.ts): a run that failed, a missing CLI, a full server. */
 const DOCUMENTED_5XX: ReadonlySet<string> = new Set([
   ApiErrorCode.RUN_FAILED,
   ApiErrorCode.CLAUDE_NOT_FOUND,

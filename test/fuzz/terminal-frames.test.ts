@@ -13,7 +13,7 @@ import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from '../../src/server/terminal/terminal-frames.js';
+import { MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from '../../src/protocol/terminal-frames.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { pollUntil } from '../helpers/poll.js';
 import {

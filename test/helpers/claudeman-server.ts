@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TmuxServer } from '../../src/agent/tmux/tmux-server.js';
-import type { PermissionMode } from '../../src/api/session.js';
+import { TmuxServer } from '../../src/agent/terminal/tmux/tmux-server.js';
+import type { PermissionMode } from '../../src/protocol/rest/session.js';
 import { DEFAULT_ONESHOT_TIMEOUT_MS, type TerminalHostSetting } from '../../src/server/claudeman-config.js';
 import { type RunningClaudeman, startClaudemanServer } from '../../src/server/claudeman-server.js';
 import type { ClientLimits } from '../../src/server/limits.js';
 import { createLogger } from '../../src/server/logger.js';
-import { groupAlive, signalGroup } from '../../src/supervisor/process-group.js';
+import { groupAlive, signalGroup } from '../../src/supervisor/terminate/process-group.js';
 import { makeTempDir } from './temp-dir.js';
 
 /** The fake `claude` executable (test/fixtures/fake-claude/claude), used unless a test says otherwise. */

@@ -1,6 +1,6 @@
 import type { WorkerSession, WorkerSessions } from '../../src/agent/ralph/worker-session.js';
-import type { SessionResult, SessionSignal, SessionSignalListener } from '../../src/agent/session.js';
-import type { SessionStatus } from '../../src/api/session.js';
+import type { SessionResult, SessionSignal, SessionSignalListener } from '../../src/agent/session/session.js';
+import type { SessionStatus } from '../../src/protocol/rest/session.js';
 
 /**
  * A session as the Ralph loop sees it, driven by the test: it records what is typed and written, and

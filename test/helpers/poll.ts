@@ -1,4 +1,4 @@
-import { isDeadState, readProcessStat } from '../../src/supervisor/process-identity.js';
+import { isDeadState, readProcessStat } from '../../src/supervisor/recovery/process-identity.js';
 
 /** Polls `condition` until it holds or `timeoutMs` passes (then throws with `what`). Never a fixed sleep. */
 export async function pollUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

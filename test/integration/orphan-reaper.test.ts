@@ -3,14 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { type LedgerEntry, SqliteProcessLedger } from '../../src/store/process-ledger.js';
-import { isRecordedGroupMember } from '../../src/supervisor/orphan-group.js';
-import { reapOrphans } from '../../src/supervisor/orphan-reaper.js';
+import { isRecordedGroupMember } from '../../src/supervisor/recovery/orphan-group.js';
+import { reapOrphans } from '../../src/supervisor/recovery/orphan-reaper.js';
 import {
   currentBootId,
   isSameProcess,
   processStartTime,
   readProcessStat,
-} from '../../src/supervisor/process-identity.js';
+} from '../../src/supervisor/recovery/process-identity.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 

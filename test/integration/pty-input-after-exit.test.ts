@@ -5,7 +5,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/supervisor/clock.js';
-import { spawnPty } from '../../src/supervisor/pty-process.js';
+import { spawnPty } from '../../src/supervisor/spawn/pty-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('a PTY child that exits with input still queued', () => {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EngineEvent, TaskExitedEvent } from '../../src/events/types.js';
+import type { EngineEvent, TaskExitedEvent } from '../../src/protocol/events.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteTaskRepository } from '../../src/store/overseer-tasks.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';

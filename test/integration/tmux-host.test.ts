@@ -3,8 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TmuxServer, tmuxSessionName } from '../../src/agent/tmux/tmux-server.js';
-import { type TmuxLaunchSpec, TmuxTerminalProcess } from '../../src/agent/tmux/tmux-terminal-process.js';
+import { TmuxServer, tmuxSessionName } from '../../src/agent/terminal/tmux/tmux-server.js';
+import {
+  type TmuxLaunchSpec,
+  TmuxTerminalProcess,
+} from '../../src/agent/terminal/tmux/tmux-terminal-process.js';
 import { systemClock } from '../../src/supervisor/clock.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';

@@ -5,7 +5,7 @@ import {
   DEFAULT_IDLE_AFTER_MS,
   PROMPT_GLYPH,
   SPINNER_GLYPHS,
-} from '../../src/agent/activity-detector.js';
+} from '../../src/agent/terminal/activity-detector.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const ESC = '\x1b';

@@ -4,7 +4,7 @@ import {
   incompleteEscapeStart,
   MAX_ESCAPE_CARRY,
   stripAnsi,
-} from '../../src/agent/ansi.js';
+} from '../../src/agent/terminal/ansi.js';
 
 const ESC = '\x1b';
 const BEL = '\x07';

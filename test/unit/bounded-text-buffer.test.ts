@@ -3,7 +3,7 @@ import {
   BoundedTextBuffer,
   DEFAULT_TRIM_RATIO,
   MAX_ALIGN_CHARS,
-} from '../../src/agent/bounded-text-buffer.js';
+} from '../../src/agent/terminal/bounded-text-buffer.js';
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

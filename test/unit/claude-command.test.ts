@@ -1,8 +1,8 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveClaudeBinary } from '../../src/agent/claude-binary.js';
-import { childEnvironment, interactiveArgs, oneShotArgs } from '../../src/agent/claude-command.js';
+import { resolveClaudeBinary } from '../../src/agent/claude/claude-binary.js';
+import { childEnvironment, interactiveArgs, oneShotArgs } from '../../src/agent/claude/claude-command.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('claude command lines', () => {

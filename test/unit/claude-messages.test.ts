@@ -15,7 +15,7 @@ import {
   messageSessionId,
   resultCost,
   toolUses,
-} from '../../src/agent/claude-messages.js';
+} from '../../src/agent/claude/claude-messages.js';
 
 const SESSION = '5b0a6f0e-3c2e-4a55-9d53-0d1f4b7c9a11';
 

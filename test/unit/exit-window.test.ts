@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ExitWindow } from '../../src/supervisor/exit-window.js';
-import { decideAfterExit } from '../../src/supervisor/retry-policy.js';
+import { ExitWindow } from '../../src/supervisor/retry/exit-window.js';
+import { decideAfterExit } from '../../src/supervisor/retry/retry-policy.js';
 
 describe('ExitWindow', () => {
   it('counts every exit when the window is zero', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../src/supervisor/line-splitter.js';
+import { LineSplitter } from '../../src/supervisor/output/line-splitter.js';
 
 const DEFAULT_MAX = 1024;
 

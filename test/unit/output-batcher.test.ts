@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OutputBatcher } from '../../src/supervisor/output-batcher.js';
+import { OutputBatcher } from '../../src/supervisor/output/output-batcher.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('OutputBatcher', () => {

@@ -7,7 +7,7 @@ import {
   isSameProcess,
   processStartTime,
   readProcessStat,
-} from '../../src/supervisor/process-identity.js';
+} from '../../src/supervisor/recovery/process-identity.js';
 import { pollUntil } from '../helpers/poll.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 

@@ -11,8 +11,8 @@ import {
 import { buildTaskPrompt } from '../../src/agent/ralph/task-prompt.js';
 import { TaskQueue } from '../../src/agent/tasks/task-queue.js';
 import type { NewTask } from '../../src/agent/tasks/task-validation.js';
-import { DEFAULT_COMPLETION_PHRASE, type QueueTask } from '../../src/api/tasks.js';
-import type { QueueTaskEvent, RalphEvent } from '../../src/events/types.js';
+import type { QueueTaskEvent, RalphEvent } from '../../src/protocol/events.js';
+import { DEFAULT_COMPLETION_PHRASE, type QueueTask } from '../../src/protocol/rest/tasks.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteQueueTaskRepository } from '../../src/store/queue-tasks.js';
 import { SqliteRalphStateRepository } from '../../src/store/ralph-state.js';

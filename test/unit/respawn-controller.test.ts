@@ -7,9 +7,13 @@ import {
   STEP_TIMEOUT_MS,
   STOP_REQUESTED_REASON,
 } from '../../src/agent/respawn/respawn-controller.js';
-import type { ActivitySource, SessionSignal, SessionSignalListener } from '../../src/agent/session.js';
-import { DEFAULT_RESPAWN_CONFIG, type RespawnConfig } from '../../src/api/respawn.js';
-import type { RespawnEvent } from '../../src/events/types.js';
+import type {
+  ActivitySource,
+  SessionSignal,
+  SessionSignalListener,
+} from '../../src/agent/session/session.js';
+import type { RespawnEvent } from '../../src/protocol/events.js';
+import { DEFAULT_RESPAWN_CONFIG, type RespawnConfig } from '../../src/protocol/rest/respawn.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const SESSION_ID = '11111111-2222-4333-8444-555555555555';

@@ -6,10 +6,10 @@ import {
   SERVER_RESTARTED_REASON,
   SERVER_SHUTDOWN_REASON,
 } from '../../src/agent/respawn/respawn-manager.js';
-import type { SessionResult, SessionSignal, SessionSignalListener } from '../../src/agent/session.js';
-import { DEFAULT_RESPAWN_CONFIG } from '../../src/api/respawn.js';
-import type { SessionStatus } from '../../src/api/session.js';
-import type { RespawnEvent } from '../../src/events/types.js';
+import type { SessionResult, SessionSignal, SessionSignalListener } from '../../src/agent/session/session.js';
+import type { RespawnEvent } from '../../src/protocol/events.js';
+import { DEFAULT_RESPAWN_CONFIG } from '../../src/protocol/rest/respawn.js';
+import type { SessionStatus } from '../../src/protocol/rest/session.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteRespawnRepository } from '../../src/store/respawn-controllers.js';
 import { FakeClock } from '../helpers/fake-clock.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../src/server/overseer/decode.js';
 import { encodeTasks } from '../../src/server/overseer/encode.js';
-import { ExitWindow } from '../../src/supervisor/exit-window.js';
+import { ExitWindow } from '../../src/supervisor/retry/exit-window.js';
 import {
   classifyExit,
   decideAfterExit,
@@ -10,7 +10,7 @@ import {
   type RandomSource,
   type RetryPolicy,
   restartDelay,
-} from '../../src/supervisor/retry-policy.js';
+} from '../../src/supervisor/retry/retry-policy.js';
 import type { TaskSnapshot } from '../../src/supervisor/supervisor.js';
 import { nanosToMillis } from '../../src/util/go-duration.js';
 import { FakeClock } from '../helpers/fake-clock.js';

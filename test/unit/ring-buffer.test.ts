@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RingBuffer } from '../../src/supervisor/ring-buffer.js';
+import { RingBuffer } from '../../src/supervisor/output/ring-buffer.js';
 
 describe('RingBuffer', () => {
   it('keeps the last `capacity` items, oldest first', () => {

@@ -14,9 +14,9 @@ import {
   ENDED_WHILE_DOWN_REASON,
   ScheduledRunner,
 } from '../../src/agent/scheduled/scheduled-runner.js';
-import type { SessionResult } from '../../src/agent/session.js';
-import type { ScheduledRun } from '../../src/api/scheduled.js';
-import type { ScheduledEvent } from '../../src/events/types.js';
+import type { SessionResult } from '../../src/agent/session/session.js';
+import type { ScheduledEvent } from '../../src/protocol/events.js';
+import type { ScheduledRun } from '../../src/protocol/rest/scheduled.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteScheduledRunRepository } from '../../src/store/scheduled-runs.js';
 import { FakeClock } from '../helpers/fake-clock.js';

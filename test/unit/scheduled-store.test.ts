@@ -1,6 +1,6 @@
 // The scheduled_runs table: exact round trips in creation order, updates, deletes, a damaged log column.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ScheduledRun } from '../../src/api/scheduled.js';
+import type { ScheduledRun } from '../../src/protocol/rest/scheduled.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteScheduledRunRepository } from '../../src/store/scheduled-runs.js';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ClassifiedMessage } from '../../src/agent/claude-messages.js';
+import type { ClassifiedMessage } from '../../src/agent/claude/claude-messages.js';
 import {
   MAX_LINE_LENGTH,
   OneShotResult,
   StreamJsonParser,
   type StreamJsonParserOptions,
-} from '../../src/agent/stream-json-parser.js';
+} from '../../src/agent/claude/stream-json-parser.js';
 
 const SESSION = 'c0ffee00-0000-4000-8000-000000000001';
 const ESC = '\x1b';

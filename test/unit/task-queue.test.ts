@@ -1,11 +1,11 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveWorkingDir } from '../../src/agent/cases/working-dir.js';
 import { describeCycle, findCycle, transitiveDependents } from '../../src/agent/tasks/dependency-graph.js';
 import { MAX_QUEUE_TASKS, TaskQueue } from '../../src/agent/tasks/task-queue.js';
-import { resolveWorkingDir } from '../../src/agent/working-dir.js';
-import { DEFAULT_COMPLETION_PHRASE, type QueueTask } from '../../src/api/tasks.js';
-import type { QueueTaskEvent } from '../../src/events/types.js';
+import type { QueueTaskEvent } from '../../src/protocol/events.js';
+import { DEFAULT_COMPLETION_PHRASE, type QueueTask } from '../../src/protocol/rest/tasks.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteQueueTaskRepository } from '../../src/store/queue-tasks.js';
 import { FakeClock } from '../helpers/fake-clock.js';

@@ -1,6 +1,6 @@
 // The web UI's state and its event reducer: plain TypeScript, no DOM, so they are tested here.
 import { describe, expect, it } from 'vitest';
-import type { SessionInfo } from '../../src/api/session.js';
+import type { SessionInfo } from '../../src/protocol/rest/session.js';
 import { applyEvent } from '../../web/reducer.js';
 import { Store, sessionState } from '../../web/store.js';
 

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CaseStore } from '../../src/agent/cases.js';
-import { resolveWorkingDir } from '../../src/agent/working-dir.js';
+import { CaseStore } from '../../src/agent/cases/cases.js';
+import { resolveWorkingDir } from '../../src/agent/cases/working-dir.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('working directories and cases', () => {

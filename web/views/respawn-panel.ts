@@ -1,4 +1,4 @@
-import type { RespawnConfigPatch } from '../../src/api/respawn.js';
+import type { RespawnConfigPatch } from '../../src/protocol/rest/respawn.js';
 import { api, errorMessage } from '../api.js';
 import { baseName, h, replace } from '../dom.js';
 import type { Store } from '../store.js';

@@ -1,4 +1,4 @@
-import type { CreateTaskRequest } from '../../src/api/tasks.js';
+import type { CreateTaskRequest } from '../../src/protocol/rest/tasks.js';
 import { api, errorMessage } from '../api.js';
 import { formatCost, h, replace } from '../dom.js';
 import type { Store } from '../store.js';

@@ -7,8 +7,9 @@
  * was typed, however often the terminal repaints it, cannot complete a task; the session's screen is
  * cleared before each reused assignment, so an old task's marker is not repainted into a new one.
  */
-import { AnsiStreamStripper } from '../ansi.js';
-import { assistantText, classifyMessage } from '../claude-messages.js';
+
+import { assistantText, classifyMessage } from '../claude/claude-messages.js';
+import { AnsiStreamStripper } from '../terminal/ansi.js';
 
 /**
  * Most whitespace accepted around the phrase and inside it (characters). A terminal wraps a long

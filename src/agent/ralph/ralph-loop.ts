@@ -1,6 +1,6 @@
-import type { RalphStatus } from '../../api/ralph.js';
-import type { QueueTask } from '../../api/tasks.js';
-import type { RalphEvent } from '../../events/types.js';
+import type { RalphEvent } from '../../protocol/events.js';
+import type { RalphStatus } from '../../protocol/rest/ralph.js';
+import type { QueueTask } from '../../protocol/rest/tasks.js';
 import type { RalphStateRecord, RalphStateRepository } from '../../store/ralph-state.js';
 import { isStorageError } from '../../store/storage-errors.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';

@@ -1,4 +1,4 @@
-import { RalphLimits } from '../../api/ralph.js';
+import { RalphLimits } from '../../protocol/rest/ralph.js';
 import { failure, type Result } from '../tasks/result.js';
 
 /** What a client may ask of a loop it starts (`POST /api/ralph/start`). */

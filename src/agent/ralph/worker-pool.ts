@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
-import type { SessionResult, SessionSignal } from '../session.js';
+import type { SessionResult, SessionSignal } from '../session/session.js';
 import type { WorkerSession, WorkerSessions } from './worker-session.js';
 
 export interface WorkerPoolOptions {

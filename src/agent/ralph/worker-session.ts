@@ -1,5 +1,5 @@
-import type { SessionStatus } from '../../api/session.js';
-import type { SessionResult, SessionSignalListener } from '../session.js';
+import type { SessionStatus } from '../../protocol/rest/session.js';
+import type { SessionResult, SessionSignalListener } from '../session/session.js';
 
 /**
  * What the Ralph loop uses of a Claude Code session (a `Session` is one; tests use a fake). The loop

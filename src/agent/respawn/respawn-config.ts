@@ -1,5 +1,5 @@
 import Value from 'typebox/value';
-import { RespawnConfig, RespawnConfigPatch } from '../../api/respawn.js';
+import { RespawnConfig, RespawnConfigPatch } from '../../protocol/rest/respawn.js';
 
 export type ConfigResult =
   | { readonly ok: true; readonly config: Readonly<RespawnConfig> }

@@ -28,11 +28,12 @@
  * - The session exiting stops the controller with the reason (a respawn:log at error level during a
  *   cycle, at warn while watching).
  */
-import type { RespawnConfig, RespawnState, RespawnStatus } from '../../api/respawn.js';
-import type { RespawnEvent, RespawnStep } from '../../events/types.js';
+
+import type { RespawnEvent, RespawnStep } from '../../protocol/events.js';
+import type { RespawnConfig, RespawnState, RespawnStatus } from '../../protocol/rest/respawn.js';
 import type { Clock } from '../../supervisor/clock.js';
-import { PROMPT_GLYPH } from '../activity-detector.js';
-import type { ActivitySource, SessionSignal, SessionSignalListener } from '../session.js';
+import type { ActivitySource, SessionSignal, SessionSignalListener } from '../session/session.js';
+import { PROMPT_GLYPH } from '../terminal/activity-detector.js';
 import { type ConfigResult, mergeRespawnConfig } from './respawn-config.js';
 import { Timer } from './timer.js';
 

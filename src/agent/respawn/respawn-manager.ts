@@ -1,9 +1,9 @@
-import { DEFAULT_RESPAWN_CONFIG, RespawnConfig, type RespawnStatus } from '../../api/respawn.js';
-import type { RespawnEvent } from '../../events/types.js';
+import type { RespawnEvent } from '../../protocol/events.js';
+import { DEFAULT_RESPAWN_CONFIG, RespawnConfig, type RespawnStatus } from '../../protocol/rest/respawn.js';
 import type { StoredRespawnController } from '../../store/respawn-controllers.js';
 import { isStorageError, type StorageErrorCode } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
-import type { Session } from '../session.js';
+import type { Session } from '../session/session.js';
 import { mergeRespawnConfig } from './respawn-config.js';
 import { RespawnController, type RespawnTarget, STOP_REQUESTED_REASON } from './respawn-controller.js';
 

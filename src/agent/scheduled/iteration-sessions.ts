@@ -1,4 +1,4 @@
-import type { SessionResult } from '../session.js';
+import type { SessionResult } from '../session/session.js';
 
 /**
  * The part of the session layer a scheduled run uses: the SessionManager and its sessions satisfy it,

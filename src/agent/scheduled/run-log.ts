@@ -1,4 +1,4 @@
-import type { ScheduledLogLine } from '../../api/scheduled.js';
+import type { ScheduledLogLine } from '../../protocol/rest/scheduled.js';
 import { ScheduledLimits } from './limits.js';
 
 /** The log with `message` added at `ts`: the most recent ScheduledLimits.logLines lines, each cut to size. */

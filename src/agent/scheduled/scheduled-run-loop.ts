@@ -1,5 +1,5 @@
-import type { ScheduledRun } from '../../api/scheduled.js';
-import type { ScheduledEvent } from '../../events/types.js';
+import type { ScheduledEvent } from '../../protocol/events.js';
+import type { ScheduledRun } from '../../protocol/rest/scheduled.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
 import { failureBackoffMs } from './backoff.js';
 import { formatRemaining, iterationPrompt } from './iteration-prompt.js';

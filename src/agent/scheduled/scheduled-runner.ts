@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { ScheduledRun } from '../../api/scheduled.js';
-import type { ScheduledEvent } from '../../events/types.js';
+import type { ScheduledEvent } from '../../protocol/events.js';
+import type { ScheduledRun } from '../../protocol/rest/scheduled.js';
 import type { ScheduledRunRepository } from '../../store/scheduled-runs.js';
 import { tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
-import type { SessionResult } from '../session.js';
-import { resolveWorkingDir } from '../working-dir.js';
+import { resolveWorkingDir } from '../cases/working-dir.js';
+import type { SessionResult } from '../session/session.js';
 import type { IterationSessions } from './iteration-sessions.js';
 import { ScheduledLimits } from './limits.js';
 import { appendLog } from './run-log.js';

@@ -1,4 +1,4 @@
-import type { ApiErrorCode } from '../../api/errors.js';
+import type { ApiErrorCode } from '../../protocol/errors.js';
 
 /** An expected failure of the task queue or the Ralph loop: a value with a stable code, never a throw. */
 export interface Failure {

@@ -1,5 +1,5 @@
-import { DEFAULT_COMPLETION_PHRASE, TaskLimits } from '../../api/tasks.js';
-import type { WorkingDirResult } from '../working-dir.js';
+import { DEFAULT_COMPLETION_PHRASE, TaskLimits } from '../../protocol/rest/tasks.js';
+import type { WorkingDirResult } from '../cases/working-dir.js';
 import { type Failure, failure } from './result.js';
 
 /** What a client asks for; everything but the prompt has a default. */

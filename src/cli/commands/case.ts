@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CaseInfo } from '../../api/cases.js';
+import type { CaseInfo } from '../../protocol/rest/cases.js';
 import { type ClientOptions, clientCommand, onRun } from '../client/command.js';
 import { out, printJsonList, printRaw, table, truncate } from '../client/output.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RalphStatus } from '../../api/ralph.js';
+import type { RalphStatus } from '../../protocol/rest/ralph.js';
 import { type ClientOptions, clientCommand, integer, onRun, positiveNumber } from '../client/command.js';
 import { details, orDash, printRaw, time, usd } from '../client/output.js';
 

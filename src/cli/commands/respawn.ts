@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RespawnConfigPatch, RespawnStatus } from '../../api/respawn.js';
+import type { RespawnConfigPatch, RespawnStatus } from '../../protocol/rest/respawn.js';
 import { type ClientOptions, clientCommand, integer, onRun } from '../client/command.js';
 import { enc } from '../client/http.js';
 import { status as colourStatus, details, out, printRaw, time } from '../client/output.js';

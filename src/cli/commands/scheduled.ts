@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ScheduledRun } from '../../api/scheduled.js';
+import type { ScheduledRun } from '../../protocol/rest/scheduled.js';
 import { type ClientOptions, clientCommand, onRun, positiveNumber } from '../client/command.js';
 import { enc } from '../client/http.js';
 import { details, orDash, out, printRaw, status, table, time, truncate, usd } from '../client/output.js';

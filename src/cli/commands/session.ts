@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { SessionInfo } from '../../api/session.js';
+import type { SessionInfo } from '../../protocol/rest/session.js';
 import { type ClientOptions, clientCommand, onRun } from '../client/command.js';
 import { enc } from '../client/http.js';
 import { details, orDash, out, printRaw, status, table, time, truncate, usd } from '../client/output.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { SessionInfo } from '../../api/session.js';
+import type { SessionInfo } from '../../protocol/rest/session.js';
 import { clientCommand, onRun } from '../client/command.js';
 import { details, out, printRaw } from '../client/output.js';
 

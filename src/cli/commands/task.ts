@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { QueueTask } from '../../api/tasks.js';
+import type { QueueTask } from '../../protocol/rest/tasks.js';
 import { type ClientOptions, clientCommand, collect, integer, onRun } from '../client/command.js';
 import { enc } from '../client/http.js';
 import {

@@ -1,12 +1,12 @@
+import type { IncomingMessage } from '../../protocol/overseer/messages.js';
 import {
   MAX_EXIT_CODE,
   MAX_JITTER,
   MIN_BACKOFF_MULTIPLIER,
   MIN_EXIT_CODE,
   type RetryPolicy,
-} from '../../supervisor/retry-policy.js';
+} from '../../supervisor/retry/retry-policy.js';
 import { InvalidDurationError, parseGoDuration } from '../../util/go-duration.js';
-import type { IncomingMessage } from './messages.js';
 
 /**
  * Decodes one frame the way Go's encoding/json filled the original's IncomingMessage: keys matched

@@ -1,5 +1,5 @@
-import type { TaskEvent } from '../../events/types.js';
-import type { RetryPolicy } from '../../supervisor/retry-policy.js';
+import type { TaskEvent } from '../../protocol/events.js';
+import type { RetryPolicy } from '../../supervisor/retry/retry-policy.js';
 import type { Started, TaskSnapshot } from '../../supervisor/supervisor.js';
 import { formatGoDuration } from '../../util/go-duration.js';
 import { formatRfc3339 } from '../../util/rfc3339.js';

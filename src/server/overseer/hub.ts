@@ -1,6 +1,7 @@
 import type { RawData, WebSocket } from 'ws';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent, TaskEvent } from '../../events/types.js';
+import type { EngineEvent, TaskEvent } from '../../protocol/events.js';
+import { DecodeErrors, type IncomingMessage, MessageType } from '../../protocol/overseer/messages.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import { parseRfc3339 } from '../../util/rfc3339.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
@@ -10,7 +11,6 @@ import { ClientConnection } from './client-connection.js';
 import { decodeMessage } from './decode.js';
 import { encodeError, encodeEvent, encodeStartedReply, encodeTasks } from './encode.js';
 import type { EventLog } from './event-log.js';
-import { DecodeErrors, type IncomingMessage, MessageType } from './messages.js';
 import { OutputFlowControl } from './output-flow.js';
 
 export interface HubLog {

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrorCode } from '../../api/errors.js';
-import { sendApiError } from '../api/error-reply.js';
+import { ApiErrorCode } from '../../protocol/errors.js';
+import { sendApiError } from '../rest/error-reply.js';
 import { isBrowserNavigation, sendTokenPage } from '../web-ui-pages.js';
 import type { HostAllowlist } from './host-allowlist.js';
 import { originAllowed } from './origin.js';

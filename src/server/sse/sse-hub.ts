@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent, TaskEvent } from '../../events/types.js';
+import type { EngineEvent, TaskEvent } from '../../protocol/events.js';
 import { Limits } from '../limits.js';
 import { formatSseEvent, SSE_KEEP_ALIVE } from './framing.js';
 

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { SessionManager } from '../../agent/session-manager.js';
-import { ApiErrorCode } from '../../api/errors.js';
+import type { SessionManager } from '../../agent/session/session-manager.js';
 import type { EventBus } from '../../events/bus.js';
-import type { EngineEvent } from '../../events/types.js';
-import { sendApiError } from '../api/error-reply.js';
+import { ApiErrorCode } from '../../protocol/errors.js';
+import type { EngineEvent } from '../../protocol/events.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
+import { sendApiError } from '../rest/error-reply.js';
 import { SocketHeartbeat } from '../socket-heartbeat.js';
 import { TERMINAL_BACKLOG_BYTES, TerminalSocket } from './terminal-socket.js';
 

@@ -1,10 +1,10 @@
 import type { RawData, WebSocket } from 'ws';
-import type { Session } from '../../agent/session.js';
+import type { Session } from '../../agent/session/session.js';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent, SessionEvent } from '../../events/types.js';
+import type { EngineEvent, SessionEvent } from '../../protocol/events.js';
+import { decodeTerminalFrame, type TerminalClientFrame } from '../../protocol/terminal-frames.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { frameText } from '../websocket-support.js';
-import { decodeTerminalFrame, type TerminalClientFrame } from './terminal-frames.js';
 
 /**
  * The browser terminal's socket (`/ws/sessions/:id/terminal`), JSON text frames both ways.

@@ -1,0 +1,172 @@
+/**
+ * Every event the engine publishes, as one typed union. Faces (the overseer WebSocket, the event log,
+ * later the SSE stream and the web UI) subscribe to these and encode them in their own wire formats.
+ * Times are epoch milliseconds; faces format them.
+ */
+
+import type { RalphStatus } from './rest/ralph.js';
+import type { RespawnConfig, RespawnState, RespawnStatus } from './rest/respawn.js';
+import type { ScheduledRun } from './rest/scheduled.js';
+import type { SessionAttention, SessionInfo } from './rest/session.js';
+import type { QueueTask } from './rest/tasks.js';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+/** A supervised task's worker started: by a request (start/reset) or by an automatic restart. */
+export interface TaskStartedEvent {
+  readonly kind: 'overseer:started';
+  readonly taskId: string;
+  readonly pid: number;
+  readonly ts: number;
+  readonly cause: 'request' | 'restart';
+  /** The previous worker's pid, only for automatic restarts. */
+  readonly restartOf?: number;
+}
+
+/** One line (or one piece of an over-long line) of a worker's output. */
+export interface TaskOutputEvent {
+  readonly kind: 'overseer:output';
+  readonly taskId: string;
+  readonly pid: number;
+  readonly stream: OutputStream;
+  readonly data: string;
+  readonly ts: number;
+  /** Per-task sequence number, increasing across restarts, for gap detection. */
+  readonly seq: number;
+}
+
+export interface TaskExitedEvent {
+  readonly kind: 'overseer:exited';
+  readonly taskId: string;
+  readonly pid: number;
+  /** The exit status; -1 when a signal ended the process. */
+  readonly exitCode: number;
+  readonly signal: string | null;
+  /** True when the exit was caused by a stop (or shutdown) request. */
+  readonly intentional: boolean;
+  readonly ts: number;
+}
+
+export interface TaskRestartingEvent {
+  readonly kind: 'overseer:restarting';
+  readonly taskId: string;
+  /** The pid that exited. */
+  readonly pid: number;
+  readonly restartDelayNs: bigint;
+  readonly attempt: number;
+  readonly ts: number;
+}
+
+export interface TaskErroredEvent {
+  readonly kind: 'overseer:errored';
+  readonly taskId: string;
+  readonly pid: number;
+  readonly exitCount: number;
+  readonly ts: number;
+}
+
+export type TaskEvent =
+  | TaskStartedEvent
+  | TaskOutputEvent
+  | TaskExitedEvent
+  | TaskRestartingEvent
+  | TaskErroredEvent;
+
+/** An event about one Claude Code session; `data` is what the SSE stream sends (the API's catalogue). */
+interface SessionEventOf<K extends string, D> {
+  readonly kind: K;
+  readonly sessionId: string;
+  readonly data: D;
+  readonly ts: number;
+}
+
+type NoData = Record<string, never>;
+
+export type SessionEvent =
+  | SessionEventOf<'session:created', { readonly session: SessionInfo }>
+  | SessionEventOf<'session:updated', { readonly session: SessionInfo }>
+  | SessionEventOf<'session:deleted', NoData>
+  | SessionEventOf<'session:running', { readonly prompt: string }>
+  | SessionEventOf<'session:output', { readonly text: string; readonly raw: string }>
+  | SessionEventOf<'session:terminal', { readonly data: string; readonly seq: number }>
+  | SessionEventOf<'session:message', { readonly message: unknown }>
+  | SessionEventOf<
+      'session:completion',
+      { readonly cost: number; readonly result: string; readonly isError: boolean }
+    >
+  | SessionEventOf<'session:exit', { readonly code: number | null; readonly signal: string | null }>
+  | SessionEventOf<'session:idle', { readonly reason: string; readonly source: 'hook' | 'heuristic' }>
+  | SessionEventOf<'session:working', { readonly reason: string; readonly source: 'hook' | 'heuristic' }>
+  | SessionEventOf<'session:interactive', NoData>
+  | SessionEventOf<'session:attention', { readonly attention: SessionAttention | null }>
+  | SessionEventOf<'session:error', { readonly error: string }>;
+
+export interface CaseCreatedEvent {
+  readonly kind: 'case:created';
+  readonly data: { readonly name: string; readonly path: string };
+  readonly ts: number;
+}
+
+/** Respawn controller events: always about one session. */
+export type RespawnEvent =
+  | SessionEventOf<'respawn:started', { readonly status: RespawnStatus }>
+  | SessionEventOf<'respawn:stopped', { readonly reason: string }>
+  | SessionEventOf<'respawn:stateChanged', { readonly from: RespawnState; readonly to: RespawnState }>
+  | SessionEventOf<'respawn:cycleStarted', { readonly cycleNumber: number }>
+  | SessionEventOf<'respawn:cycleCompleted', { readonly cycleNumber: number }>
+  | SessionEventOf<'respawn:stepSent', { readonly step: RespawnStep }>
+  | SessionEventOf<'respawn:stepCompleted', { readonly step: RespawnStep }>
+  | SessionEventOf<
+      'respawn:log',
+      { readonly message: string; readonly level: 'debug' | 'info' | 'warn' | 'error' }
+    >
+  | SessionEventOf<'respawn:configUpdated', { readonly config: RespawnConfig }>;
+
+export type RespawnStep = 'update' | 'clear' | 'init';
+
+/** Events not about one session: `data` is what the SSE stream sends. */
+interface GlobalEventOf<K extends string, D> {
+  readonly kind: K;
+  readonly data: D;
+  readonly ts: number;
+}
+
+export type QueueTaskEvent =
+  | GlobalEventOf<'task:created', { readonly task: QueueTask }>
+  | GlobalEventOf<'task:updated', { readonly task: QueueTask }>
+  | GlobalEventOf<'task:completed', { readonly task: QueueTask }>
+  | GlobalEventOf<'task:failed', { readonly task: QueueTask }>
+  | GlobalEventOf<'task:deleted', { readonly id: string }>;
+
+export type RalphEvent =
+  | GlobalEventOf<'ralph:started', { readonly status: RalphStatus }>
+  | GlobalEventOf<'ralph:stopped', { readonly reason: string; readonly status: RalphStatus }>
+  | GlobalEventOf<'ralph:assigned', { readonly sessionId: string; readonly taskId: string }>
+  | GlobalEventOf<
+      'ralph:completed',
+      { readonly sessionId: string; readonly taskId: string; readonly success: boolean }
+    >;
+
+export type ScheduledEvent =
+  | GlobalEventOf<
+      'scheduled:created',
+      { readonly id: string; readonly prompt: string; readonly duration: number }
+    >
+  | GlobalEventOf<
+      'scheduled:updated',
+      { readonly id: string; readonly status: string; readonly remaining: number; readonly run: ScheduledRun }
+    >
+  | GlobalEventOf<'scheduled:log', { readonly id: string; readonly message: string }>
+  | GlobalEventOf<'scheduled:completed', { readonly id: string; readonly success: boolean }>
+  | GlobalEventOf<'scheduled:stopped', { readonly id: string; readonly reason: string }>;
+
+/** The whole catalogue, one union: every face subscribes to this. */
+export type EngineEvent =
+  | TaskEvent
+  | SessionEvent
+  | CaseCreatedEvent
+  | RespawnEvent
+  | QueueTaskEvent
+  | RalphEvent
+  | ScheduledEvent;
+export type EngineEventKind = EngineEvent['kind'];

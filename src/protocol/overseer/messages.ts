@@ -1,0 +1,30 @@
+import type { RetryPolicy } from '../../supervisor/retry/retry-policy.js';
+
+/**
+ * Client → server message of the overseer protocol after decoding: one shape for every `type`, with
+ * Go's zero values for absent fields (empty string, null), exactly as the original decoded it.
+ */
+export interface IncomingMessage {
+  readonly type: string;
+  readonly id: string;
+  readonly taskId: string;
+  readonly command: string;
+  readonly args: readonly string[] | null;
+  readonly retryPolicy: RetryPolicy | null;
+  readonly since: string;
+}
+
+export const MessageType = {
+  start: 'start',
+  list: 'list',
+  stop: 'stop',
+  reset: 'reset',
+  replay: 'replay',
+} as const;
+
+/** The exact error strings of decoding (spec/overseer-protocol.md, "Error messages"). */
+export const DecodeErrors = {
+  invalidJson: 'invalid JSON',
+  unknownType: 'unknown message type',
+  invalidSince: 'invalid since timestamp',
+} as const;

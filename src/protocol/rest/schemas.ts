@@ -1,0 +1,70 @@
+import Type from 'typebox';
+import { CASE_NAME_PATTERN } from './cases.js';
+import { PermissionMode } from './session.js';
+
+/** Request bodies of the REST API, validated by Fastify and documented in the OpenAPI document. */
+
+/** Longest prompt accepted (characters): it goes to the CLI's stdin, not argv. */
+export const MAX_PROMPT_CHARS = 100_000;
+/** Most input per request to an interactive session (characters): 64 KiB. */
+export const MAX_INPUT_CHARS = 64 * 1024;
+/** Longest path accepted (characters): PATH_MAX on Linux. */
+const MAX_PATH_CHARS = 4096;
+/** Longest run timeout a client may ask for (ms): one day. */
+const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+const Prompt = Type.String({ minLength: 1, maxLength: MAX_PROMPT_CHARS });
+const WorkingDir = Type.String({ minLength: 1, maxLength: MAX_PATH_CHARS });
+const TimeoutMs = Type.Integer({ minimum: 1_000, maximum: MAX_TIMEOUT_MS });
+
+export const SessionIdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+export const CaseNameParams = Type.Object({ name: Type.String({ maxLength: 200 }) });
+
+export const CreateSessionBody = Type.Object(
+  { workingDir: Type.Optional(WorkingDir), permissionMode: Type.Optional(PermissionMode) },
+  { additionalProperties: true },
+);
+
+export const RunBody = Type.Object({
+  prompt: Prompt,
+  permissionMode: Type.Optional(PermissionMode),
+  timeoutMs: Type.Optional(TimeoutMs),
+});
+
+export const InteractiveBody = Type.Object({
+  cols: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  rows: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  permissionMode: Type.Optional(PermissionMode),
+  /**
+   * Continue the session's last conversation (`claude --resume <claudeSessionId>`): what a session
+   * whose terminal died with the server (no tmux) is offered after a restart.
+   */
+  resume: Type.Optional(Type.Boolean()),
+});
+
+export const InputBody = Type.Object({ input: Type.String({ minLength: 1, maxLength: MAX_INPUT_CHARS }) });
+
+export const ResizeBody = Type.Object({
+  cols: Type.Integer({ minimum: 1, maximum: 500 }),
+  rows: Type.Integer({ minimum: 1, maximum: 200 }),
+});
+
+export const CreateCaseBody = Type.Object({
+  // The name's pattern is checked by the case store, so that a bad name gets INVALID_CASE_NAME
+  // whichever route it comes through.
+  name: Type.String({ maxLength: 200, description: `must match ${CASE_NAME_PATTERN}` }),
+  description: Type.Optional(Type.String({ maxLength: 2_000 })),
+});
+
+export const QuickRunBody = Type.Object({
+  prompt: Prompt,
+  workingDir: Type.Optional(WorkingDir),
+  permissionMode: Type.Optional(PermissionMode),
+  timeoutMs: Type.Optional(TimeoutMs),
+});
+
+export const EventsQuery = Type.Object({
+  sessions: Type.Optional(Type.String({ maxLength: 10_000 })),
+  lastEventId: Type.Optional(Type.String({ maxLength: 20 })),
+  token: Type.Optional(Type.String()),
+});

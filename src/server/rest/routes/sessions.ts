@@ -1,0 +1,129 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Session } from '../../../agent/session/session.js';
+import { ApiErrorCode } from '../../../protocol/errors.js';
+import {
+  CreateSessionBody,
+  InputBody,
+  InteractiveBody,
+  ResizeBody,
+  RunBody,
+  SessionIdParams,
+} from '../../../protocol/rest/schemas.js';
+import type { ApiContext } from '../context.js';
+import { sendApiError } from '../error-reply.js';
+import { replyWithResult } from './result-reply.js';
+
+/** These bodies are all optional: a POST without one means "all defaults". */
+async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
+
+/** Sessions: create, list, inspect, delete, run prompts, interactive mode, input and resize. */
+export const sessionRoutes =
+  (context: ApiContext): FastifyPluginAsync =>
+  async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+    const { sessions } = context;
+
+    const find = (id: string, reply: FastifyReply): Session | null => {
+      const session = sessions.get(id);
+      if (session === undefined) sendApiError(reply, 404, ApiErrorCode.SESSION_NOT_FOUND, `no session ${id}`);
+      return session ?? null;
+    };
+
+    app.get('/api/sessions', async () => sessions.list().map((session) => session.info()));
+
+    app.post(
+      '/api/sessions',
+      { schema: { body: CreateSessionBody }, preValidation: emptyBodyAsObject },
+      async (request, reply) => {
+        const created = sessions.create(request.body ?? {});
+        if (!created.ok) return replyWithResult(reply, created);
+        return reply.code(201).send({ success: true, session: created.session.info() });
+      },
+    );
+
+    app.get('/api/sessions/:id', { schema: { params: SessionIdParams } }, async (request, reply) => {
+      const session = find(request.params.id, reply);
+      return session === null ? reply : session.info();
+    });
+
+    app.delete('/api/sessions/:id', { schema: { params: SessionIdParams } }, async (request, reply) => {
+      const deleted = await sessions.delete(request.params.id);
+      if (!deleted.ok) return replyWithResult(reply, deleted);
+      return { success: true };
+    });
+
+    app.get('/api/sessions/:id/output', { schema: { params: SessionIdParams } }, async (request, reply) => {
+      const session = find(request.params.id, reply);
+      if (session === null) return reply;
+      return {
+        textOutput: session.text.toString(),
+        messages: session.messages,
+        errorBuffer: session.errors.toString(),
+      };
+    });
+
+    app.get('/api/sessions/:id/terminal', { schema: { params: SessionIdParams } }, async (request, reply) => {
+      const session = find(request.params.id, reply);
+      if (session === null) return reply;
+      return { terminalBuffer: session.terminal.toString(), status: session.status };
+    });
+
+    app.post(
+      '/api/sessions/:id/run',
+      { schema: { params: SessionIdParams, body: RunBody } },
+      async (request, reply) => {
+        const session = find(request.params.id, reply);
+        if (session === null) return reply;
+        const started = session.runPrompt(request.body.prompt, request.body);
+        if (!started.ok) return replyWithResult(reply, started);
+        // The outcome arrives as events; a failed run is already reported there.
+        started.done.catch((error: Error) => request.log.error({ err: error }, 'run failed'));
+        return { success: true, message: 'Prompt started' };
+      },
+    );
+
+    app.post(
+      '/api/sessions/:id/interactive',
+      { schema: { params: SessionIdParams, body: InteractiveBody }, preValidation: emptyBodyAsObject },
+      async (request, reply) => {
+        const session = find(request.params.id, reply);
+        if (session === null) return reply;
+        const body = request.body ?? {};
+        const started = session.startInteractive(
+          { cols: body.cols ?? 120, rows: body.rows ?? 40 },
+          {
+            ...(body.permissionMode === undefined ? {} : { permissionMode: body.permissionMode }),
+            ...(body.resume === true ? { resume: true } : {}),
+          },
+        );
+        if (!started.ok) return replyWithResult(reply, started);
+        return { success: true, message: 'Interactive session started' };
+      },
+    );
+
+    app.post(
+      '/api/sessions/:id/input',
+      { schema: { params: SessionIdParams, body: InputBody } },
+      async (request, reply) => {
+        const session = find(request.params.id, reply);
+        if (session === null) return reply;
+        const written = session.input(request.body.input);
+        if (!written.ok) return replyWithResult(reply, written);
+        return { success: true };
+      },
+    );
+
+    app.post(
+      '/api/sessions/:id/resize',
+      { schema: { params: SessionIdParams, body: ResizeBody } },
+      async (request, reply) => {
+        const session = find(request.params.id, reply);
+        if (session === null) return reply;
+        session.resize(request.body);
+        return { success: true };
+      },
+    );
+  };
