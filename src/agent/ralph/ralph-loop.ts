@@ -1,10 +1,10 @@
 import type { RalphEvent } from '../../protocol/events.js';
 import type { RalphStatus } from '../../protocol/rest/ralph.js';
 import type { QueueTask } from '../../protocol/rest/tasks.js';
+import { type Failure, failure, type Result } from '../../protocol/result.js';
 import type { RalphStateRecord, RalphStateRepository } from '../../store/ralph-state.js';
 import { isStorageError } from '../../store/storage-errors.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
-import { type Failure, failure, type Result } from '../tasks/result.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import { Assignment, type AssignmentOutcome } from './assignment.js';
 import { followUpTask } from './follow-up.js';

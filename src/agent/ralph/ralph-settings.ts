@@ -1,5 +1,5 @@
 import { RalphLimits } from '../../protocol/rest/ralph.js';
-import { failure, type Result } from '../tasks/result.js';
+import { failure, type Result } from '../../protocol/result.js';
 
 /** What a client may ask of a loop it starts (`POST /api/ralph/start`). */
 export interface RalphStartOptions {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { QueueTaskEvent } from '../../protocol/events.js';
 import type { QueueTask, QueueTaskStatus } from '../../protocol/rest/tasks.js';
+import { type Failure, failure, type Result } from '../../protocol/result.js';
 import type { QueueTaskRepository } from '../../store/queue-tasks.js';
 import { tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { WorkingDirResult } from '../cases/working-dir.js';
 import { describeCycle, findCycle, missingDependencies, transitiveDependents } from './dependency-graph.js';
-import { type Failure, failure, type Result } from './result.js';
 import { type CheckedTask, checkNewTask, type NewTask } from './task-validation.js';
 
 /**

@@ -1,6 +1,6 @@
 import { DEFAULT_COMPLETION_PHRASE, TaskLimits } from '../../protocol/rest/tasks.js';
+import { type Failure, failure } from '../../protocol/result.js';
 import type { WorkingDirResult } from '../cases/working-dir.js';
-import { type Failure, failure } from './result.js';
 
 /** What a client asks for; everything but the prompt has a default. */
 export interface NewTask {
