@@ -10,11 +10,7 @@ const out = join(root, 'dist', 'web');
 mkdirSync(out, { recursive: true });
 
 await build({
-  // The page, and the worker that reads the event stream off the main thread.
-  entryPoints: [
-    { in: join(root, 'web', 'main.ts'), out: 'app' },
-    { in: join(root, 'web', 'events-worker.ts'), out: 'events-worker' },
-  ],
+  entryPoints: [{ in: join(root, 'web', 'main.ts'), out: 'app' }],
   outdir: out,
   bundle: true,
   format: 'esm',

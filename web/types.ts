@@ -1,8 +1,8 @@
-import type { EngineEvent, TaskEvent } from '../src/protocol/events.js';
 import type { RalphStatus } from '../src/protocol/rest/ralph.js';
 import type { RespawnStatus } from '../src/protocol/rest/respawn.js';
 import type { ScheduledRun } from '../src/protocol/rest/scheduled.js';
 import type { SessionInfo } from '../src/protocol/rest/session.js';
+import type { SseEnvelope } from '../src/protocol/sse.js';
 
 /** The `init` event and `GET /api/status`: the whole state at once. */
 export interface StatusSnapshot {
@@ -14,15 +14,8 @@ export interface StatusSnapshot {
   readonly casesRoot: string;
 }
 
-/** How the SSE stream frames an engine event: `{type, sessionId?, data}`. */
-type Wire<E> = E extends { readonly kind: infer K; readonly data: infer D }
-  ? E extends { readonly sessionId: string }
-    ? { readonly type: K; readonly sessionId: string; readonly data: D }
-    : { readonly type: K; readonly data: D }
-  : never;
-
 export type ServerEvent =
-  | Wire<Exclude<EngineEvent, TaskEvent>>
+  | SseEnvelope
   | { readonly type: 'init'; readonly data: StatusSnapshot }
   | { readonly type: 'resync'; readonly data: Record<string, never> };
 

@@ -1,6 +1,7 @@
 // API: the event stream GET /api/events — init snapshot, framing, ids, session filter, Last-Event-ID
 // resume, resync when the gap is too old, disconnecting and slow clients.
 import { describe, expect, it } from 'vitest';
+import { excludeQuery, TERMINAL_OUTPUT_EVENT_TYPES } from '../../src/protocol/sse.js';
 import { SseLimits } from '../../src/server/sse/sse-hub.js';
 import {
   asArray,
@@ -194,6 +195,49 @@ describe('GET /api/events?sessions=…', () => {
     // Ids stay the global ones (increasing, with gaps where other sessions' events were).
     const ids = eventsOf(onlyA).map((f) => f.id);
     for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1] ?? 0);
+  });
+});
+
+describe('GET /api/events?exclude=…', () => {
+  it('leaves out the listed event types, live and in the replay; every other event arrives', async () => {
+    const s = await r.server();
+    const all = await r.sse(s);
+    const init = await all.nextOf('init');
+    const quiet = await r.sse(s, { query: excludeQuery(TERMINAL_OUTPUT_EVENT_TYPES) });
+    await quiet.nextOf('init');
+    const oneshot = String((await createSession(s)).id);
+    await runToEnd(s, oneshot, 'print something');
+    const interactive = String((await createSession(s)).id);
+    await expectJson(await s.send('POST', `/api/sessions/${interactive}/interactive`, {}), 200);
+    await all.next((f) => f.type === 'session:terminal' && f.sessionId === interactive);
+    await createCase(s, 'after-output');
+    await all.next(caseCreated('after-output'));
+    await quiet.next(caseCreated('after-output'));
+
+    const terminal = new Set<string>(TERMINAL_OUTPUT_EVENT_TYPES);
+    expect(eventsOf(all).filter((f) => terminal.has(f.type ?? '')).length).toBeGreaterThan(0);
+    expect(eventsOf(quiet).filter((f) => terminal.has(f.type ?? ''))).toEqual([]);
+    const since = quiet.frames[0]?.id ?? 0;
+    const rest = (sse: SseClient) => eventsOf(sse).filter((f) => !terminal.has(f.type ?? '') && f.id > since);
+    expect(rest(quiet).map((f) => f.id)).toEqual(rest(all).map((f) => f.id));
+
+    const resumed = await r.sse(s, {
+      query: 'exclude=session:terminal',
+      headers: { 'last-event-id': String(init.id) },
+    });
+    await resumed.next(caseCreated('after-output'));
+    expect(resumed.ofType('session:terminal')).toEqual([]);
+    expect(resumed.ofType('session:output').length).toBe(all.ofType('session:output').length);
+  });
+
+  it('answers an unknown event type with 400 BAD_REQUEST, holding no stream', async () => {
+    const s = await r.server();
+    const reply = await s.api('/api/events?exclude=session:terminal,session:bogus');
+    const body = await expectJson(reply, 400);
+    expect(body.code).toBe('BAD_REQUEST');
+    expect(String(body.error)).toContain('session:bogus');
+    const status = await expectJson(await s.api('/api/status'), 200);
+    expect(status.sessions).toEqual([]);
   });
 });
 

@@ -43,7 +43,7 @@ describe('web UI serving', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     const html = await page.text();
     expect(html).toContain('/assets/app.js');
-    for (const asset of ['app.js', 'events-worker.js', 'styles.css', 'xterm.css']) {
+    for (const asset of ['app.js', 'styles.css', 'xterm.css']) {
       const response = await s.api(`/assets/${asset}`);
       expect(response.status, asset).toBe(200);
       expect((await response.text()).length, asset).toBeGreaterThan(0);

@@ -18,10 +18,14 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds dist/web when it is missing or older than web/ (the server serves what is built). */
+/**
+ * Builds dist/web when it is missing or older than its sources (the server serves what is built):
+ * web/ and the wire shapes it bundles from src/protocol/.
+ */
 export function ensureWebBuilt(): void {
   const bundle = join(ROOT, 'dist', 'web', 'app.js');
-  if (existsSync(bundle) && statSync(bundle).mtimeMs >= newestMtime(join(ROOT, 'web'))) return;
+  const sources = Math.max(newestMtime(join(ROOT, 'web')), newestMtime(join(ROOT, 'src', 'protocol')));
+  if (existsSync(bundle) && statSync(bundle).mtimeMs >= sources) return;
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs')], { stdio: 'inherit' });
 }
 

@@ -1,11 +1,6 @@
+import { parseSseFrame, type StreamedEvent } from '../../protocol/sse.js';
 import { CliError } from './errors.js';
 import type { ApiClient } from './http.js';
-
-/** One event of `/api/events`: its type and the `data` field of its JSON payload. */
-export interface StreamEvent {
-  readonly type: string;
-  readonly data: Record<string, unknown>;
-}
 
 /**
  * Follows `/api/events` (optionally for some sessions), calling `onEvent` for each event until it
@@ -15,7 +10,7 @@ export interface StreamEvent {
 export async function followEvents(
   client: ApiClient,
   sessionIds: readonly string[],
-  onEvent: (event: StreamEvent) => boolean,
+  onEvent: (event: StreamedEvent) => boolean,
 ): Promise<{ done: Promise<void>; close(): void }> {
   const controller = new AbortController();
   const query = sessionIds.length === 0 ? '' : `?sessions=${sessionIds.map(encodeURIComponent).join(',')}`;
@@ -41,13 +36,8 @@ export async function followEvents(
           const frame = buffer.slice(0, boundary);
           buffer = buffer.slice(boundary + 2);
           boundary = buffer.indexOf('\n\n');
-          const dataLine = frame.split('\n').find((line) => line.startsWith('data: '));
-          if (dataLine === undefined) continue;
-          const payload = JSON.parse(dataLine.slice('data: '.length)) as {
-            type: string;
-            data?: Record<string, unknown>;
-          };
-          if (onEvent({ type: payload.type, data: payload.data ?? {} })) return;
+          const event = parseSseFrame(frame);
+          if (event !== null && onEvent(event)) return;
         }
       }
     } catch (error) {

@@ -65,6 +65,8 @@ export const QuickRunBody = Type.Object({
 
 export const EventsQuery = Type.Object({
   sessions: Type.Optional(Type.String({ maxLength: 10_000 })),
+  /** Event types left out of the stream, comma-separated (e.g. a session's terminal output). */
+  exclude: Type.Optional(Type.String({ maxLength: 10_000 })),
   lastEventId: Type.Optional(Type.String({ maxLength: 20 })),
   token: Type.Optional(Type.String()),
 });

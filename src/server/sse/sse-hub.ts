@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent, TaskEvent } from '../../protocol/events.js';
+import type { EngineEvent } from '../../protocol/events.js';
+import { type ApiEvent, isApiEventType, sseEnvelope } from '../../protocol/sse.js';
 import { Limits } from '../limits.js';
 import { formatSseEvent, SSE_KEEP_ALIVE } from './framing.js';
 
@@ -21,20 +22,23 @@ export const SseLimits = {
   maxClients: 256,
 } as const;
 
-/** The events of the REST API's catalogue (the supervisor's overseer:* events belong to /ws). */
-type ApiEvent = Exclude<EngineEvent, TaskEvent>;
 function isApiEvent(event: EngineEvent): event is ApiEvent {
-  return !event.kind.startsWith('overseer:');
+  return isApiEventType(event.kind);
 }
 
 interface FramedEvent {
   readonly id: number;
+  readonly type: string;
   readonly sessionId: string | null;
   readonly text: string;
 }
 
-/** Which sessions a client follows (null: all). Events not about a session always pass. */
-type SessionFilter = ReadonlySet<string> | null;
+/** What a client follows: some sessions (null: all; events not about a session always pass), minus
+ * the event types it left out (e.g. terminal output, which a browser has on the terminal socket). */
+export interface StreamFilter {
+  readonly sessions: ReadonlySet<string> | null;
+  readonly exclude: ReadonlySet<string>;
+}
 
 class SseClient {
   private queue: string[] = [];
@@ -46,14 +50,16 @@ class SseClient {
 
   constructor(
     readonly response: ServerResponse,
-    readonly filter: SessionFilter,
+    readonly filter: StreamFilter,
     private readonly onDrained: (client: SseClient) => void,
   ) {
     response.on('drain', () => this.flush());
   }
 
   wants(event: FramedEvent): boolean {
-    return event.sessionId === null || this.filter === null || this.filter.has(event.sessionId);
+    if (this.filter.exclude.has(event.type)) return false;
+    const sessions = this.filter.sessions;
+    return event.sessionId === null || sessions === null || sessions.has(event.sessionId);
   }
 
   /** False when the client fell too far behind (the caller resyncs it). */
@@ -175,7 +181,7 @@ export class SseHub {
    * Starts streaming to `response` (headers are written here). With `lastEventId`, replays what the
    * client missed when the history still holds it, else sends `resync` then `init`.
    */
-  attach(response: ServerResponse, filter: SessionFilter, lastEventId: number | null): void {
+  attach(response: ServerResponse, filter: StreamFilter, lastEventId: number | null): void {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -208,11 +214,8 @@ export class SseHub {
   private broadcast(event: ApiEvent): void {
     const sessionId = 'sessionId' in event ? event.sessionId : null;
     const id = this.nextId++;
-    const payload =
-      sessionId === null
-        ? { type: event.kind, data: event.data }
-        : { type: event.kind, sessionId, data: event.data };
-    const framed: FramedEvent = { id, sessionId, text: formatSseEvent(id, event.kind, payload) };
+    const text = formatSseEvent(id, event.kind, sseEnvelope(event));
+    const framed: FramedEvent = { id, type: event.kind, sessionId, text };
     this.remember(framed);
     for (const client of this.clients) {
       if (client.wants(framed) && !client.send(framed.text) && client.needsResync) {

@@ -2,11 +2,23 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiErrorCode } from '../../../protocol/errors.js';
 import { EventsQuery } from '../../../protocol/rest/schemas.js';
+import { isApiEventType } from '../../../protocol/sse.js';
 import { parseLastEventId } from '../../sse/framing.js';
 import type { ApiContext } from '../context.js';
 import { sendApiError } from '../error-reply.js';
 
-/** `GET /api/events`: the Server-Sent Events stream, optionally limited to some sessions. */
+/** A comma-separated query list, without blanks. */
+function listOf(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/**
+ * `GET /api/events`: the Server-Sent Events stream, optionally limited to some sessions
+ * (`?sessions=a,b`) and without some event types (`?exclude=session:terminal,session:output`).
+ */
 export const eventRoutes =
   (context: ApiContext): FastifyPluginAsync =>
   async (plain) => {
@@ -25,11 +37,18 @@ export const eventRoutes =
           `too many event streams: at most ${context.sse.maxClients} at once; close one and retry`,
         );
       }
-      const ids = request.query.sessions
-        ?.split(',')
-        .map((id) => id.trim())
-        .filter((id) => id !== '');
-      const filter = ids === undefined || ids.length === 0 ? null : new Set(ids);
+      const exclude = listOf(request.query.exclude);
+      const unknown = exclude.filter((type) => !isApiEventType(type));
+      if (unknown.length > 0) {
+        return sendApiError(
+          reply,
+          400,
+          ApiErrorCode.BAD_REQUEST,
+          `exclude: unknown event type ${JSON.stringify(unknown[0])} (see the event catalogue)`,
+        );
+      }
+      const ids = listOf(request.query.sessions);
+      const filter = { sessions: ids.length === 0 ? null : new Set(ids), exclude: new Set(exclude) };
       const header = request.headers['last-event-id'];
       const lastEventId = parseLastEventId(typeof header === 'string' ? header : request.query.lastEventId);
       reply.hijack();
