@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { CaseStore } from '../agent/cases/cases.js';
 import { resolveWorkingDir } from '../agent/cases/working-dir.js';
 import { installHookRelay } from '../agent/claude/hooks/relay-script.js';
@@ -13,11 +12,9 @@ import { SessionManager } from '../agent/session/session-manager.js';
 import { TaskQueue } from '../agent/tasks/task-queue.js';
 import { TmuxServer } from '../agent/terminal/tmux/tmux-server.js';
 import { EventBus } from '../events/bus.js';
-import { ApiErrorCode } from '../protocol/errors.js';
 import type { EngineEvent } from '../protocol/events.js';
 import { databaseHealth, openDatabase } from '../store/database.js';
 import { InstanceLock } from '../store/instance-lock.js';
-import { SqliteTaskRepository } from '../store/overseer-tasks.js';
 import { SqliteQueueTaskRepository } from '../store/queue-tasks.js';
 import { SqliteRalphStateRepository } from '../store/ralph-state.js';
 import { SqliteRespawnRepository } from '../store/respawn-controllers.js';
@@ -26,50 +23,21 @@ import { SqliteSessionRepository } from '../store/sessions.js';
 import { storageGuardOf } from '../store/storage-guard.js';
 import { watchStorage } from '../store/storage-watch.js';
 import { systemClock } from '../supervisor/clock.js';
-import {
-  guardedLedger,
-  orphanCounts,
-  orphanNotes,
-  sweepOrphans,
-} from '../supervisor/recovery/boot-orphan-sweep.js';
-import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
+import { orphanCounts } from '../supervisor/recovery/boot-orphan-sweep.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
 import { ensurePrivateDir } from '../util/private-file.js';
+import { BODY_LIMIT_BYTES, buildClaudemanApp } from './claudeman-app.js';
 import type { ClaudemanConfig } from './claudeman-config.js';
 import type { ClientLimits } from './limits.js';
 import { type Logger, logAdapter } from './logger.js';
 import { collectClaudemanMetrics } from './metrics/claudeman-metrics.js';
 import { EventCounters } from './metrics/stream-counters.js';
-import { EventLog } from './overseer/event-log.js';
-import { OverseerHub } from './overseer/hub.js';
-import { registerOverseerRoute } from './overseer/route.js';
+import { composeOverseerEngine } from './overseer-engine.js';
 import type { ApiContext, StatusSnapshot } from './rest/context.js';
-import { apiClientErrorHandler, installErrorHandling, writeRawApiError } from './rest/error-handler.js';
-import { sendApiError } from './rest/error-reply.js';
-import { acceptEmptyJsonBodies } from './rest/json-body.js';
-import { caseRoutes } from './rest/routes/cases.js';
-import { eventRoutes } from './rest/routes/events.js';
-import { hookRoutes } from './rest/routes/hooks.js';
-import { metricsRoutes } from './rest/routes/metrics.js';
-import { quickRunRoutes } from './rest/routes/quick-run.js';
-import { ralphRoutes } from './rest/routes/ralph.js';
-import { respawnRoutes } from './rest/routes/respawn.js';
-import { scheduledRoutes } from './rest/routes/scheduled.js';
-import { sessionRoutes } from './rest/routes/sessions.js';
-import { statusRoutes } from './rest/routes/status.js';
-import { taskRoutes } from './rest/routes/tasks.js';
-import { accessHook } from './security/access-hook.js';
-import { setBrowserHeaders } from './security/browser-headers.js';
-import { HostAllowlist } from './security/host-allowlist.js';
 import { loadOrCreateToken } from './security/token.js';
-import { defaultTrustedCidrs, parseTrustedCidrs } from './security/trusted-cidrs.js';
-import { requireTrustedPeer } from './security/trusted-peer-hook.js';
 import { SseHub } from './sse/sse-hub.js';
-import { registerTerminalRoute, TerminalClients } from './terminal/route.js';
-import { webUiRoutes } from './web-ui.js';
-import { registerWebSocketSupport } from './websocket-support.js';
+import { TerminalClients } from './terminal/route.js';
 
-/** Largest request body (bytes): a 100,000-character prompt in UTF-8 fits with room to spare. */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const DATABASE_FILE = 'claudeman.db';
 /** The data directory's single-instance lock (see store/instance-lock.ts). */
 export const LOCK_FILE = 'claudeman.lock';
@@ -150,17 +118,19 @@ async function startLocked(
   const bus = new EventBus<EngineEvent>();
   const publish = (event: EngineEvent): void => bus.publish(event);
 
-  // ── orphans: what a killed earlier instance left running is ended before anything is restored ──
-  const orphans = await sweepOrphans(db, { graceMs: STOP_GRACE_MS, log, clock });
-  const processLedger = guardedLedger(orphans.ledger, log);
-  const supervisor = new Supervisor({
-    repository: new SqliteTaskRepository(db),
-    publish,
-    clock,
+  // ── the overseer half: what a killed earlier instance left running is ended before anything is
+  // restored (sessions included: they share the process ledger) ──
+  const { clientLimits } = options;
+  const engine = await composeOverseerEngine({
+    db,
+    bus,
     log,
-    processLedger,
+    clock,
+    logFile: config.overseerLogFile ?? null,
+    maxClients: clientLimits?.overseerClients,
+    clientTimeoutMs: config.clientTimeoutMs,
   });
-  supervisor.restore(orphanNotes(orphans.report, 'overseer'));
+  const { supervisor, hub, processLedger, orphans } = engine;
   // Claude Code hooks report here once the server listens (the port may be chosen by the OS).
   const hookFiles = new SessionHookFiles(config.dataDir);
   const hookRelay = installHookRelay(config.dataDir);
@@ -236,18 +206,10 @@ async function startLocked(
     timestamp: clock.now(),
     casesRoot: config.casesDir,
   });
-  const { clientLimits } = options;
   const sse = new SseHub(bus, {
     snapshot,
     warn: log.warn,
     maxClients: clientLimits?.sseClients,
-    clientTimeoutMs: config.clientTimeoutMs,
-  });
-  const overseerLog = config.overseerLogFile
-    ? await EventLog.open(config.overseerLogFile, (message) => log.warn(message))
-    : null;
-  const hub = new OverseerHub(supervisor, bus, overseerLog, log, {
-    maxClients: clientLimits?.overseerClients,
     clientTimeoutMs: config.clientTimeoutMs,
   });
   const terminals = new TerminalClients(clientLimits?.terminalClients, undefined, config.clientTimeoutMs);
@@ -262,84 +224,55 @@ async function startLocked(
     storage: () => storage.status(),
   };
 
-  const app = Fastify({
-    // pino's Logger is a FastifyBaseLogger; typing it as such keeps the app's type the default one.
-    loggerInstance: logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT_BYTES,
-    // On shutdown, connections still busy (a client that never read a response body) are closed
-    // rather than waited for: the work behind them has already been stopped.
-    forceCloseConnections: true,
-    // A request without a Host header reaches the access hook (403 HOST_NOT_ALLOWED, the API's
-    // body) instead of Node's bare 400 without a body.
-    http: { requireHostHeader: false },
-    // Types are checked, never converted: `{"prompt": 42}` is a bad request, not the prompt "42".
-    ajv: { customOptions: { coerceTypes: false } },
-    // Ids up to the schemas' own 200-character limit reach the routes (which answer 404).
-    routerOptions: { maxParamLength: 256 },
-    // Malformed URLs and over-long ids get the API's error body too.
-    // (They come before any hook, so they set the browser-facing headers themselves.)
-    frameworkErrors: (error, request, reply) => {
-      void setBrowserHeaders(request, reply);
-      return sendApiError(reply, 400, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`);
-    },
-    // So do requests Node's HTTP parser refuses (e.g. a URL past its 16 KiB header limit).
-    clientErrorHandler: apiClientErrorHandler,
-  });
-  const trusted = config.trustedCidrs ? parseTrustedCidrs(config.trustedCidrs) : defaultTrustedCidrs();
-  app.addHook('onRequest', setBrowserHeaders);
-  app.addHook('onRequest', requireTrustedPeer(trusted));
-  const hosts = new HostAllowlist({ extraNames: config.extraHostNames, boundHost: config.host });
-  app.addHook('onRequest', accessHook({ token, hosts }));
-  installErrorHandling(app);
-  acceptEmptyJsonBodies(app);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Claudeman API', version: '1' },
-      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
-      security: [{ token: [] }],
-    },
-  });
-  await app.register(sessionRoutes(context));
-  await app.register(quickRunRoutes(context));
-  await app.register(caseRoutes(context));
-  await app.register(statusRoutes(context));
-  await app.register(eventRoutes(context));
-  await app.register(hookRoutes(sessions));
   const counters = new EventCounters(bus);
-  await app.register(
-    metricsRoutes(() =>
-      collectClaudemanMetrics({
-        sessions,
-        supervisor,
-        hub,
-        sse,
-        terminals,
-        counters,
-        bodyLimitBytes: BODY_LIMIT_BYTES,
-        databaseOk: databaseHealth(db)?.ok,
-        storage: storage.status(),
-        recovery: { orphans: orphanCounts(orphans.report), sessions: sessions.recovery },
-      }),
-    ),
-  );
-  // ── autonomy routes ──
-  await app.register(taskRoutes(queue));
-  await app.register(ralphRoutes(ralph));
-  await app.register(respawnRoutes({ sessions, respawn }));
-  await app.register(scheduledRoutes(scheduled));
-  await app.register(webUiRoutes());
-  await registerWebSocketSupport(app, {
-    onBadHandshake: (socket, message) =>
-      writeRawApiError(socket, 400, `WebSocket handshake refused: ${message}`),
-  });
-  await app.register(registerOverseerRoute, { hub });
-  await app.register(registerTerminalRoute, { sessions, bus, clients: terminals });
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.listen({ host: config.host, port: config.port });
-  const address = app.server.address();
+  // Everything above is open; a start that fails from here (the port is taken) closes it again.
+  const shutdown = async (app: FastifyInstance | null): Promise<void> => {
+    // ── autonomy shutdown (before sessions stop, so no controller reacts to the exits) ──
+    ralph.shutdown();
+    respawn.shutdown();
+    await scheduled.shutdown();
+    await sessions.shutdown();
+    await supervisor.shutdown();
+    sse.close();
+    terminals.dispose();
+    await hub.close();
+    await engine.eventLog?.close();
+    await app?.close();
+    storageWatch.close();
+    db.close();
+  };
+  let app: FastifyInstance | null = null;
+  try {
+    app = await buildClaudemanApp({
+      logger,
+      config,
+      token,
+      context,
+      hub,
+      terminals,
+      autonomy: { queue, ralph, respawn, scheduled },
+      metrics: () =>
+        collectClaudemanMetrics({
+          sessions,
+          supervisor,
+          hub,
+          sse,
+          terminals,
+          counters,
+          bodyLimitBytes: BODY_LIMIT_BYTES,
+          databaseOk: databaseHealth(db)?.ok,
+          storage: storage.status(),
+          recovery: { orphans: orphanCounts(orphans.report), sessions: sessions.recovery },
+        }),
+    });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await shutdown(app);
+    throw error;
+  }
+  const listening = app;
+  const address = listening.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   // Adopted agents' settings get the new address too (the relay also looks it up in server.json).
   hookFiles.setEndpoint(
@@ -352,19 +285,7 @@ async function startLocked(
 
   let closing: Promise<void> | null = null;
   const close = async (): Promise<void> => {
-    // ── autonomy shutdown (before sessions stop, so no controller reacts to the exits) ──
-    ralph.shutdown();
-    respawn.shutdown();
-    await scheduled.shutdown();
-    await sessions.shutdown();
-    await supervisor.shutdown();
-    sse.close();
-    terminals.dispose();
-    await hub.close();
-    await overseerLog?.close();
-    await app.close();
-    storageWatch.close();
-    db.close();
+    await shutdown(listening);
     lock.release();
   };
   return {

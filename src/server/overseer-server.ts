@@ -5,14 +5,12 @@ import { EventBus } from '../events/bus.js';
 import type { EngineEvent } from '../protocol/events.js';
 import { openDatabase } from '../store/database.js';
 import { InstanceLock } from '../store/instance-lock.js';
-import { SqliteTaskRepository } from '../store/overseer-tasks.js';
 import { watchStorage } from '../store/storage-watch.js';
-import { guardedLedger, orphanNotes, sweepOrphans } from '../supervisor/recovery/boot-orphan-sweep.js';
-import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
 import { type Logger, logAdapter } from './logger.js';
-import { EventLog } from './overseer/event-log.js';
-import { OverseerHub } from './overseer/hub.js';
+import type { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
+import { composeOverseerEngine } from './overseer-engine.js';
 import { HostAllowlist } from './security/host-allowlist.js';
 import type { TrustedCidrs } from './security/trusted-cidrs.js';
 import { requireOwnHost, requireTrustedPeer } from './security/trusted-peer-hook.js';
@@ -76,22 +74,16 @@ async function startLocked(
   const db = openDatabase(config.dbPath, log);
   const storageWatch = watchStorage(db, log);
   const bus = new EventBus<EngineEvent>();
-  // What a killed earlier instance left running is ended before the tasks are restored (as stopped).
-  const orphans = await sweepOrphans(db, { graceMs: STOP_GRACE_MS, log });
-  const supervisor = new Supervisor({
-    repository: new SqliteTaskRepository(db),
-    publish: (event) => bus.publish(event),
-    pinnedCommand: config.pinnedCommand,
+  const engine = await composeOverseerEngine({
+    db,
+    bus,
     log,
-    processLedger: guardedLedger(orphans.ledger, log),
-  });
-  const restored = supervisor.restore(orphanNotes(orphans.report, 'overseer'));
-  const eventLog =
-    config.logFile === null ? null : await EventLog.open(config.logFile, (message) => log.warn(message));
-  const hub = new OverseerHub(supervisor, bus, eventLog, log, {
+    pinnedCommand: config.pinnedCommand,
+    logFile: config.logFile,
     maxClients: config.maxClients,
     clientTimeoutMs: config.clientTimeoutMs,
   });
+  const { supervisor, hub, restored } = engine;
 
   // Per-request logs would cost more than the requests on a busy socket server; errors are still logged.
   const app = Fastify({
@@ -107,8 +99,7 @@ async function startLocked(
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    await hub.close();
-    await eventLog?.close();
+    await engine.closeFace();
     storageWatch.close();
     db.close();
     throw error;
@@ -130,7 +121,7 @@ async function startLocked(
     await supervisor.shutdown();
     await hub.close();
     await app.close();
-    await eventLog?.close();
+    await engine.eventLog?.close();
     storageWatch.close();
     db.close();
     lock?.release();

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ERROR_STATUS, ApiErrorCode, isApiErrorCode } from '../../src/protocol/errors.js';
-import { BODY_LIMIT_BYTES } from '../../src/server/claudeman-server.js';
+import { BODY_LIMIT_BYTES } from '../../src/server/claudeman-app.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import {

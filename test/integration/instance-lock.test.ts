@@ -1,13 +1,21 @@
 // The single-instance lock in one process (as the tests start servers): a second server on the same
 // data directory or database file is refused with InstanceLockedError before it touches anything;
 // closing the first lets the next one start.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOCK_FILE } from '../../src/server/claudeman-server.js';
+import { DEFAULT_ONESHOT_TIMEOUT_MS } from '../../src/server/claudeman-config.js';
+import { LOCK_FILE, startClaudemanServer } from '../../src/server/claudeman-server.js';
+import { createLogger } from '../../src/server/logger.js';
 import { overseerLockPath } from '../../src/server/overseer-server.js';
 import { holderFileOf, InstanceLock, InstanceLockedError } from '../../src/store/instance-lock.js';
-import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
+import {
+  type ClaudemanTestServer,
+  FAKE_CLAUDE,
+  startClaudeman,
+  TEST_TOKEN,
+} from '../helpers/claudeman-server.js';
 import { type OverseerTestServer, startOverseer } from '../helpers/overseer-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -87,5 +95,55 @@ describe('startOverseerServer on a database in use', () => {
     );
     await servers.pop()?.close();
     servers.push(await startOverseer({ dbPath }));
+  });
+});
+
+/** The files under `dir` this process holds open (its /proc/self/fd links). */
+function openFilesUnder(dir: string): string[] {
+  const links: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      links.push(readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // Closed meanwhile (e.g. the descriptor readdir itself used).
+    }
+  }
+  return links.filter((link) => link.startsWith(`${dir}/`));
+}
+
+describe('a start that cannot listen', () => {
+  it('closes what it opened (database, lock) so the directory is usable at once', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const root = tempDir();
+    const dirs = { dataDir: join(root, 'data'), casesDir: join(root, 'cases') };
+    try {
+      await expect(
+        startClaudemanServer(
+          {
+            host: '127.0.0.1',
+            port,
+            ...dirs,
+            token: TEST_TOKEN,
+            claudeBin: FAKE_CLAUDE,
+            permissionMode: 'skip',
+            oneShotTimeoutMs: DEFAULT_ONESHOT_TIMEOUT_MS,
+            extraHostNames: [],
+            trustedCidrs: undefined,
+            childEnv: process.env,
+            terminalHost: 'pty',
+          },
+          createLogger('silent'),
+        ),
+      ).rejects.toThrow(/EADDRINUSE/);
+      expect(openFilesUnder(dirs.dataDir)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+    const next = await startClaudeman(dirs);
+    servers.push(next);
+    expect((await next.api('/api/status')).status).toBe(200);
   });
 });
