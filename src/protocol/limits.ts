@@ -11,6 +11,9 @@ export const MAX_TERMINAL_ROWS = 200;
 /** Longest prompt accepted (characters): it goes to the CLI's stdin, not argv. */
 export const MAX_PROMPT_CHARS = 100_000;
 
+/** Priorities are small integers in practice; the bound keeps them exact in SQLite and JSON. */
+export const MAX_ABS_TASK_PRIORITY = 1_000_000;
+
 /** Bounds of the respawn controller's timings (ms), in its REST config and the CLI's options. */
 export const RespawnTimingLimits = {
   /** Shortest quiet time after the prompt before the session counts as idle. */

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { MAX_PROMPT_CHARS } from '../limits.js';
+import { MAX_ABS_TASK_PRIORITY, MAX_PROMPT_CHARS } from '../limits.js';
 import { Nullable } from './nullable.js';
 
 /** A unit of work for the Ralph loop: a prompt, where to run it, what it waits for, how it ends. */
@@ -54,7 +54,7 @@ export const TaskLimits = {
   /** Longest task timeout (ms): one day; longer work belongs in several tasks. */
   maxTimeoutMs: 24 * 60 * 60 * 1000,
   /** Priorities are small integers in practice; the bound keeps them exact in SQLite and JSON. */
-  maxAbsPriority: 1_000_000,
+  maxAbsPriority: MAX_ABS_TASK_PRIORITY,
   /** Most tasks one batch request may create. */
   batchSize: 100,
 } as const;
