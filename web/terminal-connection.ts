@@ -1,17 +1,16 @@
-/** Frames of `/ws/sessions/:id/terminal` (src/server/terminal/terminal-socket.ts). */
-type ServerFrame =
-  | { type: 'replay'; seq: number; data: string }
-  | { type: 'output'; seq: number; data: string }
-  | { type: 'skipped'; bytes: number }
-  | { type: 'exit'; code: number | null; signal: string | null }
-  | { type: 'error'; code?: string; message: string };
+import {
+  type TerminalClientFrame,
+  TerminalCloseCode,
+  type TerminalServerFrame,
+} from '../src/protocol/terminal-frames.js';
 
 export interface TerminalSink {
   /** Replay of the server's buffer: the screen starts over. */
   reset(): void;
   /** Output to render; `acked` says whether it counts against the server's flow-control window. */
   write(data: string, acked: boolean): void;
-  skipped(bytes: number): void;
+  /** Characters of output the server dropped while this page was behind. */
+  skipped(chars: number): void;
   exited(code: number | null, signal: string | null): void;
   status(text: string | null): void;
 }
@@ -53,8 +52,8 @@ export class TerminalConnection {
     this.frame({ type: 'resize', cols, rows });
   }
 
-  ack(bytes: number): void {
-    if (bytes > 0) this.frame({ type: 'ack', bytes });
+  ack(chars: number): void {
+    if (chars > 0) this.frame({ type: 'ack', chars });
   }
 
   close(): void {
@@ -64,7 +63,7 @@ export class TerminalConnection {
     this.socket = null;
   }
 
-  private frame(frame: Record<string, unknown>): void {
+  private frame(frame: TerminalClientFrame): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
   }
 
@@ -87,7 +86,8 @@ export class TerminalConnection {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      if (this.closed || event.code === 4404 || this.exited || !this.shouldRetry()) return;
+      if (this.closed || event.code === TerminalCloseCode.noSuchSession || this.exited || !this.shouldRetry())
+        return;
       const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] ?? 10_000;
       this.attempt++;
       this.sink.status(`disconnected — reconnecting in ${Math.round(delay / 100) / 10} s…`);
@@ -99,9 +99,9 @@ export class TerminalConnection {
   }
 
   private receive(text: string): void {
-    let frame: ServerFrame;
+    let frame: TerminalServerFrame;
     try {
-      frame = JSON.parse(text) as ServerFrame;
+      frame = JSON.parse(text) as TerminalServerFrame;
     } catch {
       return;
     }
@@ -121,7 +121,7 @@ export class TerminalConnection {
         this.sink.write(frame.data, true);
         return;
       case 'skipped':
-        this.sink.skipped(frame.bytes);
+        this.sink.skipped(frame.chars);
         return;
       case 'exit':
         this.exited = true;

@@ -30,7 +30,8 @@ export class TerminalWriter {
 
   constructor(
     private readonly terminal: Terminal,
-    private readonly ack: (bytes: number) => void,
+    /** Acknowledges characters of counted output once xterm.js has parsed them. */
+    private readonly ack: (chars: number) => void,
   ) {}
 
   write(data: string, acked: boolean): void {

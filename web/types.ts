@@ -1,4 +1,3 @@
-import type { RalphStatus } from '../src/protocol/rest/ralph.js';
 import type { RespawnStatus } from '../src/protocol/rest/respawn.js';
 import type { ScheduledRun } from '../src/protocol/rest/scheduled.js';
 import type { SessionInfo } from '../src/protocol/rest/session.js';
@@ -25,22 +24,4 @@ export type ServerEventType = ServerEvent['type'];
 export interface NoRespawn {
   readonly enabled: false;
   readonly status: null;
-}
-
-export type { RalphStatus, RespawnStatus, ScheduledRun, SessionInfo };
-
-/** A task of the process supervisor, as `GET /api/overseer/tasks` and the `/ws` `list` give it. */
-export interface OverseerTaskInfo {
-  readonly task_id: string;
-  readonly command: string;
-  readonly args: string[];
-  readonly state: 'active' | 'stopped' | 'errored';
-  readonly current_pid?: number;
-  readonly worker_state?: 'running' | 'exited';
-  readonly restart_count: number;
-  readonly created_at: string;
-  readonly last_started_at?: string;
-  readonly last_exited_at?: string;
-  readonly last_exit_code?: number;
-  readonly error_message?: string;
 }

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOOK_RELAY_FILE } from '../../src/agent/claude/hooks/relay-script.js';
-import { TOKEN_FILE } from '../../src/server/security/token.js';
+import { TOKEN_FILE } from '../../src/protocol/data-dir.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { TMUX_TESTS } from '../helpers/tmux.js';

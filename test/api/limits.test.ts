@@ -9,14 +9,11 @@ import { SessionLimits } from '../../src/agent/session/session.js';
 import { MAX_SESSIONS } from '../../src/agent/session/session-manager.js';
 import { EventBus } from '../../src/events/bus.js';
 import type { EngineEvent } from '../../src/protocol/events.js';
+import { TerminalFlow } from '../../src/protocol/terminal-frames.js';
 import { BODY_LIMIT_BYTES } from '../../src/server/claudeman-app.js';
 import { Limits } from '../../src/server/limits.js';
 import { SseLimits } from '../../src/server/sse/sse-hub.js';
-import {
-  TERMINAL_BACKLOG_BYTES,
-  TerminalFlow,
-  TerminalSocket,
-} from '../../src/server/terminal/terminal-socket.js';
+import { TERMINAL_BACKLOG_BYTES, TerminalSocket } from '../../src/server/terminal/terminal-socket.js';
 import {
   asObject,
   expectApiError,

@@ -190,7 +190,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
         .toBeGreaterThan(2000);
       // The page cannot draw 50 MB as fast as it comes: the server skips, the page says so.
       await expect
-        .poll(async () => Number((await page.locator('body').getAttribute('data-skipped-bytes')) ?? 0), {
+        .poll(async () => Number((await page.locator('body').getAttribute('data-skipped-chars')) ?? 0), {
           timeout: 15_000,
         })
         .toBeGreaterThan(0);

@@ -13,7 +13,7 @@ import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from '../../src/protocol/terminal-frames.js';
+import { MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from '../../src/protocol/limits.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { pollUntil } from '../helpers/poll.js';
 import {
@@ -57,8 +57,11 @@ function isValid(text: string): boolean {
   if (frame.type === 'input') return typeof frame.data === 'string';
   if (frame.type === 'resize')
     return whole(frame.cols, MAX_TERMINAL_COLS) && whole(frame.rows, MAX_TERMINAL_ROWS);
-  if (frame.type === 'ack')
-    return typeof frame.bytes === 'number' && Number.isFinite(frame.bytes) && frame.bytes >= 0;
+  if (frame.type === 'ack') {
+    // `chars`, or the old `bytes` of clients built before the rename; `chars` wins when both are there.
+    const count = 'chars' in frame ? frame.chars : frame.bytes;
+    return typeof count === 'number' && Number.isFinite(count) && count >= 0;
+  }
   return false;
 }
 
@@ -90,8 +93,14 @@ const mutatedFrame: fc.Arbitrary<string> = fc.oneof(
       ]),
     ),
   fc
-    .tuple(fc.option(fc.oneof(anyNumber, fieldValue)))
-    .map(([bytes]) => encodeEntries([entry('type', 'ack'), entry('bytes', bytes ?? undefined)])),
+    .tuple(fc.option(fc.oneof(anyNumber, fieldValue)), fc.option(fc.oneof(anyNumber, fieldValue)))
+    .map(([chars, bytes]) =>
+      encodeEntries([
+        entry('type', 'ack'),
+        entry('chars', chars ?? undefined),
+        entry('bytes', bytes ?? undefined),
+      ]),
+    ),
   fc
     .tuple(
       fc.oneof(fc.constantFrom(...SPECIAL_NAMES, 'INPUT', 'exit', 'replay', 'output', ''), fieldValue),
@@ -145,7 +154,7 @@ async function connect(server: ClaudemanTestServer, sessionId: string): Promise<
     // Errors with a code come from the session (e.g. input after the agent exited), not the decoder.
     if (frame.type === 'error' && frame.code === undefined) connection.errors.push(String(frame.message));
     if ((frame.type === 'output' || frame.type === 'replay') && frame.data !== undefined) {
-      ws.send(JSON.stringify({ type: 'ack', bytes: frame.data.length }));
+      ws.send(JSON.stringify({ type: 'ack', chars: frame.data.length }));
     }
   });
   ws.on('close', () => {

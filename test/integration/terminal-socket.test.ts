@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TerminalFlow } from '../../src/server/terminal/terminal-socket.js';
+import { TerminalFlow } from '../../src/protocol/terminal-frames.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { pollUntil } from '../helpers/poll.js';
 
@@ -8,12 +8,22 @@ interface Frame {
   type: string;
   data?: string;
   seq?: number;
+  chars?: number;
+  /** Deprecated spelling of `chars` on `skipped`, kept for clients built before the rename. */
   bytes?: number;
   code?: number | null;
   message?: string;
 }
 
-async function openTerminal(server: ClaudemanTestServer, sessionId: string, ack = true) {
+/** How the client names the count in its `ack` frames: `chars`, or `bytes` as clients built before the rename do. */
+type AckField = 'chars' | 'bytes';
+
+async function openTerminal(
+  server: ClaudemanTestServer,
+  sessionId: string,
+  ack = true,
+  ackField: AckField = 'chars',
+) {
   const ws = new WebSocket(
     `ws://127.0.0.1:${server.port}/ws/sessions/${sessionId}/terminal?token=${server.token}`,
   );
@@ -24,7 +34,7 @@ async function openTerminal(server: ClaudemanTestServer, sessionId: string, ack 
     frames.push(frame);
     if ((frame.type === 'output' || frame.type === 'replay') && frame.data !== undefined) {
       screen += frame.data;
-      if (ack) ws.send(JSON.stringify({ type: 'ack', bytes: frame.data.length }));
+      if (ack) ws.send(JSON.stringify({ type: 'ack', [ackField]: frame.data.length }));
     }
   });
   await new Promise((resolve, reject) => {
@@ -77,9 +87,14 @@ describe('terminal WebSocket', () => {
       '{"type":"resize","cols":0,"rows":10}',
       '{"type":"resize","cols":80.5,"rows":10}',
       '{"type":"resize","cols":501,"rows":10}',
+      '{"type":"ack","chars":-1}',
+      '{"type":"ack","chars":"10"}',
+      '{"type":"ack","chars":1e309}',
+      '{"type":"ack"}',
       '{"type":"ack","bytes":-1}',
       '{"type":"ack","bytes":"10"}',
-      '{"type":"ack","bytes":1e309}',
+      // `chars` wins over the old `bytes`, also when it is the invalid one.
+      '{"type":"ack","chars":null,"bytes":10}',
       '{"type":"__proto__"}',
       '{"type":"constructor","data":"x"}',
       '{"__proto__":{"type":"input"},"data":"x"}',
@@ -87,7 +102,15 @@ describe('terminal WebSocket', () => {
       Buffer.from('null'),
       Buffer.from([0xff, 0xfe, 0x00, 0x7b]),
     ];
+    // Valid acks in both spellings (the old `bytes` from clients built before the rename; `chars`
+    // wins when both are given): no error frame for any of them.
+    const validAcks = [
+      '{"type":"ack","chars":0}',
+      '{"type":"ack","bytes":0}',
+      '{"type":"ack","chars":0,"bytes":"ignored"}',
+    ];
     const errorsBefore = terminal.frames.filter((f) => f.type === 'error').length;
+    for (const frame of validAcks) terminal.ws.send(frame);
     for (const frame of hostile) terminal.ws.send(frame);
     // Text frames that are not UTF-8 (ws would close those with 1007): refused, the socket kept.
     const notUtf8 = [
@@ -100,6 +123,8 @@ describe('terminal WebSocket', () => {
       () => terminal.frames.filter((f) => f.type === 'error').length - errorsBefore === hostile.length,
       'an error frame for each hostile frame',
     );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(terminal.frames.filter((f) => f.type === 'error').length - errorsBefore).toBe(hostile.length);
     for (const frame of terminal.frames.filter((f) => f.type === 'error')) {
       expect(frame.message, JSON.stringify(frame)).toMatch(
         /^(invalid JSON|unknown or malformed message|input needs|resize needs|ack needs)/,
@@ -141,30 +166,35 @@ describe('terminal WebSocket', () => {
     terminal.ws.close();
   });
 
-  it('drops output for a client that does not acknowledge, then catches it up with a skipped marker', async () => {
-    // A plain PTY: the flood must reach the socket byte for byte (tmux would condense it to redraws).
-    server = await startClaudeman({ terminalHost: 'pty' });
-    const id = await interactiveSession(server);
-    const terminal = await openTerminal(server, id, false);
-    await pollUntil(() => terminal.screen().includes('❯'), 'the prompt');
-    const flood = 3 * TerminalFlow.highWaterChars;
-    terminal.ws.send(JSON.stringify({ type: 'input', data: `[[big:${flood}]]` }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    terminal.ws.send(JSON.stringify({ type: 'input', data: '\r' }));
-    const appended = (): number => {
-      const buffer = server?.running.sessions.get(id)?.terminal;
-      return buffer === undefined ? 0 : buffer.byteLength + buffer.trimmedBytes;
-    };
-    await pollUntil(() => appended() > flood, 'the flood to reach the session', 20_000);
-    const received = terminal.screen().length;
-    expect(received).toBeLessThan(TerminalFlow.highWaterChars * 2);
-    // Acknowledge everything: the client is caught up with a marker and the latest output.
-    terminal.ws.send(JSON.stringify({ type: 'ack', bytes: received }));
-    await pollUntil(() => terminal.frames.some((f) => f.type === 'skipped'), 'the skipped marker');
-    const skipped = terminal.frames.find((f) => f.type === 'skipped');
-    expect(skipped?.bytes).toBeGreaterThan(0);
-    terminal.ws.close();
-  });
+  it.each<AckField>(['chars', 'bytes'])(
+    'drops output for a client that does not acknowledge, then catches it up with a skipped marker (ack with %s)',
+    async (ackField) => {
+      // A plain PTY: the flood must reach the socket byte for byte (tmux would condense it to redraws).
+      server = await startClaudeman({ terminalHost: 'pty' });
+      const id = await interactiveSession(server);
+      const terminal = await openTerminal(server, id, false);
+      await pollUntil(() => terminal.screen().includes('❯'), 'the prompt');
+      const flood = 3 * TerminalFlow.highWaterChars;
+      terminal.ws.send(JSON.stringify({ type: 'input', data: `[[big:${flood}]]` }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      terminal.ws.send(JSON.stringify({ type: 'input', data: '\r' }));
+      const appended = (): number => {
+        const buffer = server?.running.sessions.get(id)?.terminal;
+        return buffer === undefined ? 0 : buffer.byteLength + buffer.trimmedBytes;
+      };
+      await pollUntil(() => appended() > flood, 'the flood to reach the session', 20_000);
+      const received = terminal.screen().length;
+      expect(received).toBeLessThan(TerminalFlow.highWaterChars * 2);
+      // Acknowledge everything: the client is caught up with a marker and the latest output.
+      terminal.ws.send(JSON.stringify({ type: 'ack', [ackField]: received }));
+      await pollUntil(() => terminal.frames.some((f) => f.type === 'skipped'), 'the skipped marker');
+      const skipped = terminal.frames.find((f) => f.type === 'skipped');
+      expect(skipped?.chars).toBeGreaterThan(0);
+      // The deprecated spelling carries the same count, for clients built before the rename.
+      expect(skipped?.bytes).toBe(skipped?.chars);
+      terminal.ws.close();
+    },
+  );
 
   it('refuses an unknown session and a missing token', async () => {
     server = await startClaudeman();

@@ -1,12 +1,12 @@
+import type { TaskInfo } from '../../src/protocol/overseer/task-info.js';
 import { h, replace } from '../dom.js';
-import type { OverseerTaskInfo } from '../types.js';
 
 /** What the overseer face (`/ws`, protocol 1.0.0) sends; only the fields shown here. */
 interface OverseerFrame {
   readonly type: string;
   readonly id?: string;
   readonly task_id?: string;
-  readonly tasks?: OverseerTaskInfo[];
+  readonly tasks?: TaskInfo[];
   readonly stream?: 'stdout' | 'stderr';
   readonly data?: string;
   readonly exit_code?: number;
@@ -22,7 +22,7 @@ const MAX_LINES = 2000;
  */
 export function mountOverseerView(section: HTMLElement, report: (text: string) => void): () => void {
   let socket: WebSocket | null = null;
-  let tasks: OverseerTaskInfo[] = [];
+  let tasks: TaskInfo[] = [];
   let selected: string | null = null;
   let lines: string[] = [];
   let listTimer: ReturnType<typeof setTimeout> | null = null;

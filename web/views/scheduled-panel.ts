@@ -1,7 +1,7 @@
+import type { ScheduledRun } from '../../src/protocol/rest/scheduled.js';
 import { api, errorMessage } from '../api.js';
 import { formatCost, formatDuration, formatTime, h, replace } from '../dom.js';
 import type { Store } from '../store.js';
-import type { ScheduledRun } from '../types.js';
 
 /** Scheduled runs: create, remaining time as a progress bar (ticking every second), cost, logs, cancel. */
 export function mountScheduledPanel(

@@ -1,7 +1,7 @@
+import type { SessionInfo } from '../../src/protocol/rest/session.js';
 import { api, errorMessage } from '../api.js';
 import { baseName, formatCost, h, replace } from '../dom.js';
 import { type SessionState, type Store, sessionState } from '../store.js';
-import type { SessionInfo } from '../types.js';
 
 const STATE_LABEL: Record<SessionState, string> = {
   idle: 'idle',

@@ -1,7 +1,8 @@
+import { MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from '../../src/protocol/limits.js';
+import type { SessionInfo } from '../../src/protocol/rest/session.js';
 import { api, errorMessage } from '../api.js';
 import { formatCost, h, replace } from '../dom.js';
 import { type Store, sessionState } from '../store.js';
-import type { SessionInfo } from '../types.js';
 import { RunBox } from './run-box.js';
 import { TerminalView } from './terminal-view.js';
 
@@ -138,8 +139,10 @@ export class SessionView {
     // The terminal area's size, so the CLI's first screen is drawn for it (the terminal refits later).
     const cols = Math.max(40, Math.floor((this.main.clientWidth - 16) / 7.8));
     const rows = Math.max(10, Math.floor((this.main.clientHeight - 16) / 17));
-    api.startInteractive(id, Math.min(cols, 500), Math.min(rows, 200), resume).catch((error: unknown) => {
-      this.report(errorMessage(error));
-    });
+    api
+      .startInteractive(id, Math.min(cols, MAX_TERMINAL_COLS), Math.min(rows, MAX_TERMINAL_ROWS), resume)
+      .catch((error: unknown) => {
+        this.report(errorMessage(error));
+      });
   }
 }

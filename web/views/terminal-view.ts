@@ -39,7 +39,7 @@ export class TerminalView {
       allowProposedApi: false,
     });
     this.terminal.loadAddon(this.fit);
-    this.writer = new TerminalWriter(this.terminal, (bytes) => this.connection.ack(bytes));
+    this.writer = new TerminalWriter(this.terminal, (chars) => this.connection.ack(chars));
     this.connection = new TerminalConnection(
       sessionId,
       {
@@ -48,12 +48,12 @@ export class TerminalView {
           this.terminal.reset();
         },
         write: (data, acked) => this.writer.write(data, acked),
-        skipped: (bytes) => {
-          // Total skipped on this page, for diagnostics (and the browser tests).
-          const total = Number(document.body.dataset.skippedBytes ?? '0') + bytes;
-          document.body.dataset.skippedBytes = String(total);
-          this.writer.notice(`skipped ${formatBytes(bytes)} — showing the latest`);
-          this.showBanner(`Output was too fast to draw: skipped ${formatBytes(bytes)}, showing the latest.`);
+        skipped: (chars) => {
+          // Total skipped on this page (characters), for diagnostics (and the browser tests).
+          const total = Number(document.body.dataset.skippedChars ?? '0') + chars;
+          document.body.dataset.skippedChars = String(total);
+          this.writer.notice(`skipped ${formatBytes(chars)} — showing the latest`);
+          this.showBanner(`Output was too fast to draw: skipped ${formatBytes(chars)}, showing the latest.`);
         },
         exited: (code, signal) => {
           const how = signal === null ? `code ${code ?? '?'}` : `signal ${signal}`;

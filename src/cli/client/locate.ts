@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TOKEN_FILE } from '../../server/security/token.js';
+import { TOKEN_FILE } from '../../protocol/data-dir.js';
 import { CliError, NOT_RUNNING } from './errors.js';
 import { processAlive, readServerFile } from './server-file.js';
 

@@ -1,20 +1,13 @@
 import type { Command } from 'commander';
 import WebSocket from 'ws';
+import { MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from '../../protocol/limits.js';
+import type { TerminalClientFrame, TerminalServerFrame } from '../../protocol/terminal-frames.js';
 import { clientCommand, onRun } from '../client/command.js';
 import { CliError, NOT_RUNNING } from '../client/errors.js';
 import { enc } from '../client/http.js';
 
 /** Ctrl-]: the detach key (as telnet's escape). */
 export const DETACH_KEY = '\u001d';
-
-interface ServerFrame {
-  readonly type?: string;
-  readonly data?: string;
-  readonly bytes?: number;
-  readonly code?: number | null;
-  readonly signal?: string | null;
-  readonly message?: string;
-}
 
 /**
  * `session attach <id>`: the session's live terminal in this one, over `/ws/sessions/:id/terminal`.
@@ -55,12 +48,16 @@ export function registerAttach(session: Command): void {
 function attachTerminal(socket: WebSocket, id: string, early: readonly WebSocket.RawData[]): Promise<number> {
   const { stdin, stdout } = process;
   const wasRaw = stdin.isTTY ? stdin.isRaw : false;
-  const send = (frame: Record<string, unknown>): void => {
+  const send = (frame: TerminalClientFrame): void => {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
   };
   const sendSize = (): void => {
     if (stdout.isTTY && stdout.columns > 0 && stdout.rows > 0) {
-      send({ type: 'resize', cols: Math.min(stdout.columns, 500), rows: Math.min(stdout.rows, 200) });
+      send({
+        type: 'resize',
+        cols: Math.min(stdout.columns, MAX_TERMINAL_COLS),
+        rows: Math.min(stdout.rows, MAX_TERMINAL_ROWS),
+      });
     }
   };
   return new Promise((resolve) => {
@@ -87,19 +84,19 @@ function attachTerminal(socket: WebSocket, id: string, early: readonly WebSocket
       send({ type: 'input', data: text });
     };
     const receive = (raw: WebSocket.RawData): void => {
-      let frame: ServerFrame;
+      let frame: TerminalServerFrame;
       try {
-        frame = JSON.parse(raw.toString()) as ServerFrame;
+        frame = JSON.parse(raw.toString()) as TerminalServerFrame;
       } catch {
         return;
       }
       if ((frame.type === 'replay' || frame.type === 'output') && typeof frame.data === 'string') {
         const length = frame.data.length;
         stdout.write(frame.data, () => {
-          if (frame.type === 'output') send({ type: 'ack', bytes: length });
+          if (frame.type === 'output') send({ type: 'ack', chars: length });
         });
       } else if (frame.type === 'skipped') {
-        stdout.write(`\r\n[… ${frame.bytes ?? 0} characters skipped …]\r\n`);
+        stdout.write(`\r\n[… ${frame.chars ?? 0} characters skipped …]\r\n`);
       } else if (frame.type === 'exit') {
         finish(
           0,

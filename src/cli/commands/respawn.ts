@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { RespawnTimingLimits } from '../../protocol/limits.js';
 import type { RespawnConfigPatch, RespawnStatus } from '../../protocol/rest/respawn.js';
 import { type ClientOptions, clientCommand, integer, onRun } from '../client/command.js';
 import { enc } from '../client/http.js';
@@ -15,10 +16,14 @@ function withConfigOptions(command: Command): Command {
     .option(
       '--idle-ms <ms>',
       'quiet time after the prompt before the session counts as idle',
-      integer(100, 3_600_000),
+      integer(RespawnTimingLimits.minIdleTimeoutMs, RespawnTimingLimits.maxIdleTimeoutMs),
     )
     .option('--prompt <text>', 'what is typed to have the agent update its docs before /clear')
-    .option('--delay-ms <ms>', 'pause between the steps of a cycle', integer(0, 600_000));
+    .option(
+      '--delay-ms <ms>',
+      'pause between the steps of a cycle',
+      integer(0, RespawnTimingLimits.maxInterStepDelayMs),
+    );
 }
 
 function patchOf(options: ConfigOptions): RespawnConfigPatch {

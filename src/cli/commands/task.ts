@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { MAX_ABS_TASK_PRIORITY } from '../../protocol/limits.js';
 import type { QueueTask } from '../../protocol/rest/tasks.js';
 import { type ClientOptions, clientCommand, collect, integer, onRun } from '../client/command.js';
 import { enc } from '../client/http.js';
@@ -27,7 +28,11 @@ export function registerTask(program: Command): void {
 
   onRun<AddOptions>(
     clientCommand(task, 'add <prompt>', 'queue a task (prints its id)')
-      .option('-p, --priority <n>', 'higher runs first', integer(-1_000_000, 1_000_000))
+      .option(
+        '-p, --priority <n>',
+        'higher runs first',
+        integer(-MAX_ABS_TASK_PRIORITY, MAX_ABS_TASK_PRIORITY),
+      )
       .option('--after <id>', 'run only after this task completed (repeatable)', collect)
       .option('-c, --completion-phrase <phrase>', 'the agent prints <promise>PHRASE</promise> when done')
       .option('-d, --dir <dir>', 'working directory (default: the server’s cases directory)')

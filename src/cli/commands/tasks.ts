@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import WebSocket from 'ws';
+import type { TaskInfo } from '../../protocol/overseer/task-info.js';
 import { type ClientOptions, clientCommand, onRun } from '../client/command.js';
 import { CliError, NOT_RUNNING } from '../client/errors.js';
 import type { ApiClient } from '../client/http.js';
@@ -16,16 +17,6 @@ interface Frame {
   readonly data?: string;
   readonly exit_code?: number;
   readonly pid?: number;
-}
-
-interface TaskInfo {
-  readonly task_id: string;
-  readonly command: string;
-  readonly args: string[];
-  readonly state: string;
-  readonly current_pid?: number;
-  readonly worker_state?: string;
-  readonly restart_count: number;
 }
 
 const REPLY_TIMEOUT_MS = 15_000;

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { RespawnTimingLimits } from '../limits.js';
 
 /** The respawn controller's states, in cycle order (the seed's state machine), plus stopped. */
 export const RespawnState = Type.Union([
@@ -16,11 +17,14 @@ export type RespawnState = Static<typeof RespawnState>;
 /** The config's fields, shared by the whole config and by a partial update of it. */
 const RespawnConfigFields = {
   /** Quiet time after the prompt appears before the session counts as idle (ms). */
-  idleTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+  idleTimeoutMs: Type.Integer({
+    minimum: RespawnTimingLimits.minIdleTimeoutMs,
+    maximum: RespawnTimingLimits.maxIdleTimeoutMs,
+  }),
   /** What is typed to have the agent update its docs before the context is cleared. */
   updatePrompt: Type.String({ minLength: 1, maxLength: 10_000 }),
   /** Pause between the steps of a cycle (ms). */
-  interStepDelayMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+  interStepDelayMs: Type.Integer({ minimum: 0, maximum: RespawnTimingLimits.maxInterStepDelayMs }),
   enabled: Type.Boolean(),
   /** Stop the controller after this long (ms); null runs until stopped. */
   durationLimitMs: Type.Union([Type.Integer({ minimum: 1_000 }), Type.Null()]),

@@ -1,11 +1,10 @@
 import Type from 'typebox';
+import { MAX_PROMPT_CHARS, MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from '../limits.js';
 import { CASE_NAME_PATTERN } from './cases.js';
 import { PermissionMode } from './session.js';
 
 /** Request bodies of the REST API, validated by Fastify and documented in the OpenAPI document. */
 
-/** Longest prompt accepted (characters): it goes to the CLI's stdin, not argv. */
-export const MAX_PROMPT_CHARS = 100_000;
 /** Most input per request to an interactive session (characters): 64 KiB. */
 export const MAX_INPUT_CHARS = 64 * 1024;
 /** Longest path accepted (characters): PATH_MAX on Linux. */
@@ -32,8 +31,8 @@ export const RunBody = Type.Object({
 });
 
 export const InteractiveBody = Type.Object({
-  cols: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-  rows: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  cols: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TERMINAL_COLS })),
+  rows: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TERMINAL_ROWS })),
   permissionMode: Type.Optional(PermissionMode),
   /**
    * Continue the session's last conversation (`claude --resume <claudeSessionId>`): what a session
@@ -45,8 +44,8 @@ export const InteractiveBody = Type.Object({
 export const InputBody = Type.Object({ input: Type.String({ minLength: 1, maxLength: MAX_INPUT_CHARS }) });
 
 export const ResizeBody = Type.Object({
-  cols: Type.Integer({ minimum: 1, maximum: 500 }),
-  rows: Type.Integer({ minimum: 1, maximum: 200 }),
+  cols: Type.Integer({ minimum: 1, maximum: MAX_TERMINAL_COLS }),
+  rows: Type.Integer({ minimum: 1, maximum: MAX_TERMINAL_ROWS }),
 });
 
 export const CreateCaseBody = Type.Object({

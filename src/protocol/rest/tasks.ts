@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { MAX_ABS_TASK_PRIORITY, MAX_PROMPT_CHARS } from '../limits.js';
 import { Nullable } from './nullable.js';
 
 /** A unit of work for the Ralph loop: a prompt, where to run it, what it waits for, how it ends. */
@@ -37,7 +38,7 @@ export const DEFAULT_COMPLETION_PHRASE = 'TASK_COMPLETE';
 /** Limits of a task request, shared by the REST schema and the queue's own checks. */
 export const TaskLimits = {
   /** Longest prompt (characters): the API's prompt limit (spec/claudeman-api.md). */
-  promptChars: 100_000,
+  promptChars: MAX_PROMPT_CHARS,
   /** Client-chosen ids: short, URL-safe, so they can be typed and put in paths. */
   idPattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
   /** Most dependencies of one task: a plan with more is better split into stages. */
@@ -53,7 +54,7 @@ export const TaskLimits = {
   /** Longest task timeout (ms): one day; longer work belongs in several tasks. */
   maxTimeoutMs: 24 * 60 * 60 * 1000,
   /** Priorities are small integers in practice; the bound keeps them exact in SQLite and JSON. */
-  maxAbsPriority: 1_000_000,
+  maxAbsPriority: MAX_ABS_TASK_PRIORITY,
   /** Most tasks one batch request may create. */
   batchSize: 100,
 } as const;

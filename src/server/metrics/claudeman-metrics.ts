@@ -3,7 +3,9 @@ import { SessionLimits } from '../../agent/session/session.js';
 import type { SessionManager, SessionRecovery } from '../../agent/session/session-manager.js';
 import { MAX_SESSIONS } from '../../agent/session/session-manager.js';
 import { MAX_QUEUE_TASKS } from '../../agent/tasks/task-queue.js';
-import { MAX_INPUT_CHARS, MAX_PROMPT_CHARS } from '../../protocol/rest/schemas.js';
+import { MAX_PROMPT_CHARS } from '../../protocol/limits.js';
+import { MAX_INPUT_CHARS } from '../../protocol/rest/schemas.js';
+import { TerminalFlow } from '../../protocol/terminal-frames.js';
 import type { StorageStatus } from '../../store/storage-guard.js';
 import type { ReapOutcomeKind } from '../../supervisor/recovery/orphan-reaper.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
@@ -11,7 +13,6 @@ import { Limits } from '../limits.js';
 import type { OverseerHub } from '../overseer/hub.js';
 import { type SseHub, SseLimits } from '../sse/sse-hub.js';
 import type { TerminalClients } from '../terminal/route.js';
-import { TerminalFlow } from '../terminal/terminal-socket.js';
 import { storageFamilies } from './storage-metrics.js';
 import type { EventCounters, MetricFamily } from './stream-counters.js';
 

@@ -99,7 +99,7 @@ function encodeRetryExtensions(policy: RetryPolicy): string[] {
   return parts;
 }
 
-/** One TaskInfo object, as in the `tasks` reply (also the items of `GET /api/overseer/tasks`). */
+/** One TaskInfo (src/protocol/overseer/task-info.ts), as in the `tasks` reply and `GET /api/overseer/tasks`. */
 export function encodeTaskInfo(task: TaskSnapshot): string {
   let out = `{"task_id":${jsonString(task.taskId)},"command":${jsonString(task.command)},"args":[${task.args.map(jsonString).join(',')}],"state":"${task.state}"`;
   if (task.retryPolicy !== null) out += `,"retry_policy":${encodeRetryPolicy(task.retryPolicy)}`;

@@ -1,11 +1,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TOKEN_FILE } from '../../protocol/data-dir.js';
 import { ensurePrivateDir, restrictToOwner, writeFileAtomic } from '../../util/private-file.js';
 
 /** Bytes of randomness in a generated token (hex-encoded: 64 characters). */
 const TOKEN_BYTES = 32;
-export const TOKEN_FILE = 'token';
 
 /**
  * The per-installation access token: fixed by CLAUDEMAN_TOKEN when set (scripts, tests), else read

@@ -4,6 +4,7 @@ import type { SessionManager } from '../../agent/session/session-manager.js';
 import type { EventBus } from '../../events/bus.js';
 import { ApiErrorCode } from '../../protocol/errors.js';
 import type { EngineEvent } from '../../protocol/events.js';
+import { TerminalCloseCode } from '../../protocol/terminal-frames.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { sendApiError } from '../rest/error-reply.js';
 import { SocketHeartbeat } from '../socket-heartbeat.js';
@@ -83,7 +84,7 @@ export async function registerTerminalRoute(
     wsHandler: (socket, request) => {
       const session = options.sessions.get(request.params.id);
       if (session === undefined) {
-        socket.close(4404, 'no such session');
+        socket.close(TerminalCloseCode.noSuchSession, 'no such session');
         return;
       }
       if (!clients.admit(socket)) return;

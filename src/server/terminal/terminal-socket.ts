@@ -2,33 +2,15 @@ import type { RawData, WebSocket } from 'ws';
 import type { Session } from '../../agent/session/session.js';
 import type { EventBus, Subscription } from '../../events/bus.js';
 import type { EngineEvent, SessionEvent } from '../../protocol/events.js';
-import { decodeTerminalFrame, type TerminalClientFrame } from '../../protocol/terminal-frames.js';
+import {
+  decodeTerminalFrame,
+  skippedFrame,
+  type TerminalClientFrame,
+  TerminalFlow,
+  type TerminalServerFrame,
+} from '../../protocol/terminal-frames.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { frameText } from '../websocket-support.js';
-
-/**
- * The browser terminal's socket (`/ws/sessions/:id/terminal`), JSON text frames both ways.
- *
- * Server → client: `replay` (the buffered terminal, first), `output` {seq, data}, `skipped` {bytes}
- * (output dropped while the client was behind; the latest screenful follows), `exit` {code, signal}.
- * Client → server: `input` {data} (raw keystrokes), `resize` {cols, rows}, `ack` {bytes} (how much
- * output it has rendered).
- *
- * Flow control with acknowledgements, as VS Code's terminals do: output is sent while the client's
- * unacknowledged bytes stay under a high-water mark; past it, output is dropped and counted, and once
- * the client has caught up (acknowledged below the low-water mark) it gets a `skipped` marker and the
- * tail of the buffer, so a flood never freezes the page or grows memory.
- */
-export const TerminalFlow = {
-  /** Unacknowledged characters above which output is dropped for this client. */
-  highWaterChars: 1_000_000,
-  /** Unacknowledged characters under which a client that was behind is caught up again. */
-  lowWaterChars: 100_000,
-  /** Characters of the buffer's tail sent after a skip (about a screenful of a busy terminal). */
-  catchUpChars: 64 * 1024,
-  /** Events queued for one socket between deliveries. */
-  maxQueuedEvents: 10_000,
-} as const;
 
 /**
  * Unsent bytes one terminal socket may hold before it is closed with 1013 (Limits.clientBacklogBytes).
@@ -38,6 +20,12 @@ export const TerminalFlow = {
  */
 export const TERMINAL_BACKLOG_BYTES = Limits.clientBacklogBytes;
 
+/**
+ * The browser terminal's socket (`/ws/sessions/:id/terminal`): the frames and the flow control of
+ * src/protocol/terminal-frames.ts. It sends `replay` first, then `output`, `skipped` and `exit`; it
+ * takes `input`, `resize` and `ack`, and counts each client's unacknowledged characters against
+ * TerminalFlow's marks.
+ */
 export class TerminalSocket {
   private unacked = 0;
   private skipped = 0;
@@ -114,7 +102,7 @@ export class TerminalSocket {
         this.session.resize({ cols: frame.cols, rows: frame.rows });
         return;
       case 'ack':
-        this.unacked = Math.max(0, this.unacked - frame.bytes);
+        this.unacked = Math.max(0, this.unacked - frame.chars);
         this.catchUp();
         return;
     }
@@ -124,13 +112,13 @@ export class TerminalSocket {
   private catchUp(): void {
     if (this.skipped === 0 || this.unacked > TerminalFlow.lowWaterChars) return;
     const tail = this.session.terminal.toString().slice(-TerminalFlow.catchUpChars);
-    this.send({ type: 'skipped', bytes: this.skipped });
+    this.send(skippedFrame(this.skipped));
     this.skipped = 0;
     this.unacked += tail.length;
     this.send({ type: 'output', seq: this.session.terminalSequence, data: tail });
   }
 
-  private send(frame: Record<string, unknown>): void {
+  private send(frame: TerminalServerFrame): void {
     if (this.closing || this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(JSON.stringify(frame));
     const backlog = this.socket.bufferedAmount;

@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { ScheduledLimits } from '../../../agent/scheduled/limits.js';
 import type { ScheduledRunner } from '../../../agent/scheduled/scheduled-runner.js';
 import { ApiErrorCode } from '../../../protocol/errors.js';
-import { MAX_PROMPT_CHARS } from '../../../protocol/rest/schemas.js';
+import { MAX_PROMPT_CHARS } from '../../../protocol/limits.js';
 import { sendApiError } from '../error-reply.js';
 import { replyWithResult } from './result-reply.js';
 

@@ -1,0 +1,25 @@
+/**
+ * Limits that a client states as well as the server: the web UI and the CLI clamp or check their
+ * requests against these, and the server's schemas and decoders refuse what exceeds them. Written
+ * once here so the two sides cannot drift apart.
+ */
+
+/** Largest terminal a client may ask for (columns × rows), on the terminal socket and in REST bodies. */
+export const MAX_TERMINAL_COLS = 500;
+export const MAX_TERMINAL_ROWS = 200;
+
+/** Longest prompt accepted (characters): it goes to the CLI's stdin, not argv. */
+export const MAX_PROMPT_CHARS = 100_000;
+
+/** Priorities are small integers in practice; the bound keeps them exact in SQLite and JSON. */
+export const MAX_ABS_TASK_PRIORITY = 1_000_000;
+
+/** Bounds of the respawn controller's timings (ms), in its REST config and the CLI's options. */
+export const RespawnTimingLimits = {
+  /** Shortest quiet time after the prompt before the session counts as idle. */
+  minIdleTimeoutMs: 100,
+  /** Longest idle timeout: an hour. */
+  maxIdleTimeoutMs: 3_600_000,
+  /** Longest pause between the steps of a cycle: ten minutes. */
+  maxInterStepDelayMs: 600_000,
+} as const;
