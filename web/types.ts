@@ -3,16 +3,7 @@ import type { RalphStatus } from '../src/protocol/rest/ralph.js';
 import type { RespawnStatus } from '../src/protocol/rest/respawn.js';
 import type { ScheduledRun } from '../src/protocol/rest/scheduled.js';
 import type { SessionInfo } from '../src/protocol/rest/session.js';
-
-/** The `init` event and `GET /api/status`: the whole state at once. */
-export interface StatusSnapshot {
-  readonly sessions: SessionInfo[];
-  readonly scheduledRuns: ScheduledRun[];
-  readonly respawnStatus: Record<string, RespawnStatus>;
-  readonly timestamp: number;
-  /** The default working directory: the cases root. */
-  readonly casesRoot: string;
-}
+import type { StatusSnapshot } from '../src/protocol/rest/status.js';
 
 /** How the SSE stream frames an engine event: `{type, sessionId?, data}`. */
 type Wire<E> = E extends { readonly kind: infer K; readonly data: infer D }
@@ -34,7 +25,7 @@ export interface NoRespawn {
   readonly status: null;
 }
 
-export type { RalphStatus, RespawnStatus, ScheduledRun, SessionInfo };
+export type { RalphStatus, RespawnStatus, ScheduledRun, SessionInfo, StatusSnapshot };
 
 /** A task of the process supervisor, as `GET /api/overseer/tasks` and the `/ws` `list` give it. */
 export interface OverseerTaskInfo {

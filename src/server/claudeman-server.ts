@@ -15,6 +15,7 @@ import { TmuxServer } from '../agent/terminal/tmux/tmux-server.js';
 import { EventBus } from '../events/bus.js';
 import { ApiErrorCode } from '../protocol/errors.js';
 import type { EngineEvent } from '../protocol/events.js';
+import type { StatusSnapshot } from '../protocol/rest/status.js';
 import { databaseHealth, openDatabase } from '../store/database.js';
 import { InstanceLock } from '../store/instance-lock.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';
@@ -42,7 +43,7 @@ import { EventCounters } from './metrics/stream-counters.js';
 import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';
 import { registerOverseerRoute } from './overseer/route.js';
-import type { ApiContext, StatusSnapshot } from './rest/context.js';
+import type { ApiContext } from './rest/context.js';
 import { apiClientErrorHandler, installErrorHandling, writeRawApiError } from './rest/error-handler.js';
 import { sendApiError } from './rest/error-reply.js';
 import { acceptEmptyJsonBodies } from './rest/json-body.js';
@@ -281,7 +282,7 @@ async function startLocked(
     // (They come before any hook, so they set the browser-facing headers themselves.)
     frameworkErrors: (error, request, reply) => {
       void setBrowserHeaders(request, reply);
-      return sendApiError(reply, 400, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`);
+      return sendApiError(reply, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`);
     },
     // So do requests Node's HTTP parser refuses (e.g. a URL past its 16 KiB header limit).
     clientErrorHandler: apiClientErrorHandler,
