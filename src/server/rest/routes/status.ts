@@ -50,7 +50,9 @@ export const statusRoutes =
         schema: {
           description: `The supervisor's tasks in creation order (the TaskInfo objects of the /ws list reply), paged: at most ?limit= tasks (default ${PageLimits.defaultItems}) per page; X-Next-Cursor and Link name the next page.`,
           querystring: PageQuery,
-          response: { 200: { type: 'array', items: { type: 'object' }, headers: PageHeaders } },
+          // The items are the /ws protocol's TaskInfo, encoded by the overseer face (sent as text, so
+          // this schema documents them and serializes nothing).
+          response: replies({ 200: { type: 'array', items: { type: 'object' }, headers: PageHeaders } }),
         },
       },
       async (request, reply) => {
