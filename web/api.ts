@@ -1,11 +1,15 @@
 import type { TaskInfo } from '../src/protocol/overseer/task-info.js';
 import type { CaseInfo } from '../src/protocol/rest/cases.js';
 import type { RalphStatus, StartRalphRequest } from '../src/protocol/rest/ralph.js';
-import type { RespawnConfig, RespawnConfigPatch, RespawnStatus } from '../src/protocol/rest/respawn.js';
+import type {
+  NoRespawn,
+  RespawnConfig,
+  RespawnConfigPatch,
+  RespawnStatus,
+} from '../src/protocol/rest/respawn.js';
 import type { ScheduledRun } from '../src/protocol/rest/scheduled.js';
 import type { SessionInfo } from '../src/protocol/rest/session.js';
 import type { CreateTaskRequest, QueueTask } from '../src/protocol/rest/tasks.js';
-import type { NoRespawn } from './types.js';
 
 /** A failed API call, with the server's stable code and human message. */
 export class ApiError extends Error {

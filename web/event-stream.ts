@@ -1,6 +1,6 @@
+import type { ServerEvent } from '../src/protocol/sse.js';
 import { API_EVENT_TYPES, excludeQuery, TERMINAL_OUTPUT_EVENT_TYPES } from '../src/protocol/sse.js';
 import type { Store } from './store.js';
-import type { ServerEvent } from './types.js';
 
 /** The stream the page opens: everything but terminal output, which the terminal view has on its own
  * flow-controlled socket. Without it the stream is small enough to read on the page's thread. */

@@ -1,3 +1,4 @@
+import type { ServerEvent } from '../src/protocol/sse.js';
 import { setUnauthorizedHandler } from './api.js';
 import { mountAttention } from './attention.js';
 import { byId, h, replace } from './dom.js';
@@ -5,7 +6,6 @@ import { EventStream } from './event-stream.js';
 import { applyEvent } from './reducer.js';
 import { installShortcuts } from './shortcuts.js';
 import { Store, type ViewName } from './store.js';
-import type { ServerEvent } from './types.js';
 import { mountCasesPanel } from './views/cases-panel.js';
 import { newSessionForm } from './views/new-session.js';
 import { mountOverseerView } from './views/overseer-view.js';

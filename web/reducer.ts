@@ -1,5 +1,5 @@
+import type { ServerEvent } from '../src/protocol/sse.js';
 import type { Store } from './store.js';
-import type { ServerEvent } from './types.js';
 
 /** Applies one server event to the page's state. Kept apart from the stream so it can be read alone. */
 export function applyEvent(store: Store, event: ServerEvent): void {

@@ -2,8 +2,8 @@ import type { RalphStatus } from '../src/protocol/rest/ralph.js';
 import type { RespawnStatus } from '../src/protocol/rest/respawn.js';
 import type { ScheduledRun } from '../src/protocol/rest/scheduled.js';
 import type { SessionInfo } from '../src/protocol/rest/session.js';
+import type { StatusSnapshot } from '../src/protocol/rest/status.js';
 import type { QueueTask } from '../src/protocol/rest/tasks.js';
-import type { StatusSnapshot } from './types.js';
 
 /** What changed; views subscribe to the topics they draw. */
 export type Topic =

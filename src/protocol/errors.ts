@@ -106,9 +106,20 @@ export function isApiErrorCode(code: string): code is ApiErrorCode {
   return Object.hasOwn(API_ERROR_STATUS, code);
 }
 
+/**
+ * One of the codes, as a schema: a string enum rather than a union of literals, which the reply
+ * serializer would have to test branch by branch.
+ */
+export const ApiErrorCodeSchema = Type.Unsafe<ApiErrorCode>({
+  type: 'string',
+  enum: Object.values(ApiErrorCode),
+});
+
+/** The body of every error reply of the REST API (each route declares it for its 4xx and 5xx replies). */
 export const ApiErrorBody = Type.Object({
   success: Type.Literal(false),
+  /** For people; clients match on `code`. */
   error: Type.String(),
-  code: Type.String(),
+  code: ApiErrorCodeSchema,
 });
 export type ApiErrorBody = Static<typeof ApiErrorBody>;

@@ -4,6 +4,7 @@
  * opt-out filter. The server frames with it, the browser and the CLI read with it.
  */
 import type { EngineEvent, TaskEvent } from './events.js';
+import type { StatusSnapshot } from './rest/status.js';
 
 /** The events of the REST API's catalogue (the supervisor's process events belong to `/ws`). */
 export type ApiEvent = Exclude<EngineEvent, TaskEvent>;
@@ -16,8 +17,14 @@ export type SseEnvelope<E = ApiEvent> = E extends { readonly kind: infer K; read
     : { readonly type: K; readonly data: D }
   : never;
 
-/** The stream's own events: the whole state (`init`) and "what you had is stale" (`resync`). */
-export type StreamControlType = 'init' | 'resync';
+/**
+ * Every event a reader of the stream gets: the catalogue's, and the stream's own — the whole state
+ * (`init`) and "what you had is stale, the whole state follows" (`resync`).
+ */
+export type ServerEvent =
+  | SseEnvelope
+  | { readonly type: 'init'; readonly data: StatusSnapshot }
+  | { readonly type: 'resync'; readonly data: Record<string, never> };
 
 /**
  * Every event type of the catalogue, as a table the compiler checks against the union: a new event

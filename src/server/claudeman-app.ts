@@ -80,7 +80,7 @@ export async function buildClaudemanApp(options: ClaudemanAppOptions): Promise<F
     // (They come before any hook, so they set the browser-facing headers themselves.)
     frameworkErrors: (error, request, reply) => {
       void setBrowserHeaders(request, reply);
-      return sendApiError(reply, 400, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`);
+      return sendApiError(reply, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`);
     },
     // So do requests Node's HTTP parser refuses (e.g. a URL past its 16 KiB header limit).
     clientErrorHandler: apiClientErrorHandler,

@@ -10,3 +10,9 @@ export const CaseInfo = Type.Object({
   description: Type.String(),
 });
 export type CaseInfo = Static<typeof CaseInfo>;
+
+/** `POST /api/cases` (201). */
+export const CreatedCaseReply = Type.Object({
+  success: Type.Literal(true),
+  case: Type.Object({ name: Type.String(), path: Type.String() }),
+});

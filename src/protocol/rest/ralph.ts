@@ -56,3 +56,6 @@ export const StartRalphRequest = Type.Object(
   { additionalProperties: false },
 );
 export type StartRalphRequest = Static<typeof StartRalphRequest>;
+
+/** `POST /api/ralph/start` and `/stop`: the loop's status after the change. */
+export const RalphStatusReply = Type.Object({ success: Type.Literal(true), status: RalphStatus });

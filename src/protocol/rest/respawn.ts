@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { RespawnTimingLimits } from '../limits.js';
+import { InteractiveBody } from './schemas.js';
 
 /** The respawn controller's states, in cycle order (the seed's state machine), plus stopped. */
 export const RespawnState = Type.Union([
@@ -58,6 +59,21 @@ export const RespawnConfigPatch = Type.Object(
 );
 export type RespawnConfigPatch = Static<typeof RespawnConfigPatch>;
 
+/** Unknown keys are refused (see RespawnConfigPatch for why not `additionalProperties: false`). */
+const closed = { additionalProperties: Type.Never() };
+
+/** `POST …/respawn/start`: `{config?}`; the seed-era program also took the config fields at top level (`config` wins). */
+export const RespawnStartBody = Type.Object(
+  { config: Type.Optional(RespawnConfigPatch), ...RespawnConfigPatch.properties },
+  closed,
+);
+
+/** `POST …/interactive-respawn`: `{respawnConfig?}`, plus the terminal size and permission mode of `/interactive`. */
+export const InteractiveRespawnBody = Type.Object(
+  { respawnConfig: Type.Optional(RespawnConfigPatch), ...InteractiveBody.properties },
+  closed,
+);
+
 export const RespawnStatus = Type.Object({
   enabled: Type.Boolean(),
   state: RespawnState,
@@ -72,3 +88,20 @@ export const RespawnStatus = Type.Object({
   stopReason: Type.Union([Type.String(), Type.Null()]),
 });
 export type RespawnStatus = Static<typeof RespawnStatus>;
+
+/** `GET /api/sessions/:id/respawn` for a session without a controller. */
+export const NoRespawn = Type.Object({ enabled: Type.Literal(false), status: Type.Null() });
+export type NoRespawn = Static<typeof NoRespawn>;
+
+/** `POST /api/sessions/:id/respawn/start`: the new controller's status. */
+export const RespawnStatusReply = Type.Object({ success: Type.Literal(true), status: RespawnStatus });
+
+/** `PUT /api/sessions/:id/respawn/config`: the whole config after the update. */
+export const RespawnConfigReply = Type.Object({ success: Type.Literal(true), config: RespawnConfig });
+
+/** `POST /api/sessions/:id/interactive-respawn`. */
+export const InteractiveRespawnReply = Type.Object({
+  success: Type.Literal(true),
+  message: Type.String(),
+  respawnStatus: RespawnStatus,
+});

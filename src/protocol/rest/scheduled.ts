@@ -31,3 +31,6 @@ export const ScheduledRun = Type.Object({
   stopReason: Nullable(Type.String()),
 });
 export type ScheduledRun = Static<typeof ScheduledRun>;
+
+/** `POST /api/scheduled` (201). */
+export const CreatedScheduledRunReply = Type.Object({ success: Type.Literal(true), run: ScheduledRun });

@@ -81,3 +81,28 @@ export const SessionInfo = Type.Object({
   bufferStats: BufferStats,
 });
 export type SessionInfo = Static<typeof SessionInfo>;
+
+/** `POST /api/sessions` (201). */
+export const CreatedSessionReply = Type.Object({ success: Type.Literal(true), session: SessionInfo });
+
+/** `GET /api/sessions/:id/output`: what the CLI printed, as text, parsed messages and stderr. */
+export const SessionOutput = Type.Object({
+  textOutput: Type.String(),
+  /** The CLI's stream-json messages as it sent them (the most recent ones, bounded). */
+  messages: Type.Array(Type.Unknown()),
+  errorBuffer: Type.String(),
+});
+export type SessionOutput = Static<typeof SessionOutput>;
+
+/** `GET /api/sessions/:id/terminal`: the terminal history (bounded) and the session's status. */
+export const SessionTerminal = Type.Object({ terminalBuffer: Type.String(), status: SessionStatus });
+export type SessionTerminal = Static<typeof SessionTerminal>;
+
+/** `POST /api/run`: the outcome of a prompt run in a fresh session (removed afterwards). */
+export const QuickRunReply = Type.Object({
+  success: Type.Literal(true),
+  sessionId: Type.String(),
+  result: Type.String(),
+  cost: Type.Number({ description: 'USD' }),
+});
+export type QuickRunReply = Static<typeof QuickRunReply>;

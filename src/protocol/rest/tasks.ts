@@ -86,3 +86,9 @@ export const CreateTaskBatchRequest = Type.Object(
   { additionalProperties: false },
 );
 export type CreateTaskBatchRequest = Static<typeof CreateTaskBatchRequest>;
+
+/** `POST /api/tasks` (201). */
+export const CreatedTaskReply = Type.Object({ success: Type.Literal(true), task: QueueTask });
+
+/** `POST /api/tasks/batch` (201): the tasks in the order of the request. */
+export const CreatedTasksReply = Type.Object({ success: Type.Literal(true), tasks: Type.Array(QueueTask) });

@@ -2,6 +2,7 @@ import type { CaseStore } from '../../agent/cases/cases.js';
 import type { SessionManager } from '../../agent/session/session-manager.js';
 import type { EventBus } from '../../events/bus.js';
 import type { EngineEvent } from '../../protocol/events.js';
+import type { StatusSnapshot } from '../../protocol/rest/status.js';
 import type { StorageStatus } from '../../store/storage-guard.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
@@ -19,13 +20,4 @@ export interface ApiContext {
   snapshot(): StatusSnapshot;
   /** Whether the store takes writes (for `/healthz`); absent: always healthy. */
   storage?(): StorageStatus;
-}
-
-export interface StatusSnapshot {
-  readonly sessions: unknown[];
-  readonly scheduledRuns: unknown[];
-  readonly respawnStatus: Record<string, unknown>;
-  readonly timestamp: number;
-  /** Where sessions, queue tasks and scheduled runs work when no directory is given (the cases root). */
-  readonly casesRoot: string;
 }

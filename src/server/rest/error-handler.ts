@@ -2,10 +2,10 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { API_ERROR_STATUS, type ApiErrorBody, ApiErrorCode } from '../../protocol/errors.js';
+import { type ApiErrorBody, ApiErrorCode } from '../../protocol/errors.js';
 import { isStorageError } from '../../store/storage-errors.js';
 import { BROWSER_HEADERS } from '../security/browser-headers.js';
-import { sendApiError } from './error-reply.js';
+import { sendApiError, sendHttpLayerError } from './error-reply.js';
 
 /**
  * Every failure of the REST API as `{success: false, error, code}` with a real status code: invalid
@@ -15,42 +15,35 @@ import { sendApiError } from './error-reply.js';
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
-      return sendApiError(reply, 400, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`);
+      return sendApiError(reply, ApiErrorCode.BAD_REQUEST, `invalid request: ${error.message}`);
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendApiError(reply, 413, ApiErrorCode.BODY_TOO_LARGE, 'request body too large');
+      return sendApiError(reply, ApiErrorCode.BODY_TOO_LARGE, 'request body too large');
     }
     if (
       error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
       (error.statusCode === 400 && error instanceof SyntaxError)
     ) {
-      return sendApiError(reply, 400, ApiErrorCode.INVALID_JSON, `malformed JSON body: ${error.message}`);
+      return sendApiError(reply, ApiErrorCode.INVALID_JSON, `malformed JSON body: ${error.message}`);
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendApiError(reply, error.statusCode, ApiErrorCode.BAD_REQUEST, error.message);
+      return sendHttpLayerError(reply, error.statusCode, ApiErrorCode.BAD_REQUEST, error.message);
     }
     // A write that a route did not turn into a result itself still gets its storage code.
-    if (isStorageError(error))
-      return sendApiError(reply, API_ERROR_STATUS[error.code], error.code, error.message);
+    if (isStorageError(error)) return sendApiError(reply, error.code, error.message);
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
       request.log.warn({ err: error }, 'disk full');
       return sendApiError(
         reply,
-        507,
         ApiErrorCode.STORAGE_FULL,
         `the disk is full: nothing was saved (${error.message})`,
       );
     }
     request.log.error({ err: error }, 'request failed');
-    return sendApiError(reply, 500, ApiErrorCode.INTERNAL, 'internal error; see the server log');
+    return sendApiError(reply, ApiErrorCode.INTERNAL, 'internal error; see the server log');
   });
   app.setNotFoundHandler((request, reply) =>
-    sendApiError(
-      reply,
-      404,
-      ApiErrorCode.NOT_FOUND,
-      `no route ${request.method} ${request.url.split('?', 1)[0]}`,
-    ),
+    sendApiError(reply, ApiErrorCode.NOT_FOUND, `no route ${request.method} ${request.url.split('?', 1)[0]}`),
   );
 }
 

@@ -1,9 +1,6 @@
+import { ApiErrorCode } from '../../protocol/errors.js';
+import type { HealthReport } from '../../protocol/rest/health.js';
 import type { StorageStatus } from '../../store/storage-guard.js';
-
-/** The body of `/healthz`: `{ok: true}`, or why not, with the store's state. */
-export type HealthReport =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly reason: string; readonly code: string; readonly storage: StorageStatus };
 
 /**
  * Healthy while the store takes writes. A lost database file (deleted or replaced: refused until
@@ -16,7 +13,7 @@ export function healthOf(storage: StorageStatus | undefined): HealthReport {
     return {
       ok: false,
       reason: `${storage.lost}: writes are refused until restart`,
-      code: 'STORAGE_UNAVAILABLE',
+      code: ApiErrorCode.STORAGE_UNAVAILABLE,
       storage,
     };
   }
@@ -26,7 +23,7 @@ export function healthOf(storage: StorageStatus | undefined): HealthReport {
     return {
       ok: false,
       reason: `${storage.pendingWrites} change(s) wait to be written to the database`,
-      code: 'STORAGE_UNAVAILABLE',
+      code: ApiErrorCode.STORAGE_UNAVAILABLE,
       storage,
     };
   }

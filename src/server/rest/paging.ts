@@ -72,7 +72,6 @@ export function parsePage(request: FastifyRequest, reply: FastifyReply): PageReq
     if (!(limit >= 1 && limit <= PageLimits.maxItems)) {
       sendApiError(
         reply,
-        400,
         ApiErrorCode.INVALID_LIMIT,
         `limit must be an integer from 1 to ${PageLimits.maxItems}, got ${JSON.stringify(limitText)}`,
       );
@@ -90,7 +89,6 @@ export function parsePage(request: FastifyRequest, reply: FastifyReply): PageReq
 export function invalidCursor(reply: FastifyReply, cursor: unknown): FastifyReply {
   return sendApiError(
     reply,
-    400,
     ApiErrorCode.INVALID_CURSOR,
     `invalid cursor ${JSON.stringify(cursor)}: use the X-Next-Cursor of the page before`,
   );

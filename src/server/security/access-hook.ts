@@ -69,7 +69,6 @@ export function accessHook(policy: AccessPolicy) {
     if (!policy.hosts.allows(request.headers.host)) {
       await sendApiError(
         reply,
-        403,
         ApiErrorCode.HOST_NOT_ALLOWED,
         `host ${request.headers.host ?? '(none)'} is not allowed`,
       );
@@ -80,7 +79,7 @@ export function accessHook(policy: AccessPolicy) {
       (isUpgrade || !SAFE_METHODS.has(request.method)) &&
       !originAllowed(request.headers.origin, request.headers.host)
     ) {
-      await sendApiError(reply, 403, ApiErrorCode.ORIGIN_NOT_ALLOWED, 'cross-origin request refused');
+      await sendApiError(reply, ApiErrorCode.ORIGIN_NOT_ALLOWED, 'cross-origin request refused');
       return;
     }
     const path = request.url.split('?', 1)[0] ?? '';
@@ -101,7 +100,6 @@ export function accessHook(policy: AccessPolicy) {
       }
       await sendApiError(
         reply,
-        401,
         ApiErrorCode.UNAUTHORIZED,
         'missing or wrong access token: open the URL printed at start-up (it carries ?token=), or send "Authorization: Bearer <token>"',
       );

@@ -70,15 +70,10 @@ export async function registerTerminalRoute(
     method: 'GET',
     url: '/ws/sessions/:id/terminal',
     handler: async (_request, reply) =>
-      sendApiError(
-        reply,
-        400,
-        ApiErrorCode.BAD_REQUEST,
-        'this endpoint is a WebSocket: connect with an upgrade',
-      ),
+      sendApiError(reply, ApiErrorCode.BAD_REQUEST, 'this endpoint is a WebSocket: connect with an upgrade'),
     preHandler: async (request, reply) => {
       if (options.sessions.get(request.params.id) === undefined) {
-        return sendApiError(reply, 404, ApiErrorCode.SESSION_NOT_FOUND, `no session ${request.params.id}`);
+        return sendApiError(reply, ApiErrorCode.SESSION_NOT_FOUND, `no session ${request.params.id}`);
       }
     },
     wsHandler: (socket, request) => {

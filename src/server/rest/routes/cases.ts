@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { CaseStore } from '../../../agent/cases/cases.js';
-import { CaseInfo } from '../../../protocol/rest/cases.js';
+import { CaseInfo, CreatedCaseReply } from '../../../protocol/rest/cases.js';
 import { CaseNameParams, CreateCaseBody } from '../../../protocol/rest/schemas.js';
 import type { ApiContext } from '../context.js';
 import {
@@ -13,6 +13,7 @@ import {
   parsePage,
   sendPage,
 } from '../paging.js';
+import { replies } from '../replies.js';
 import { replyWithResult } from './result-reply.js';
 
 function* caseEntries(cases: Iterable<CaseInfo>): Generator<PageEntry> {
@@ -30,7 +31,7 @@ export const caseRoutes =
         schema: {
           description: `The cases in name order, paged: at most ?limit= cases (default ${PageLimits.defaultItems}) per page; X-Next-Cursor and Link name the next page.`,
           querystring: PageQuery,
-          response: { 200: { type: 'array', items: CaseInfo, headers: PageHeaders } },
+          response: replies({ 200: { type: 'array', items: CaseInfo, headers: PageHeaders } }),
         },
       },
       async (request, reply) => {
@@ -43,12 +44,17 @@ export const caseRoutes =
       },
     );
 
-    app.get('/api/cases/:name', { schema: { params: CaseNameParams } }, async (request, reply) => {
-      const found = context.cases.get(request.params.name);
-      return found.ok ? found.info : replyWithResult(reply, found);
-    });
+    app.get(
+      '/api/cases/:name',
+      { schema: { params: CaseNameParams, response: replies({ 200: CaseInfo }) } },
+      async (request, reply) => {
+        const found = context.cases.get(request.params.name);
+        return found.ok ? found.info : replyWithResult(reply, found);
+      },
+    );
 
-    app.post('/api/cases', { schema: { body: CreateCaseBody } }, async (request, reply) => {
+    const createSchema = { body: CreateCaseBody, response: replies({ 201: CreatedCaseReply }) };
+    app.post('/api/cases', { schema: createSchema }, async (request, reply) => {
       const created = context.cases.create(request.body.name, request.body.description ?? '');
       if (!created.ok) return replyWithResult(reply, created);
       const { name, path } = created.info;

@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { SessionManager } from '../../../agent/session/session-manager.js';
 import { ApiErrorCode } from '../../../protocol/errors.js';
+import { HookReply } from '../../../protocol/rest/hooks.js';
 import { tokensMatch } from '../../security/token.js';
 import { sendApiError } from '../error-reply.js';
+import { replies } from '../replies.js';
 
 /** The header in which the hook relay sends the session's secret. */
 export const HOOK_SECRET_HEADER = 'x-claudeman-hook-secret';
@@ -17,7 +19,7 @@ export const hookRoutes =
   async (app) => {
     app.post<{ Params: { sessionId: string }; Body: unknown }>(
       '/api/hooks/:sessionId',
-      { schema: { hide: true } },
+      { schema: { hide: true, response: replies({ 200: HookReply }) } },
       async (request, reply) => {
         const session = sessions.get(request.params.sessionId);
         const secret = request.headers[HOOK_SECRET_HEADER];
@@ -26,11 +28,11 @@ export const hookRoutes =
           session === undefined ||
           !tokensMatch(session.hookSecret, typeof secret === 'string' ? secret : undefined)
         ) {
-          return sendApiError(reply, 401, ApiErrorCode.UNAUTHORIZED, 'unknown session or wrong hook secret');
+          return sendApiError(reply, ApiErrorCode.UNAUTHORIZED, 'unknown session or wrong hook secret');
         }
         const payload = request.body;
         if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-          return sendApiError(reply, 400, ApiErrorCode.BAD_REQUEST, 'a hook payload is a JSON object');
+          return sendApiError(reply, ApiErrorCode.BAD_REQUEST, 'a hook payload is a JSON object');
         }
         const verdict = session.receiveHook(payload as Record<string, unknown>);
         return { success: true, verdict: verdict.kind };

@@ -2,8 +2,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiErrorCode } from '../../../protocol/errors.js';
 import { QuickRunBody } from '../../../protocol/rest/schemas.js';
+import { QuickRunReply } from '../../../protocol/rest/session.js';
 import type { ApiContext } from '../context.js';
 import { sendApiError } from '../error-reply.js';
+import { replies } from '../replies.js';
 import { replyWithResult } from './result-reply.js';
 
 /**
@@ -14,7 +16,8 @@ export const quickRunRoutes =
   (context: ApiContext): FastifyPluginAsync =>
   async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
-    app.post('/api/run', { schema: { body: QuickRunBody } }, async (request, reply) => {
+    const schema = { body: QuickRunBody, response: replies({ 200: QuickRunReply }) };
+    app.post('/api/run', { schema }, async (request, reply) => {
       const { prompt, workingDir, permissionMode, timeoutMs } = request.body;
       const created = context.sessions.create({
         ...(workingDir === undefined ? {} : { workingDir }),
@@ -33,9 +36,14 @@ export const quickRunRoutes =
         const outcome = await started.done;
         reply.raw.off('close', onClose);
         if (outcome.error !== null) {
-          return sendApiError(reply, 502, ApiErrorCode.RUN_FAILED, outcome.error);
+          return sendApiError(reply, ApiErrorCode.RUN_FAILED, outcome.error);
         }
-        return { success: true, sessionId: session.id, result: outcome.result ?? '', cost: outcome.cost };
+        return {
+          success: true,
+          sessionId: session.id,
+          result: outcome.result ?? '',
+          cost: outcome.cost,
+        } as const;
       } finally {
         await context.sessions.delete(session.id);
       }

@@ -4,24 +4,22 @@ import Type from 'typebox';
 import type { RespawnManager } from '../../../agent/respawn/respawn-manager.js';
 import { DEFAULT_TERMINAL_SIZE } from '../../../agent/session/session.js';
 import type { SessionManager } from '../../../agent/session/session-manager.js';
-import { RespawnConfigPatch } from '../../../protocol/rest/respawn.js';
-import { InteractiveBody, SessionIdParams } from '../../../protocol/rest/schemas.js';
+import { ApiErrorCode } from '../../../protocol/errors.js';
+import {
+  InteractiveRespawnBody,
+  InteractiveRespawnReply,
+  NoRespawn,
+  RespawnConfigPatch,
+  RespawnConfigReply,
+  RespawnStartBody,
+  RespawnStatus,
+  RespawnStatusReply,
+} from '../../../protocol/rest/respawn.js';
+import { SessionIdParams } from '../../../protocol/rest/schemas.js';
+import { SuccessReply } from '../../../protocol/rest/success.js';
+import { sendApiError } from '../error-reply.js';
+import { replies } from '../replies.js';
 import { replyWithResult } from './result-reply.js';
-
-/** Unknown keys are refused (see RespawnConfigPatch for why not `additionalProperties: false`). */
-const closed = { additionalProperties: Type.Never() };
-
-/** `{config?}`; the seed-era program also took the config fields at top level (`config` wins). */
-export const RespawnStartBody = Type.Object(
-  { config: Type.Optional(RespawnConfigPatch), ...RespawnConfigPatch.properties },
-  closed,
-);
-
-/** `{respawnConfig?}`, plus the terminal size and permission mode of `/interactive`. */
-export const InteractiveRespawnBody = Type.Object(
-  { respawnConfig: Type.Optional(RespawnConfigPatch), ...InteractiveBody.properties },
-  closed,
-);
 
 /** These bodies are all optional: a POST without one means "all defaults". */
 async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
@@ -39,56 +37,78 @@ export const respawnRoutes =
   async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
-    app.get('/api/sessions/:id/respawn', { schema: { params: SessionIdParams } }, async (request, reply) => {
+    // A controller's status, or `{enabled: false, status: null}` for a session without one.
+    const statusSchema = {
+      params: SessionIdParams,
+      response: replies({ 200: Type.Union([NoRespawn, RespawnStatus]) }),
+    };
+    app.get('/api/sessions/:id/respawn', { schema: statusSchema }, async (request, reply) => {
       const { id } = request.params;
       if (sessions.get(id) === undefined) {
-        return replyWithResult(reply, { code: 'SESSION_NOT_FOUND', message: `no session ${id}` });
+        return sendApiError(reply, ApiErrorCode.SESSION_NOT_FOUND, `no session ${id}`);
       }
-      return respawn.status(id) ?? { enabled: false, status: null };
+      return respawn.status(id) ?? ({ enabled: false, status: null } as const);
     });
 
     app.post(
       '/api/sessions/:id/respawn/start',
-      { schema: { params: SessionIdParams, body: RespawnStartBody }, preValidation: emptyBodyAsObject },
+      {
+        schema: {
+          params: SessionIdParams,
+          body: RespawnStartBody,
+          response: replies({ 200: RespawnStatusReply }),
+        },
+        preValidation: emptyBodyAsObject,
+      },
       async (request, reply) => {
         const { config, ...topLevel } = request.body ?? {};
         const started = respawn.start(request.params.id, { ...topLevel, ...config });
         if (!started.ok) return replyWithResult(reply, started);
-        return { success: true, status: started.status };
+        return { success: true, status: started.status } as const;
       },
     );
 
     app.post(
       '/api/sessions/:id/respawn/stop',
-      { schema: { params: SessionIdParams } },
+      { schema: { params: SessionIdParams, response: replies({ 200: SuccessReply }) } },
       async (request, reply) => {
         const stopped = respawn.stop(request.params.id);
         if (!stopped.ok) return replyWithResult(reply, stopped);
-        return { success: true };
+        return { success: true } as const;
       },
     );
 
     app.put(
       '/api/sessions/:id/respawn/config',
-      { schema: { params: SessionIdParams, body: RespawnConfigPatch } },
+      {
+        schema: {
+          params: SessionIdParams,
+          body: RespawnConfigPatch,
+          response: replies({ 200: RespawnConfigReply }),
+        },
+      },
       async (request, reply) => {
         const updated = respawn.updateConfig(request.params.id, request.body);
         if (!updated.ok) return replyWithResult(reply, updated);
-        return { success: true, config: updated.config };
+        return { success: true, config: updated.config } as const;
       },
     );
 
     app.post(
       '/api/sessions/:id/interactive-respawn',
       {
-        schema: { params: SessionIdParams, body: InteractiveRespawnBody },
+        schema: {
+          params: SessionIdParams,
+          body: InteractiveRespawnBody,
+          response: replies({ 200: InteractiveRespawnReply }),
+        },
         preValidation: emptyBodyAsObject,
       },
       async (request, reply) => {
         const { id } = request.params;
         const session = sessions.get(id);
         if (session === undefined) {
-          return replyWithResult(reply, { code: 'SESSION_NOT_FOUND', message: `no session ${id}` });
+          return sendApiError(reply, ApiErrorCode.SESSION_NOT_FOUND, `no session ${id}`);
         }
         const { respawnConfig, cols, rows, permissionMode } = request.body ?? {};
         if (!session.isInteractive) {
@@ -104,7 +124,7 @@ export const respawnRoutes =
           success: true,
           message: 'Interactive session with respawn started',
           respawnStatus: controller.status,
-        };
+        } as const;
       },
     );
   };

@@ -5,7 +5,10 @@ import { ScheduledLimits } from '../../../agent/scheduled/limits.js';
 import type { ScheduledRunner } from '../../../agent/scheduled/scheduled-runner.js';
 import { ApiErrorCode } from '../../../protocol/errors.js';
 import { MAX_PROMPT_CHARS } from '../../../protocol/limits.js';
+import { CreatedScheduledRunReply, ScheduledRun } from '../../../protocol/rest/scheduled.js';
+import { SuccessReply } from '../../../protocol/rest/success.js';
 import { sendApiError } from '../error-reply.js';
+import { replies } from '../replies.js';
 import { replyWithResult } from './result-reply.js';
 
 /** Longest path accepted (characters): PATH_MAX on Linux, as for sessions. */
@@ -21,7 +24,7 @@ const CreateScheduledRunBody = Type.Object({
 const ScheduledRunIdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
 
 function notFound(reply: FastifyReply, id: string): FastifyReply {
-  return sendApiError(reply, 404, ApiErrorCode.SCHEDULED_RUN_NOT_FOUND, `no scheduled run ${id}`);
+  return sendApiError(reply, ApiErrorCode.SCHEDULED_RUN_NOT_FOUND, `no scheduled run ${id}`);
 }
 
 /** Scheduled runs: create, list, inspect, cancel. */
@@ -30,21 +33,28 @@ export const scheduledRoutes =
   async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
-    app.get('/api/scheduled', async () => runner.list());
+    const listSchema = { response: replies({ 200: Type.Array(ScheduledRun) }) };
+    app.get('/api/scheduled', { schema: listSchema }, async () => runner.list());
 
-    app.post('/api/scheduled', { schema: { body: CreateScheduledRunBody } }, async (request, reply) => {
+    const createSchema = {
+      body: CreateScheduledRunBody,
+      response: replies({ 201: CreatedScheduledRunReply }),
+    };
+    app.post('/api/scheduled', { schema: createSchema }, async (request, reply) => {
       const created = runner.create(request.body);
       if (!created.ok) return replyWithResult(reply, created);
       return reply.code(201).send({ success: true, run: created.run });
     });
 
-    app.get('/api/scheduled/:id', { schema: { params: ScheduledRunIdParams } }, async (request, reply) => {
+    const runSchema = { params: ScheduledRunIdParams, response: replies({ 200: ScheduledRun }) };
+    app.get('/api/scheduled/:id', { schema: runSchema }, async (request, reply) => {
       const run = runner.get(request.params.id);
       return run ?? notFound(reply, request.params.id);
     });
 
-    app.delete('/api/scheduled/:id', { schema: { params: ScheduledRunIdParams } }, async (request, reply) => {
+    const cancelSchema = { params: ScheduledRunIdParams, response: replies({ 200: SuccessReply }) };
+    app.delete('/api/scheduled/:id', { schema: cancelSchema }, async (request, reply) => {
       const cancelled = await runner.cancel(request.params.id);
-      return cancelled.ok ? { success: true } : replyWithResult(reply, cancelled);
+      return cancelled.ok ? ({ success: true } as const) : replyWithResult(reply, cancelled);
     });
   };

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import Type from 'typebox';
 import type { Session } from '../../../agent/session/session.js';
 import { ApiErrorCode } from '../../../protocol/errors.js';
 import {
@@ -10,8 +11,16 @@ import {
   RunBody,
   SessionIdParams,
 } from '../../../protocol/rest/schemas.js';
+import {
+  CreatedSessionReply,
+  SessionInfo,
+  SessionOutput,
+  SessionTerminal,
+} from '../../../protocol/rest/session.js';
+import { SuccessMessageReply, SuccessReply } from '../../../protocol/rest/success.js';
 import type { ApiContext } from '../context.js';
 import { sendApiError } from '../error-reply.js';
+import { replies } from '../replies.js';
 import { replyWithResult } from './result-reply.js';
 
 /** These bodies are all optional: a POST without one means "all defaults". */
@@ -28,15 +37,20 @@ export const sessionRoutes =
 
     const find = (id: string, reply: FastifyReply): Session | null => {
       const session = sessions.get(id);
-      if (session === undefined) sendApiError(reply, 404, ApiErrorCode.SESSION_NOT_FOUND, `no session ${id}`);
+      if (session === undefined) sendApiError(reply, ApiErrorCode.SESSION_NOT_FOUND, `no session ${id}`);
       return session ?? null;
     };
 
-    app.get('/api/sessions', async () => sessions.list().map((session) => session.info()));
+    app.get('/api/sessions', { schema: { response: replies({ 200: Type.Array(SessionInfo) }) } }, async () =>
+      sessions.list().map((session) => session.info()),
+    );
 
     app.post(
       '/api/sessions',
-      { schema: { body: CreateSessionBody }, preValidation: emptyBodyAsObject },
+      {
+        schema: { body: CreateSessionBody, response: replies({ 201: CreatedSessionReply }) },
+        preValidation: emptyBodyAsObject,
+      },
       async (request, reply) => {
         const created = sessions.create(request.body ?? {});
         if (!created.ok) return replyWithResult(reply, created);
@@ -44,36 +58,52 @@ export const sessionRoutes =
       },
     );
 
-    app.get('/api/sessions/:id', { schema: { params: SessionIdParams } }, async (request, reply) => {
-      const session = find(request.params.id, reply);
-      return session === null ? reply : session.info();
-    });
+    app.get(
+      '/api/sessions/:id',
+      { schema: { params: SessionIdParams, response: replies({ 200: SessionInfo }) } },
+      async (request, reply) => {
+        const session = find(request.params.id, reply);
+        return session === null ? reply : session.info();
+      },
+    );
 
-    app.delete('/api/sessions/:id', { schema: { params: SessionIdParams } }, async (request, reply) => {
-      const deleted = await sessions.delete(request.params.id);
-      if (!deleted.ok) return replyWithResult(reply, deleted);
-      return { success: true };
-    });
+    app.delete(
+      '/api/sessions/:id',
+      { schema: { params: SessionIdParams, response: replies({ 200: SuccessReply }) } },
+      async (request, reply) => {
+        const deleted = await sessions.delete(request.params.id);
+        if (!deleted.ok) return replyWithResult(reply, deleted);
+        return { success: true } as const;
+      },
+    );
 
-    app.get('/api/sessions/:id/output', { schema: { params: SessionIdParams } }, async (request, reply) => {
-      const session = find(request.params.id, reply);
-      if (session === null) return reply;
-      return {
-        textOutput: session.text.toString(),
-        messages: session.messages,
-        errorBuffer: session.errors.toString(),
-      };
-    });
+    app.get(
+      '/api/sessions/:id/output',
+      { schema: { params: SessionIdParams, response: replies({ 200: SessionOutput }) } },
+      async (request, reply) => {
+        const session = find(request.params.id, reply);
+        if (session === null) return reply;
+        return {
+          textOutput: session.text.toString(),
+          messages: session.messages,
+          errorBuffer: session.errors.toString(),
+        };
+      },
+    );
 
-    app.get('/api/sessions/:id/terminal', { schema: { params: SessionIdParams } }, async (request, reply) => {
-      const session = find(request.params.id, reply);
-      if (session === null) return reply;
-      return { terminalBuffer: session.terminal.toString(), status: session.status };
-    });
+    app.get(
+      '/api/sessions/:id/terminal',
+      { schema: { params: SessionIdParams, response: replies({ 200: SessionTerminal }) } },
+      async (request, reply) => {
+        const session = find(request.params.id, reply);
+        if (session === null) return reply;
+        return { terminalBuffer: session.terminal.toString(), status: session.status };
+      },
+    );
 
     app.post(
       '/api/sessions/:id/run',
-      { schema: { params: SessionIdParams, body: RunBody } },
+      { schema: { params: SessionIdParams, body: RunBody, response: replies({ 200: SuccessMessageReply }) } },
       async (request, reply) => {
         const session = find(request.params.id, reply);
         if (session === null) return reply;
@@ -81,13 +111,20 @@ export const sessionRoutes =
         if (!started.ok) return replyWithResult(reply, started);
         // The outcome arrives as events; a failed run is already reported there.
         started.done.catch((error: Error) => request.log.error({ err: error }, 'run failed'));
-        return { success: true, message: 'Prompt started' };
+        return { success: true, message: 'Prompt started' } as const;
       },
     );
 
     app.post(
       '/api/sessions/:id/interactive',
-      { schema: { params: SessionIdParams, body: InteractiveBody }, preValidation: emptyBodyAsObject },
+      {
+        schema: {
+          params: SessionIdParams,
+          body: InteractiveBody,
+          response: replies({ 200: SuccessMessageReply }),
+        },
+        preValidation: emptyBodyAsObject,
+      },
       async (request, reply) => {
         const session = find(request.params.id, reply);
         if (session === null) return reply;
@@ -100,30 +137,30 @@ export const sessionRoutes =
           },
         );
         if (!started.ok) return replyWithResult(reply, started);
-        return { success: true, message: 'Interactive session started' };
+        return { success: true, message: 'Interactive session started' } as const;
       },
     );
 
     app.post(
       '/api/sessions/:id/input',
-      { schema: { params: SessionIdParams, body: InputBody } },
+      { schema: { params: SessionIdParams, body: InputBody, response: replies({ 200: SuccessReply }) } },
       async (request, reply) => {
         const session = find(request.params.id, reply);
         if (session === null) return reply;
         const written = session.input(request.body.input);
         if (!written.ok) return replyWithResult(reply, written);
-        return { success: true };
+        return { success: true } as const;
       },
     );
 
     app.post(
       '/api/sessions/:id/resize',
-      { schema: { params: SessionIdParams, body: ResizeBody } },
+      { schema: { params: SessionIdParams, body: ResizeBody, response: replies({ 200: SuccessReply }) } },
       async (request, reply) => {
         const session = find(request.params.id, reply);
         if (session === null) return reply;
         session.resize(request.body);
-        return { success: true };
+        return { success: true } as const;
       },
     );
   };

@@ -1,4 +1,7 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { HealthyReport, UnhealthyReport } from '../../../protocol/rest/health.js';
+import { StatusSnapshot } from '../../../protocol/rest/status.js';
 import type { TaskSnapshot } from '../../../supervisor/supervisor.js';
 import { encodeTaskInfo } from '../../overseer/encode.js';
 import type { ApiContext } from '../context.js';
@@ -12,6 +15,7 @@ import {
   parsePage,
   sendPage,
 } from '../paging.js';
+import { replies } from '../replies.js';
 
 /** A cursor of the overseer task list: the position of the last task of the page before (tasks are never removed). */
 const POSITION = /^[0-9]{1,15}$/;
@@ -29,11 +33,16 @@ function* taskEntries(tasks: readonly TaskSnapshot[], after: number): Generator<
  */
 export const statusRoutes =
   (context: ApiContext): FastifyPluginAsync =>
-  async (app) => {
-    app.get('/api/status', async () => context.snapshot());
-    app.get('/healthz', async (_request, reply) => {
+  async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+    app.get('/api/status', { schema: { response: replies({ 200: StatusSnapshot }) } }, async () =>
+      context.snapshot(),
+    );
+    // Unhealthy is 503 whatever the store's code (a full disk too): the answer of a health check.
+    const healthSchema = { response: replies({ 200: HealthyReport, 503: UnhealthyReport }) };
+    app.get('/healthz', { schema: healthSchema }, async (_request, reply) => {
       const health = healthOf(context.storage?.());
-      return reply.code(health.ok ? 200 : 503).send(health);
+      return health.ok ? reply.code(200).send(health) : reply.code(503).send(health);
     });
     app.get(
       '/api/overseer/tasks',
@@ -41,7 +50,9 @@ export const statusRoutes =
         schema: {
           description: `The supervisor's tasks in creation order (the TaskInfo objects of the /ws list reply), paged: at most ?limit= tasks (default ${PageLimits.defaultItems}) per page; X-Next-Cursor and Link name the next page.`,
           querystring: PageQuery,
-          response: { 200: { type: 'array', items: { type: 'object' }, headers: PageHeaders } },
+          // The items are the /ws protocol's TaskInfo, encoded by the overseer face (sent as text, so
+          // this schema documents them and serializes nothing).
+          response: replies({ 200: { type: 'array', items: { type: 'object' }, headers: PageHeaders } }),
         },
       },
       async (request, reply) => {

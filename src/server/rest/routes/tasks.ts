@@ -3,7 +3,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import type { TaskQueue } from '../../../agent/tasks/task-queue.js';
 import { ApiErrorCode } from '../../../protocol/errors.js';
-import { CreateTaskBatchRequest, CreateTaskRequest, QueueTask } from '../../../protocol/rest/tasks.js';
+import { SuccessReply } from '../../../protocol/rest/success.js';
+import {
+  CreatedTaskReply,
+  CreatedTasksReply,
+  CreateTaskBatchRequest,
+  CreateTaskRequest,
+  QueueTask,
+} from '../../../protocol/rest/tasks.js';
 import { sendApiError } from '../error-reply.js';
 import {
   invalidCursor,
@@ -14,6 +21,7 @@ import {
   parsePage,
   sendPage,
 } from '../paging.js';
+import { replies } from '../replies.js';
 import { replyWithResult } from './result-reply.js';
 
 const TaskIdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
@@ -36,7 +44,7 @@ export const taskRoutes =
         schema: {
           description: `The queue in creation order, paged: at most ?limit= tasks (default ${PageLimits.defaultItems}) and ${PageLimits.maxChars} characters per page; X-Next-Cursor and Link name the next page.`,
           querystring: PageQuery,
-          response: { 200: { type: 'array', items: QueueTask, headers: PageHeaders } },
+          response: replies({ 200: { type: 'array', items: QueueTask, headers: PageHeaders } }),
         },
       },
       async (request, reply) => {
@@ -51,29 +59,33 @@ export const taskRoutes =
       },
     );
 
-    app.post('/api/tasks', { schema: { body: CreateTaskRequest } }, async (request, reply) => {
+    const createSchema = { body: CreateTaskRequest, response: replies({ 201: CreatedTaskReply }) };
+    app.post('/api/tasks', { schema: createSchema }, async (request, reply) => {
       const added = queue.add(request.body);
       if (!added.ok) return replyWithResult(reply, added);
       return reply.code(201).send({ success: true, task: added.task });
     });
 
-    app.post('/api/tasks/batch', { schema: { body: CreateTaskBatchRequest } }, async (request, reply) => {
+    const batchSchema = { body: CreateTaskBatchRequest, response: replies({ 201: CreatedTasksReply }) };
+    app.post('/api/tasks/batch', { schema: batchSchema }, async (request, reply) => {
       const added = queue.addAll(request.body.tasks);
       if (!added.ok) return replyWithResult(reply, added);
       return reply.code(201).send({ success: true, tasks: added.tasks });
     });
 
-    app.get('/api/tasks/:id', { schema: { params: TaskIdParams } }, async (request, reply) => {
+    const taskSchema = { params: TaskIdParams, response: replies({ 200: QueueTask }) };
+    app.get('/api/tasks/:id', { schema: taskSchema }, async (request, reply) => {
       const task = queue.get(request.params.id);
       if (task === undefined) {
-        return sendApiError(reply, 404, ApiErrorCode.TASK_NOT_FOUND, `no task ${request.params.id}`);
+        return sendApiError(reply, ApiErrorCode.TASK_NOT_FOUND, `no task ${request.params.id}`);
       }
       return task;
     });
 
-    app.delete('/api/tasks/:id', { schema: { params: TaskIdParams } }, async (request, reply) => {
+    const deleteSchema = { params: TaskIdParams, response: replies({ 200: SuccessReply }) };
+    app.delete('/api/tasks/:id', { schema: deleteSchema }, async (request, reply) => {
       const removed = queue.remove(request.params.id);
       if (!removed.ok) return replyWithResult(reply, removed);
-      return { success: true };
+      return { success: true } as const;
     });
   };
