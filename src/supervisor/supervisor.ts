@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EngineEvent, TaskExitedEvent, TaskOutputEvent } from '../protocol/events.js';
+import type { RetryPolicy } from '../protocol/overseer/retry-policy.js';
+import type { TaskRecord, TaskRepository, TaskState } from '../store/overseer-tasks.js';
 import { nanosToMillis } from '../util/go-duration.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import { Failures, type Result } from './errors.js';
-import {
-  classifyExit,
-  decideAfterExit,
-  planRestart,
-  type RandomSource,
-  type RetryPolicy,
-} from './retry/retry-policy.js';
+import { classifyExit, decideAfterExit, planRestart, type RandomSource } from './retry/retry-policy.js';
 import { SupervisedTask } from './task.js';
-import type { TaskRecord, TaskRepository, TaskState } from './task-record.js';
 import { type ReplayableEvent, Worker, type WorkerState } from './worker.js';
 
 /** Grace between SIGTERM and SIGKILL on stop (ms): the original's 5 s. */

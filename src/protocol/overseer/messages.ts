@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../../supervisor/retry/retry-policy.js';
+import type { RetryPolicy } from './retry-policy.js';
 
 /**
  * Client → server message of the overseer protocol after decoding: one shape for every `type`, with
