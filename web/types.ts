@@ -1,4 +1,4 @@
-import type { EngineEvent, TaskEvent } from '../src/protocol/events.js';
+import type { ApiEvent } from '../src/protocol/events.js';
 import type { RalphStatus } from '../src/protocol/rest/ralph.js';
 import type { RespawnStatus } from '../src/protocol/rest/respawn.js';
 import type { ScheduledRun } from '../src/protocol/rest/scheduled.js';
@@ -22,7 +22,7 @@ type Wire<E> = E extends { readonly kind: infer K; readonly data: infer D }
   : never;
 
 export type ServerEvent =
-  | Wire<Exclude<EngineEvent, TaskEvent>>
+  | Wire<ApiEvent>
   | { readonly type: 'init'; readonly data: StatusSnapshot }
   | { readonly type: 'resync'; readonly data: Record<string, never> };
 

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { EventBus } from '../events/bus.js';
-import type { EngineEvent } from '../protocol/events.js';
+import type { EngineEvent } from '../events/engine-event.js';
 import { openDatabase } from '../store/database.js';
 import { InstanceLock } from '../store/instance-lock.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';

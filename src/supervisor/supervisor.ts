@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { EngineEvent, TaskExitedEvent, TaskOutputEvent } from '../protocol/events.js';
 import type { RetryPolicy } from '../protocol/overseer/retry-policy.js';
 import type { TaskRecord, TaskRepository, TaskState } from '../store/overseer-tasks.js';
 import { nanosToMillis } from '../util/go-duration.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import { Failures, type Result } from './errors.js';
+import type { SupervisedTaskEvent, SupervisedTaskExitedEvent, SupervisedTaskOutputEvent } from './events.js';
 import { classifyExit, decideAfterExit, planRestart, type RandomSource } from './retry/retry-policy.js';
 import { SupervisedTask } from './task.js';
 import { type ReplayableEvent, Worker, type WorkerState } from './worker.js';
@@ -30,7 +30,7 @@ export interface ProcessLedgerWriter {
 
 export interface SupervisorOptions {
   readonly repository: TaskRepository;
-  readonly publish: (event: EngineEvent) => void;
+  readonly publish: (event: SupervisedTaskEvent) => void;
   readonly clock?: Clock;
   /** When set, the only command `start` may run; an omitted command means this one. */
   readonly pinnedCommand?: string | null;
@@ -307,7 +307,7 @@ export class Supervisor {
     const { record } = task;
     const outcome = Worker.start(record.taskId, { command: record.command, args: record.args }, this.clock, {
       nextSeq: () => ++task.outputSeq,
-      onOutput: (event: TaskOutputEvent) => this.options.publish(event),
+      onOutput: (event: SupervisedTaskOutputEvent) => this.options.publish(event),
       onExit: (worker, event) => {
         try {
           this.handleExit(task, worker, event);
@@ -329,7 +329,7 @@ export class Supervisor {
     if (cause === 'restart') record.restartCount++;
     this.persistEventually(record);
     this.options.publish({
-      kind: 'overseer:started',
+      kind: 'process:started',
       taskId: record.taskId,
       pid: worker.pid,
       ts: worker.startedAt,
@@ -339,7 +339,7 @@ export class Supervisor {
     return { ok: true, taskId: record.taskId, pid: worker.pid, ts: worker.startedAt };
   }
 
-  private handleExit(task: SupervisedTask, worker: Worker, event: TaskExitedEvent): void {
+  private handleExit(task: SupervisedTask, worker: Worker, event: SupervisedTaskExitedEvent): void {
     const { record } = task;
     record.lastExitedAt = event.ts;
     this.options.publish(event);
@@ -365,7 +365,7 @@ export class Supervisor {
     task: SupervisedTask,
     worker: Worker,
     policy: RetryPolicy,
-    event: TaskExitedEvent,
+    event: SupervisedTaskExitedEvent,
   ): boolean {
     const { record } = task;
     const exitCount = task.exitWindow.record(event.ts);
@@ -376,7 +376,7 @@ export class Supervisor {
     record.errorMessage = THRESHOLD_MESSAGE;
     this.persistEventually(record);
     this.options.publish({
-      kind: 'overseer:errored',
+      kind: 'process:errored',
       taskId: record.taskId,
       pid: worker.pid,
       exitCount,
@@ -390,12 +390,12 @@ export class Supervisor {
     task: SupervisedTask,
     worker: Worker,
     policy: RetryPolicy,
-    event: TaskExitedEvent,
+    event: SupervisedTaskExitedEvent,
   ): void {
     const plan = planRestart(policy, task.consecutiveRestarts, event.ts - worker.startedAt, this.random);
     task.consecutiveRestarts = plan.consecutiveRestarts;
     this.options.publish({
-      kind: 'overseer:restarting',
+      kind: 'process:restarting',
       taskId: task.record.taskId,
       pid: worker.pid,
       restartDelayNs: plan.delayNs,
@@ -417,7 +417,7 @@ export class Supervisor {
     task.record.errorMessage = outcome.message;
     this.persistEventually(task.record);
     this.options.publish({
-      kind: 'overseer:errored',
+      kind: 'process:errored',
       taskId: task.record.taskId,
       pid: previousPid,
       exitCount: task.record.exitCount,

@@ -294,7 +294,7 @@ export function collectClaudemanMetrics(sources: MetricsSources): MetricFamily[]
       name: 'claudeman_overseer_restarts_total',
       help: 'Automatic restarts of supervised tasks.',
       type: 'counter',
-      samples: [{ value: counters.count('overseer:restarting') }],
+      samples: [{ value: counters.count('process:restarting') }],
     },
     {
       name: 'claudeman_overseer_output_lines_total',

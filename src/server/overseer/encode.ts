@@ -1,5 +1,5 @@
-import type { TaskEvent } from '../../protocol/events.js';
 import { type RetryPolicy, retryPolicyToWire } from '../../protocol/overseer/retry-policy.js';
+import type { SupervisedTaskEvent } from '../../supervisor/events.js';
 import type { Started, TaskSnapshot } from '../../supervisor/supervisor.js';
 import { formatGoDuration } from '../../util/go-duration.js';
 import { formatRfc3339 } from '../../util/rfc3339.js';
@@ -42,26 +42,29 @@ function idPart(id: string | undefined): string {
   return id ? `,"id":${jsonString(id)}` : '';
 }
 
-/** Broadcast and replayed events. `started` from a request carries the requester's `id`. */
-export function encodeEvent(event: TaskEvent, id?: string): string {
+/**
+ * Broadcast and replayed events: each supervisor `process:*` event becomes the protocol message of the
+ * same name (`process:output` → `output`, …). `started` from a request carries the requester's `id`.
+ */
+export function encodeEvent(event: SupervisedTaskEvent, id?: string): string {
   switch (event.kind) {
-    case 'overseer:output':
+    case 'process:output':
       return `{"type":"output","task_id":${jsonString(event.taskId)},"pid":${event.pid},"stream":"${event.stream}","data":${jsonString(event.data)},"ts":${timestamp(event.ts)}}`;
-    case 'overseer:exited':
+    case 'process:exited':
       return `{"type":"exited","task_id":${jsonString(event.taskId)},"pid":${event.pid},"exit_code":${event.exitCode},"intentional":${event.intentional},"ts":${timestamp(event.ts)}}`;
-    case 'overseer:started': {
+    case 'process:started': {
       const restartOf = event.restartOf === undefined ? '' : `,"restart_of":${event.restartOf}`;
       return `{"type":"started"${idPart(id)},"task_id":${jsonString(event.taskId)},"pid":${event.pid}${restartOf},"ts":${timestamp(event.ts)}}`;
     }
-    case 'overseer:restarting':
+    case 'process:restarting':
       return `{"type":"restarting","task_id":${jsonString(event.taskId)},"pid":${event.pid},"restart_delay":"${formatGoDuration(event.restartDelayNs)}","attempt":${event.attempt},"ts":${timestamp(event.ts)}}`;
-    case 'overseer:errored':
+    case 'process:errored':
       return `{"type":"errored","task_id":${jsonString(event.taskId)},"pid":${event.pid},"exit_count":${event.exitCount},"ts":${timestamp(event.ts)}}`;
   }
 }
 
 export function encodeStartedReply(started: Started, id: string): string {
-  return encodeEvent({ kind: 'overseer:started', cause: 'request', ...started }, id);
+  return encodeEvent({ kind: 'process:started', cause: 'request', ...started }, id);
 }
 
 export function encodeError(message: string, id: string): string {

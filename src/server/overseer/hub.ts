@@ -1,7 +1,8 @@
 import type { RawData, WebSocket } from 'ws';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent, TaskEvent } from '../../protocol/events.js';
+import type { EngineEvent } from '../../events/engine-event.js';
 import { DecodeErrors, type IncomingMessage, MessageType } from '../../protocol/overseer/messages.js';
+import type { SupervisedTaskEvent } from '../../supervisor/events.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import { parseRfc3339 } from '../../util/rfc3339.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
@@ -25,22 +26,22 @@ export interface OverseerHubOptions {
   readonly clientTimeoutMs?: number;
 }
 
-/** Which engine events go to every connection, and which to the event log (the original's choices). */
-function isBroadcast(event: EngineEvent): event is TaskEvent {
+/** Which supervisor events go to every connection, and which to the event log (the original's choices). */
+function isBroadcast(event: EngineEvent): event is SupervisedTaskEvent {
   switch (event.kind) {
-    case 'overseer:output':
-    case 'overseer:exited':
-    case 'overseer:restarting':
-    case 'overseer:errored':
+    case 'process:output':
+    case 'process:exited':
+    case 'process:restarting':
+    case 'process:errored':
       return true;
-    case 'overseer:started':
+    case 'process:started':
       return event.cause === 'restart';
     default:
       return false;
   }
 }
 function isLogged(event: EngineEvent): boolean {
-  return event.kind === 'overseer:output' || event.kind === 'overseer:exited';
+  return event.kind === 'process:output' || event.kind === 'process:exited';
 }
 
 /**
@@ -155,7 +156,7 @@ export class OverseerHub {
       const broadcastable = isBroadcast(event);
       const loggable = this.eventLog !== null && isLogged(event);
       if (!broadcastable && !loggable) continue;
-      const text = encodeEvent(event as TaskEvent);
+      const text = encodeEvent(event as SupervisedTaskEvent);
       if (broadcastable) broadcast.push(text);
       if (loggable) logged.push(text);
     }

@@ -1,7 +1,7 @@
 import type { CaseStore } from '../../agent/cases/cases.js';
 import type { SessionManager } from '../../agent/session/session-manager.js';
 import type { EventBus } from '../../events/bus.js';
-import type { EngineEvent } from '../../protocol/events.js';
+import type { EngineEvent } from '../../events/engine-event.js';
 import type { StorageStatus } from '../../store/storage-guard.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';

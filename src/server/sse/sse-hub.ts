@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent, TaskEvent } from '../../protocol/events.js';
+import type { EngineEvent } from '../../events/engine-event.js';
+import type { ApiEvent } from '../../protocol/events.js';
 import { Limits } from '../limits.js';
 import { formatSseEvent, SSE_KEEP_ALIVE } from './framing.js';
 
@@ -21,10 +22,9 @@ export const SseLimits = {
   maxClients: 256,
 } as const;
 
-/** The events of the REST API's catalogue (the supervisor's overseer:* events belong to /ws). */
-type ApiEvent = Exclude<EngineEvent, TaskEvent>;
+/** The events of the REST API's catalogue (the supervisor's process:* events belong to /ws). */
 function isApiEvent(event: EngineEvent): event is ApiEvent {
-  return !event.kind.startsWith('overseer:');
+  return !event.kind.startsWith('process:');
 }
 
 interface FramedEvent {
