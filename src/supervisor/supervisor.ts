@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { RetryPolicy } from '../protocol/overseer/retry-policy.js';
+import type { Result } from '../protocol/result.js';
 import type { TaskRecord, TaskRepository, TaskState } from '../store/overseer-tasks.js';
 import { nanosToMillis } from '../util/go-duration.js';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
-import { Failures, type Result } from './errors.js';
+import { Failures, type SupervisorErrorCode } from './errors.js';
 import type { SupervisedTaskEvent, SupervisedTaskExitedEvent, SupervisedTaskOutputEvent } from './events.js';
 import { classifyExit, decideAfterExit, planRestart, type RandomSource } from './retry/retry-policy.js';
 import { SupervisedTask } from './task.js';
@@ -43,12 +44,19 @@ export interface SupervisorOptions {
   readonly random?: RandomSource;
 }
 
+/** What to start; a field left out (undefined) is absent, whatever a face's wire calls absent. */
 export interface StartRequest {
+  /** Absent: a new task with a new id. */
   readonly taskId?: string;
+  /** Absent: the pinned command, if any. */
   readonly command?: string;
-  readonly args?: readonly string[] | null;
-  readonly retryPolicy?: RetryPolicy | null;
+  readonly args?: readonly string[];
+  /** Absent: none for a new task; an existing task keeps its own. */
+  readonly retryPolicy?: RetryPolicy;
 }
+
+/** How supervisor operations answer: a value, or a refusal with one of the supervisor's codes. */
+type SupervisorResult<T> = Result<T, SupervisorErrorCode>;
 
 export interface Started {
   readonly taskId: string;
@@ -131,17 +139,17 @@ export class Supervisor {
     return running;
   }
 
-  start(request: StartRequest): Result<Started> {
+  start(request: StartRequest): SupervisorResult<Started> {
     if (this.shuttingDown) return Failures.shuttingDown();
     const pin = this.pinnedCommand;
-    let command = request.command ?? '';
+    let command = request.command;
     if (pin !== null) {
-      if (command === '') command = pin;
+      if (command === undefined) command = pin;
       else if (command !== pin) return Failures.commandNotPinned(pin);
     }
-    if (command === '') return Failures.commandRequired();
+    if (command === undefined) return Failures.commandRequired();
     const args = [...(request.args ?? [])];
-    const taskId = request.taskId || this.newTaskId();
+    const taskId = request.taskId ?? this.newTaskId();
 
     let task = this.tasks.get(taskId);
     if (task === undefined) {
@@ -170,7 +178,7 @@ export class Supervisor {
       if (task.running) return Failures.alreadyRunning();
       // Starting an existing task again runs what was asked this time; its history is kept. The
       // intent is on disk before anything changes in memory or runs (a refused write changes nothing).
-      const retryPolicy = request.retryPolicy || task.record.retryPolicy;
+      const retryPolicy = request.retryPolicy ?? task.record.retryPolicy;
       const written = this.write({
         ...task.record,
         command,
@@ -182,7 +190,7 @@ export class Supervisor {
       if (!written.ok) return written;
       task.record.command = command;
       task.record.args = args;
-      if (request.retryPolicy) task.setRetryPolicy(request.retryPolicy);
+      if (request.retryPolicy !== undefined) task.setRetryPolicy(request.retryPolicy);
     }
     this.cancelRestart(task);
     // A manual start begins a new series: the backoff starts again from restart_delay.
@@ -193,7 +201,7 @@ export class Supervisor {
   }
 
   /** Stops a task: state stopped, pending restart cancelled, the worker (if running) terminated. */
-  stop(taskId: string | undefined): Result<{ readonly wasRunning: boolean }> {
+  stop(taskId: string | undefined): SupervisorResult<{ readonly wasRunning: boolean }> {
     const found = this.find(taskId);
     if (!found.ok) return found;
     const task = found.task;
@@ -208,7 +216,7 @@ export class Supervisor {
   }
 
   /** Restarts an errored task with a clean exit history. */
-  reset(taskId: string | undefined): Result<Started> {
+  reset(taskId: string | undefined): SupervisorResult<Started> {
     if (this.shuttingDown) return Failures.shuttingDown();
     const found = this.find(taskId);
     if (!found.ok) return found;
@@ -264,7 +272,7 @@ export class Supervisor {
   /** The current worker's buffered events; fails in the protocol's order (id, task, worker). */
   replayFor(
     taskId: string | undefined,
-  ): Result<{ readonly events: (sinceMs?: number) => ReplayableEvent[] }> {
+  ): SupervisorResult<{ readonly events: (sinceMs?: number) => ReplayableEvent[] }> {
     const found = this.find(taskId);
     if (!found.ok) return found;
     const worker = found.task.worker;
@@ -292,8 +300,8 @@ export class Supervisor {
     }
   }
 
-  private find(taskId: string | undefined): Result<{ readonly task: SupervisedTask }> {
-    if (!taskId) return Failures.taskIdRequired();
+  private find(taskId: string | undefined): SupervisorResult<{ readonly task: SupervisedTask }> {
+    if (taskId === undefined) return Failures.taskIdRequired();
     const task = this.tasks.get(taskId);
     if (task === undefined) return Failures.taskNotFound();
     return { ok: true, task };
@@ -303,7 +311,7 @@ export class Supervisor {
     task: SupervisedTask,
     cause: 'request' | 'restart',
     restartOf?: number,
-  ): Result<Started> {
+  ): SupervisorResult<Started> {
     const { record } = task;
     const outcome = Worker.start(record.taskId, { command: record.command, args: record.args }, this.clock, {
       nextSeq: () => ++task.outputSeq,
@@ -435,7 +443,7 @@ export class Supervisor {
    * A change a client asked for, written before it is made: a failed write is the client's error
    * (`db error: …`, e.g. the disk is full) and nothing changes.
    */
-  private write(record: TaskRecord): Result<object> {
+  private write(record: TaskRecord): SupervisorResult<object> {
     try {
       this.options.repository.update(record);
       return { ok: true };

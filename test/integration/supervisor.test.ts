@@ -228,7 +228,7 @@ describe('Supervisor with real processes', () => {
     expect(failer?.exitCount).toBe(1);
     expect(failer?.errorMessage).toBe('exit threshold reached');
     const replay = supervisor.replayFor('runner');
-    expect(replay.ok ? 'worker' : replay.message).toBe('no worker for task');
+    expect(replay.ok ? 'worker' : replay.code).toBe('NO_WORKER');
     const again = supervisor.start({ taskId: 'runner', command: fixture('never-exits.sh') });
     expect(again.ok).toBe(true);
     expect(supervisor.get('runner')?.state).toBe('active');

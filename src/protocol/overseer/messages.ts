@@ -21,10 +21,3 @@ export const MessageType = {
   reset: 'reset',
   replay: 'replay',
 } as const;
-
-/** The exact error strings of decoding (spec/overseer-protocol.md, "Error messages"). */
-export const DecodeErrors = {
-  invalidJson: 'invalid JSON',
-  unknownType: 'unknown message type',
-  invalidSince: 'invalid since timestamp',
-} as const;
