@@ -32,7 +32,8 @@ import {
   orphanNotes,
   sweepOrphans,
 } from '../supervisor/recovery/boot-orphan-sweep.js';
-import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { STOP_GRACE_MS } from '../supervisor/terminate/shutdown.js';
 import { ensurePrivateDir } from '../util/private-file.js';
 import type { ClaudemanConfig } from './claudeman-config.js';
 import type { ClientLimits } from './limits.js';
