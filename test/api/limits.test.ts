@@ -8,8 +8,8 @@ import type { Session } from '../../src/agent/session/session.js';
 import { SessionLimits } from '../../src/agent/session/session.js';
 import { MAX_SESSIONS } from '../../src/agent/session/session-manager.js';
 import { EventBus } from '../../src/events/bus.js';
-import type { EngineEvent } from '../../src/events/engine-event.js';
 import { BODY_LIMIT_BYTES } from '../../src/server/claudeman-server.js';
+import type { EngineEvent } from '../../src/server/engine-event.js';
 import { Limits } from '../../src/server/limits.js';
 import { SseLimits } from '../../src/server/sse/sse-hub.js';
 import {

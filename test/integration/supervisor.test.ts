@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../../src/events/engine-event.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteTaskRepository } from '../../src/store/overseer-tasks.js';
-import type { SupervisedTaskExitedEvent } from '../../src/supervisor/events.js';
+import type { SupervisedTaskEvent, SupervisedTaskExitedEvent } from '../../src/supervisor/events.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
@@ -16,7 +15,7 @@ describe('Supervisor with real processes', () => {
   let temp: ReturnType<typeof makeTempDir>;
   let db: Database;
   let clock: FakeClock;
-  let events: EngineEvent[];
+  let events: SupervisedTaskEvent[];
   let supervisor: Supervisor;
 
   const build = (): Supervisor =>

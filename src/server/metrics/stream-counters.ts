@@ -1,5 +1,5 @@
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent } from '../../events/engine-event.js';
+import type { EngineEvent } from '../engine-event.js';
 import { Limits } from '../limits.js';
 
 /** One sample of a metric: its labels and value. */

@@ -1,12 +1,12 @@
 import type { RawData, WebSocket } from 'ws';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent } from '../../events/engine-event.js';
 import { type IncomingMessage, MessageType } from '../../protocol/overseer/messages.js';
 import type { Failure } from '../../protocol/result.js';
 import type { SupervisorErrorCode } from '../../supervisor/errors.js';
 import type { SupervisedTaskEvent } from '../../supervisor/events.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import { parseRfc3339 } from '../../util/rfc3339.js';
+import type { EngineEvent } from '../engine-event.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { SocketHeartbeat } from '../socket-heartbeat.js';
 import { frameText } from '../websocket-support.js';

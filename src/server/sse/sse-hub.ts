@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent } from '../../events/engine-event.js';
 import type { ApiEvent } from '../../protocol/events.js';
+import type { EngineEvent } from '../engine-event.js';
 import { Limits } from '../limits.js';
 import { formatSseEvent, SSE_KEEP_ALIVE } from './framing.js';
 

@@ -1,9 +1,9 @@
 import type { RawData, WebSocket } from 'ws';
 import type { Session } from '../../agent/session/session.js';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent } from '../../events/engine-event.js';
 import type { SessionEvent } from '../../protocol/events.js';
 import { decodeTerminalFrame, type TerminalClientFrame } from '../../protocol/terminal-frames.js';
+import type { EngineEvent } from '../engine-event.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { frameText } from '../websocket-support.js';
 
