@@ -49,7 +49,7 @@ function isLogged(event: EngineEvent): boolean {
 
 /**
  * The overseer face: speaks the sticky-overseer protocol on each WebSocket, replies to the requester
- * and broadcasts engine events to every connection. Each event is encoded once per batch; the same
+ * and broadcasts supervisor events to every connection. Each event is encoded once per batch; the same
  * text goes to all connections and to the event log.
  */
 export class OverseerHub {
