@@ -1,7 +1,7 @@
 /**
- * Every event the engine publishes, as one typed union. Faces (the overseer WebSocket, the event log,
- * later the SSE stream and the web UI) subscribe to these and encode them in their own wire formats.
- * Times are epoch milliseconds; faces format them.
+ * The events of the REST API's catalogue, as the engine publishes them: `data` is what the SSE stream
+ * sends. (The supervisor's process events are its own, supervisor/events.ts; both travel on the
+ * engine's bus, events/engine-event.ts.) Times are epoch milliseconds; faces format them.
  */
 
 import type { RalphStatus } from './rest/ralph.js';
@@ -9,68 +9,6 @@ import type { RespawnConfig, RespawnState, RespawnStatus } from './rest/respawn.
 import type { ScheduledRun } from './rest/scheduled.js';
 import type { SessionAttention, SessionInfo } from './rest/session.js';
 import type { QueueTask } from './rest/tasks.js';
-
-export type OutputStream = 'stdout' | 'stderr';
-
-/** A supervised task's worker started: by a request (start/reset) or by an automatic restart. */
-export interface TaskStartedEvent {
-  readonly kind: 'overseer:started';
-  readonly taskId: string;
-  readonly pid: number;
-  readonly ts: number;
-  readonly cause: 'request' | 'restart';
-  /** The previous worker's pid, only for automatic restarts. */
-  readonly restartOf?: number;
-}
-
-/** One line (or one piece of an over-long line) of a worker's output. */
-export interface TaskOutputEvent {
-  readonly kind: 'overseer:output';
-  readonly taskId: string;
-  readonly pid: number;
-  readonly stream: OutputStream;
-  readonly data: string;
-  readonly ts: number;
-  /** Per-task sequence number, increasing across restarts, for gap detection. */
-  readonly seq: number;
-}
-
-export interface TaskExitedEvent {
-  readonly kind: 'overseer:exited';
-  readonly taskId: string;
-  readonly pid: number;
-  /** The exit status; -1 when a signal ended the process. */
-  readonly exitCode: number;
-  readonly signal: string | null;
-  /** True when the exit was caused by a stop (or shutdown) request. */
-  readonly intentional: boolean;
-  readonly ts: number;
-}
-
-export interface TaskRestartingEvent {
-  readonly kind: 'overseer:restarting';
-  readonly taskId: string;
-  /** The pid that exited. */
-  readonly pid: number;
-  readonly restartDelayNs: bigint;
-  readonly attempt: number;
-  readonly ts: number;
-}
-
-export interface TaskErroredEvent {
-  readonly kind: 'overseer:errored';
-  readonly taskId: string;
-  readonly pid: number;
-  readonly exitCount: number;
-  readonly ts: number;
-}
-
-export type TaskEvent =
-  | TaskStartedEvent
-  | TaskOutputEvent
-  | TaskExitedEvent
-  | TaskRestartingEvent
-  | TaskErroredEvent;
 
 /** An event about one Claude Code session; `data` is what the SSE stream sends (the API's catalogue). */
 interface SessionEventOf<K extends string, D> {
@@ -160,13 +98,11 @@ export type ScheduledEvent =
   | GlobalEventOf<'scheduled:completed', { readonly id: string; readonly success: boolean }>
   | GlobalEventOf<'scheduled:stopped', { readonly id: string; readonly reason: string }>;
 
-/** The whole catalogue, one union: every face subscribes to this. */
-export type EngineEvent =
-  | TaskEvent
+/** The whole catalogue, one union: what `/api/events` streams. */
+export type ApiEvent =
   | SessionEvent
   | CaseCreatedEvent
   | RespawnEvent
   | QueueTaskEvent
   | RalphEvent
   | ScheduledEvent;
-export type EngineEventKind = EngineEvent['kind'];

@@ -3,11 +3,9 @@
  * the `data:` line of an SSE event named after its type), the catalogue of event types, and the
  * opt-out filter. The server frames with it, the browser and the CLI read with it.
  */
-import type { EngineEvent, TaskEvent } from './events.js';
+import type { ApiEvent } from './events.js';
 import type { StatusSnapshot } from './rest/status.js';
 
-/** The events of the REST API's catalogue (the supervisor's process events belong to `/ws`). */
-export type ApiEvent = Exclude<EngineEvent, TaskEvent>;
 export type ApiEventType = ApiEvent['kind'];
 
 /** How the stream frames an engine event: `{type, sessionId?, data}`. */

@@ -1,5 +1,4 @@
 import type { EventBus } from '../events/bus.js';
-import type { EngineEvent } from '../protocol/events.js';
 import type { Database } from '../store/database.js';
 import { SqliteTaskRepository } from '../store/overseer-tasks.js';
 import type { Clock } from '../supervisor/clock.js';
@@ -9,7 +8,9 @@ import {
   orphanNotes,
   sweepOrphans,
 } from '../supervisor/recovery/boot-orphan-sweep.js';
-import { STOP_GRACE_MS, Supervisor } from '../supervisor/supervisor.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { STOP_GRACE_MS } from '../supervisor/terminate/shutdown.js';
+import type { EngineEvent } from './engine-event.js';
 import type { logAdapter } from './logger.js';
 import { EventLog } from './overseer/event-log.js';
 import { OverseerHub } from './overseer/hub.js';

@@ -1,8 +1,42 @@
-import type { RetryPolicy } from '../supervisor/retry/retry-policy.js';
-import type { TaskRecord, TaskRepository, TaskState } from '../supervisor/task-record.js';
-import { formatGoDuration, parseGoDuration } from '../util/go-duration.js';
+import {
+  type RetryPolicy,
+  retryPolicyFromStored,
+  retryPolicyToWire,
+  type WireRetryPolicy,
+} from '../protocol/overseer/retry-policy.js';
 import type { Database } from './database.js';
 import { type StorageGuard, storageGuardOf } from './storage-guard.js';
+
+export type TaskState = 'active' | 'stopped' | 'errored';
+
+/** The persisted state of a supervised task: one row of the store. Times are epoch milliseconds. */
+export interface TaskRecord {
+  readonly taskId: string;
+  command: string;
+  args: string[];
+  retryPolicy: RetryPolicy | null;
+  state: TaskState;
+  restartCount: number;
+  exitCount: number;
+  readonly createdAt: number;
+  lastStartedAt: number | null;
+  lastExitedAt: number | null;
+  errorMessage: string | null;
+  /** Unintentional exits still inside the retry window, oldest first. */
+  exitTimestamps: number[];
+}
+
+/**
+ * Where the supervisor keeps its task records (the port it depends on; SqliteTaskRepository below is
+ * the implementation). insert and update throw when nothing was written; updateEventually, for
+ * changes no request waits for, writes later what it cannot write now.
+ */
+export interface TaskRepository {
+  insert(record: TaskRecord): void;
+  update(record: TaskRecord): void;
+  updateEventually(record: TaskRecord): boolean;
+  loadAll(): TaskRecord[];
+}
 
 /** The storage guard's key of a task's row. */
 function rowKey(taskId: string): string {
@@ -25,57 +59,12 @@ interface TaskRow {
 }
 
 /** The retry_policy column: the original's three keys, then the opt-in extensions only when set. */
-interface StoredPolicy {
-  restart_delay: string;
-  error_window: string;
-  error_threshold: number;
-  backoff_multiplier?: number;
-  max_restart_delay?: string;
-  jitter?: number;
-  reset_after?: string;
-  no_restart_exit_codes?: number[];
-  always_restart_exit_codes?: number[];
-}
-
 function encodePolicy(policy: RetryPolicy | null): string | null {
-  if (policy === null) return null;
-  const stored: StoredPolicy = {
-    restart_delay: formatGoDuration(policy.restartDelayNs),
-    error_window: formatGoDuration(policy.errorWindowNs),
-    error_threshold: policy.errorThreshold,
-    // JSON.stringify leaves out undefined values: a plain policy is stored exactly as before.
-    backoff_multiplier: policy.backoffMultiplier,
-    max_restart_delay: optionalDuration(policy.maxRestartDelayNs),
-    jitter: policy.jitter,
-    reset_after: optionalDuration(policy.resetAfterNs),
-    no_restart_exit_codes: policy.noRestartExitCodes?.slice(),
-    always_restart_exit_codes: policy.alwaysRestartExitCodes?.slice(),
-  };
-  return JSON.stringify(stored);
+  return policy === null ? null : JSON.stringify(retryPolicyToWire(policy, { omitEmpty: false }));
 }
 
 function decodePolicy(text: string | null): RetryPolicy | null {
-  if (text === null) return null;
-  const stored = JSON.parse(text) as StoredPolicy;
-  // Rows written before the extensions existed lack their keys and decode to a plain policy.
-  const policy: { -readonly [K in keyof RetryPolicy]: RetryPolicy[K] } = {
-    restartDelayNs: parseGoDuration(stored.restart_delay),
-    errorWindowNs: parseGoDuration(stored.error_window),
-    errorThreshold: stored.error_threshold,
-  };
-  if (stored.backoff_multiplier !== undefined) policy.backoffMultiplier = stored.backoff_multiplier;
-  if (stored.max_restart_delay !== undefined)
-    policy.maxRestartDelayNs = parseGoDuration(stored.max_restart_delay);
-  if (stored.jitter !== undefined) policy.jitter = stored.jitter;
-  if (stored.reset_after !== undefined) policy.resetAfterNs = parseGoDuration(stored.reset_after);
-  if (stored.no_restart_exit_codes !== undefined) policy.noRestartExitCodes = stored.no_restart_exit_codes;
-  if (stored.always_restart_exit_codes !== undefined)
-    policy.alwaysRestartExitCodes = stored.always_restart_exit_codes;
-  return policy;
-}
-
-function optionalDuration(ns: bigint | undefined): string | undefined {
-  return ns === undefined ? undefined : formatGoDuration(ns);
+  return text === null ? null : retryPolicyFromStored(JSON.parse(text) as WireRetryPolicy);
 }
 
 function toParams(record: TaskRecord) {

@@ -1,4 +1,3 @@
-import { currentBootId, isSameProcess, processStartTime } from '../supervisor/recovery/process-identity.js';
 import type { Database } from './database.js';
 import { type StorageGuard, storageGuardOf } from './storage-guard.js';
 
@@ -17,6 +16,31 @@ export interface LedgerEntry {
   readonly instanceId: string;
   /** Epoch milliseconds. */
   readonly recordedAt: number;
+}
+
+/**
+ * A server instance as it registered itself: its own process's identity, so that a later instance can
+ * tell whether it still runs (start time null where /proc is unavailable).
+ */
+export interface LedgerInstance {
+  readonly pid: number;
+  readonly startTime: string | null;
+  readonly bootId: string | null;
+}
+
+/** A process to write down: who started it and its identity (see LedgerEntry). */
+export interface LedgerProcess {
+  readonly ownerKind: ProcessOwnerKind;
+  readonly ownerId: string;
+  readonly pid: number;
+  readonly startTime: string;
+  readonly bootId: string | null;
+}
+
+/** A ledger entry with the instance that wrote it, as registered (null when it never registered). */
+export interface EntryOfInstance {
+  readonly entry: LedgerEntry;
+  readonly instance: LedgerInstance | null;
 }
 
 interface LedgerRow {
@@ -43,12 +67,6 @@ interface InstanceRow {
   boot_id: string | null;
 }
 
-/** Whether a server instance still runs (then its processes are its own, not orphans). */
-function instanceAlive(pid: number | null, startTime: string | null, bootId: string | null): boolean {
-  if (pid === null || startTime === null) return false;
-  return bootId === currentBootId() && isSameProcess(pid, startTime);
-}
-
 /**
  * The process ledger: every child a server instance spawned, written the moment it spawned and
  * removed once its exit was handled. What a killed instance leaves behind is the list of its
@@ -59,8 +77,11 @@ function instanceAlive(pid: number | null, startTime: string | null, bootId: str
  *
  * Each instance also registers itself (its own pid and start time): the entries of an instance that
  * still runs — a second server started on the same database — are never handed out as orphans.
+ * Whether a process still runs is not the store's to know: it is asked (supervisor/recovery/
+ * ledger-liveness.ts reads /proc), the store only keeps the table.
  */
 export class SqliteProcessLedger {
+  private readonly db: Database;
   private readonly insertStatement;
   private readonly deleteStatement;
   private readonly selectOthers;
@@ -70,30 +91,8 @@ export class SqliteProcessLedger {
     db: Database,
     readonly instanceId: string,
   ) {
+    this.db = db;
     this.guard = storageGuardOf(db);
-    db.transaction(() => {
-      // Instances that ended and left nothing behind are forgotten.
-      const idle = db
-        .prepare<[], InstanceRow>(`
-          SELECT * FROM process_ledger_instances
-          WHERE instance_id NOT IN (SELECT instance_id FROM process_ledger)`)
-        .all();
-      const forget = db.prepare<[string]>('DELETE FROM process_ledger_instances WHERE instance_id = ?');
-      for (const instance of idle) {
-        if (!instanceAlive(instance.pid, instance.start_time, instance.boot_id)) {
-          forget.run(instance.instance_id);
-        }
-      }
-      db.prepare(`
-        INSERT OR REPLACE INTO process_ledger_instances (instance_id, pid, start_time, boot_id, started_at)
-        VALUES (?, ?, ?, ?, ?)`).run(
-        instanceId,
-        process.pid,
-        processStartTime(process.pid),
-        currentBootId(),
-        Date.now(),
-      );
-    })();
     this.insertStatement = db.prepare<[LedgerRow]>(`
       INSERT OR REPLACE INTO process_ledger
         (owner_kind, owner_id, pid, start_time, boot_id, instance_id, recorded_at)
@@ -111,18 +110,36 @@ export class SqliteProcessLedger {
   }
 
   /**
-   * Records a process just spawned, reading its start time now. A process already gone (or a
-   * platform without /proc) leaves nothing to record: there would be nothing to identify it by.
+   * Registers this instance as `self`, in one transaction with forgetting the instances that ended
+   * and left nothing behind (those for which `stillRuns` is false).
    */
-  record(kind: ProcessOwnerKind, ownerId: string, pid: number): void {
-    const startTime = processStartTime(pid);
-    if (startTime === null) return;
+  registerInstance(self: LedgerInstance, stillRuns: (instance: LedgerInstance) => boolean): void {
+    const { db } = this;
+    db.transaction(() => {
+      const idle = db
+        .prepare<[], InstanceRow>(`
+          SELECT * FROM process_ledger_instances
+          WHERE instance_id NOT IN (SELECT instance_id FROM process_ledger)`)
+        .all();
+      const forget = db.prepare<[string]>('DELETE FROM process_ledger_instances WHERE instance_id = ?');
+      for (const instance of idle) {
+        const registered = { pid: instance.pid, startTime: instance.start_time, bootId: instance.boot_id };
+        if (!stillRuns(registered)) forget.run(instance.instance_id);
+      }
+      db.prepare(`
+        INSERT OR REPLACE INTO process_ledger_instances (instance_id, pid, start_time, boot_id, started_at)
+        VALUES (?, ?, ?, ?, ?)`).run(this.instanceId, self.pid, self.startTime, self.bootId, Date.now());
+    })();
+  }
+
+  /** Writes down a process of this instance. */
+  insert(spawned: LedgerProcess): void {
     const row: LedgerRow = {
-      owner_kind: kind,
-      owner_id: ownerId,
-      pid,
-      start_time: startTime,
-      boot_id: currentBootId(),
+      owner_kind: spawned.ownerKind,
+      owner_id: spawned.ownerId,
+      pid: spawned.pid,
+      start_time: spawned.startTime,
+      boot_id: spawned.bootId,
       instance_id: this.instanceId,
       recorded_at: Date.now(),
     };
@@ -135,15 +152,10 @@ export class SqliteProcessLedger {
     this.guard.write(() => this.deleteStatement.run(kind, ownerId, pid, this.instanceId));
   }
 
-  /**
-   * What other instances recorded and never released, leaving out instances that still run: the
-   * possible orphans of servers that ended without handling their children's exits.
-   */
-  fromOtherInstances(): LedgerEntry[] {
-    return this.selectOthers
-      .all(this.instanceId)
-      .filter((row) => !instanceAlive(row.instance_pid, row.instance_start_time, row.instance_boot_id))
-      .map((row) => ({
+  /** What other instances recorded and never released, each with the instance that wrote it. */
+  ofOtherInstances(): EntryOfInstance[] {
+    return this.selectOthers.all(this.instanceId).map((row) => ({
+      entry: {
         ownerKind: row.owner_kind,
         ownerId: row.owner_id,
         pid: row.pid,
@@ -151,7 +163,12 @@ export class SqliteProcessLedger {
         bootId: row.boot_id,
         instanceId: row.instance_id,
         recordedAt: row.recorded_at,
-      }));
+      },
+      instance:
+        row.instance_pid === null
+          ? null
+          : { pid: row.instance_pid, startTime: row.instance_start_time, bootId: row.instance_boot_id },
+    }));
   }
 
   /** Removes an entry (of any instance), e.g. once the reaper has dealt with it. */

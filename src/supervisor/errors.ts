@@ -1,43 +1,34 @@
+import { failure } from '../protocol/result.js';
+
 /**
- * Expected failures of supervisor operations, as values with stable codes. The messages are the exact
- * strings of the overseer protocol (spec/overseer-protocol.md), which every face may show as they are.
+ * Why a supervisor operation was refused: a stable code, and a message for people (logs, tests). The
+ * overseer face sends the protocol's own text for each code (server/overseer/error-text.ts). Where
+ * something underneath failed (the store, the spawn), the message is that failure's own text, which
+ * the face passes on.
  */
-export const SupervisorErrorCode = {
-  COMMAND_REQUIRED: 'COMMAND_REQUIRED',
-  COMMAND_NOT_PINNED: 'COMMAND_NOT_PINNED',
-  ALREADY_RUNNING: 'ALREADY_RUNNING',
-  SPAWN_FAILED: 'SPAWN_FAILED',
-  DB_ERROR: 'DB_ERROR',
-  TASK_ID_REQUIRED: 'TASK_ID_REQUIRED',
-  TASK_NOT_FOUND: 'TASK_NOT_FOUND',
-  NOT_ERRORED: 'NOT_ERRORED',
-  NO_WORKER: 'NO_WORKER',
-  SHUTTING_DOWN: 'SHUTTING_DOWN',
-} as const;
-export type SupervisorErrorCode = (typeof SupervisorErrorCode)[keyof typeof SupervisorErrorCode];
-
-export interface SupervisorError {
-  readonly ok: false;
-  readonly code: SupervisorErrorCode;
-  readonly message: string;
-}
-
-export type Result<T> = ({ readonly ok: true } & T) | SupervisorError;
-
-export function failure(code: SupervisorErrorCode, message: string): SupervisorError {
-  return { ok: false, code, message };
-}
+export type SupervisorErrorCode =
+  | 'COMMAND_REQUIRED'
+  | 'COMMAND_NOT_PINNED'
+  | 'ALREADY_RUNNING'
+  | 'SPAWN_FAILED'
+  | 'DB_ERROR'
+  | 'TASK_ID_REQUIRED'
+  | 'TASK_NOT_FOUND'
+  | 'NOT_ERRORED'
+  | 'NO_WORKER'
+  | 'SHUTTING_DOWN';
 
 export const Failures = {
-  commandRequired: () => failure('COMMAND_REQUIRED', 'command is required'),
-  commandNotPinned: (pin: string) =>
-    failure('COMMAND_NOT_PINNED', `command must be ${JSON.stringify(pin)} (pinned)`),
-  alreadyRunning: () => failure('ALREADY_RUNNING', 'task already has a running worker'),
-  taskIdRequired: () => failure('TASK_ID_REQUIRED', 'task_id is required'),
-  taskNotFound: () => failure('TASK_NOT_FOUND', 'task not found'),
-  notErrored: () => failure('NOT_ERRORED', 'task is not in errored state'),
-  noWorker: () => failure('NO_WORKER', 'no worker for task'),
-  shuttingDown: () => failure('SHUTTING_DOWN', 'server is shutting down'),
-  dbError: (detail: string) => failure('DB_ERROR', `db error: ${detail}`),
+  commandRequired: () => failure('COMMAND_REQUIRED', 'no command given'),
+  commandNotPinned: (pin: string) => failure('COMMAND_NOT_PINNED', `only the pinned command may run: ${pin}`),
+  alreadyRunning: () => failure('ALREADY_RUNNING', 'the task already has a running worker'),
+  taskIdRequired: () => failure('TASK_ID_REQUIRED', 'no task id given'),
+  taskNotFound: () => failure('TASK_NOT_FOUND', 'no such task'),
+  notErrored: () => failure('NOT_ERRORED', 'the task is not errored'),
+  noWorker: () => failure('NO_WORKER', 'the task has no worker'),
+  shuttingDown: () => failure('SHUTTING_DOWN', 'the supervisor is shutting down'),
+  /** `detail`: the store's error message. */
+  dbError: (detail: string) => failure('DB_ERROR', detail),
+  /** `text`: why the command could not be run, e.g. `exec: "x": executable file not found in $PATH`. */
   spawnFailed: (text: string) => failure('SPAWN_FAILED', text),
-};
+} satisfies Record<string, (...args: never[]) => { readonly code: SupervisorErrorCode }>;

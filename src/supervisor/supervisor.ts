@@ -1,27 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { EngineEvent, TaskExitedEvent, TaskOutputEvent } from '../protocol/events.js';
-import { nanosToMillis } from '../util/go-duration.js';
-import { type Clock, systemClock, type TimerHandle } from './clock.js';
-import { Failures, type Result } from './errors.js';
-import {
-  classifyExit,
-  decideAfterExit,
-  planRestart,
-  type RandomSource,
-  type RetryPolicy,
-} from './retry/retry-policy.js';
+import type { RetryPolicy } from '../protocol/overseer/retry-policy.js';
+import type { Result } from '../protocol/result.js';
+import type { TaskRecord, TaskRepository, TaskState } from '../store/overseer-tasks.js';
+import { type Clock, systemClock } from './clock.js';
+import { Failures, type SupervisorErrorCode } from './errors.js';
+import type { SupervisedTaskEvent, SupervisedTaskExitedEvent, SupervisedTaskOutputEvent } from './events.js';
+import { RestartScheduler } from './retry/restart-scheduler.js';
+import type { RandomSource } from './retry/retry-policy.js';
 import { SupervisedTask } from './task.js';
-import type { TaskRecord, TaskRepository, TaskState } from './task-record.js';
+import { type SupervisorLog, TaskWrites } from './task-writes.js';
+import { GracefulShutdown, SHUTDOWN_TIMEOUT_MS, STOP_GRACE_MS } from './terminate/shutdown.js';
 import { type ReplayableEvent, Worker, type WorkerState } from './worker.js';
-
-/** Grace between SIGTERM and SIGKILL on stop (ms): the original's 5 s. */
-export const STOP_GRACE_MS = 5_000;
-/** Longest a shutdown waits for workers to exit before killing what is left (ms): the original's 15 s. */
-export const SHUTDOWN_TIMEOUT_MS = 15_000;
-
-export interface SupervisorLog {
-  warn(message: string, detail?: Record<string, unknown>): void;
-}
 
 /**
  * Where spawned processes are written down until their exit has been handled (the store's process
@@ -35,7 +24,7 @@ export interface ProcessLedgerWriter {
 
 export interface SupervisorOptions {
   readonly repository: TaskRepository;
-  readonly publish: (event: EngineEvent) => void;
+  readonly publish: (event: SupervisedTaskEvent) => void;
   readonly clock?: Clock;
   /** When set, the only command `start` may run; an omitted command means this one. */
   readonly pinnedCommand?: string | null;
@@ -48,12 +37,19 @@ export interface SupervisorOptions {
   readonly random?: RandomSource;
 }
 
+/** What to start; a field left out (undefined) is absent, whatever a face's wire calls absent. */
 export interface StartRequest {
+  /** Absent: a new task with a new id. */
   readonly taskId?: string;
+  /** Absent: the pinned command, if any. */
   readonly command?: string;
-  readonly args?: readonly string[] | null;
-  readonly retryPolicy?: RetryPolicy | null;
+  readonly args?: readonly string[];
+  /** Absent: none for a new task; an existing task keeps its own. */
+  readonly retryPolicy?: RetryPolicy;
 }
+
+/** How supervisor operations answer: a value, or a refusal with one of the supervisor's codes. */
+type SupervisorResult<T> = Result<T, SupervisorErrorCode>;
 
 export interface Started {
   readonly taskId: string;
@@ -79,8 +75,6 @@ export interface TaskSnapshot {
   readonly errorMessage: string | null;
 }
 
-const THRESHOLD_MESSAGE = 'exit threshold reached';
-
 /**
  * The engine: supervised tasks, their workers, the retry policy and the task state machine
  * (active → stopped | errored). It knows nothing of sockets; faces call it and subscribe to its events.
@@ -90,16 +84,28 @@ export class Supervisor {
   private readonly clock: Clock;
   private readonly stopGraceMs: number;
   private readonly newTaskId: () => string;
-  private readonly random: RandomSource;
   private shuttingDown = false;
   private outputPaused = false;
-  private readonly exitWaiters = new Set<() => void>();
+  private readonly restarts: RestartScheduler;
+  private readonly shutdownWait: GracefulShutdown;
+  private readonly writes: TaskWrites;
 
   constructor(private readonly options: SupervisorOptions) {
-    this.clock = options.clock ?? systemClock;
+    const clock = options.clock ?? systemClock;
+    this.clock = clock;
     this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
     this.newTaskId = options.newTaskId ?? randomUUID;
-    this.random = options.random ?? Math.random;
+    this.shutdownWait = new GracefulShutdown(clock);
+    this.writes = new TaskWrites(options.repository, options.log);
+    const random = options.random ?? Math.random;
+    this.restarts = new RestartScheduler({
+      clock,
+      random,
+      isShuttingDown: () => this.shuttingDown,
+      publish: (event) => options.publish(event),
+      persistEventually: (record) => this.writes.persistEventually(record),
+      spawnRestart: (task, previousPid) => this.spawnWorker(task, 'restart', previousPid),
+    });
   }
 
   /**
@@ -110,12 +116,12 @@ export class Supervisor {
    * so before any new worker can start (on a full disk: as soon as the store takes writes again).
    */
   restore(notes: ReadonlyMap<string, string> = new Map()): number {
-    for (const record of this.options.repository.loadAll()) {
+    for (const record of this.writes.loadAll()) {
       const note = record.state === 'errored' ? undefined : notes.get(record.taskId);
       if (record.state === 'active' || note !== undefined) {
         record.state = 'stopped';
         if (note !== undefined) record.errorMessage = note;
-        this.persistEventually(record);
+        this.writes.persistEventually(record);
       }
       this.tasks.set(record.taskId, new SupervisedTask(record));
     }
@@ -136,17 +142,17 @@ export class Supervisor {
     return running;
   }
 
-  start(request: StartRequest): Result<Started> {
+  start(request: StartRequest): SupervisorResult<Started> {
     if (this.shuttingDown) return Failures.shuttingDown();
     const pin = this.pinnedCommand;
-    let command = request.command ?? '';
+    let command = request.command;
     if (pin !== null) {
-      if (command === '') command = pin;
+      if (command === undefined) command = pin;
       else if (command !== pin) return Failures.commandNotPinned(pin);
     }
-    if (command === '') return Failures.commandRequired();
+    if (command === undefined) return Failures.commandRequired();
     const args = [...(request.args ?? [])];
-    const taskId = request.taskId || this.newTaskId();
+    const taskId = request.taskId ?? this.newTaskId();
 
     let task = this.tasks.get(taskId);
     if (task === undefined) {
@@ -164,19 +170,16 @@ export class Supervisor {
         errorMessage: null,
         exitTimestamps: [],
       };
-      try {
-        this.options.repository.insert(record);
-      } catch (error) {
-        return Failures.dbError((error as Error).message);
-      }
+      const inserted = this.writes.insert(record);
+      if (!inserted.ok) return inserted;
       task = new SupervisedTask(record);
       this.tasks.set(taskId, task);
     } else {
       if (task.running) return Failures.alreadyRunning();
       // Starting an existing task again runs what was asked this time; its history is kept. The
       // intent is on disk before anything changes in memory or runs (a refused write changes nothing).
-      const retryPolicy = request.retryPolicy || task.record.retryPolicy;
-      const written = this.write({
+      const retryPolicy = request.retryPolicy ?? task.record.retryPolicy;
+      const written = this.writes.write({
         ...task.record,
         command,
         args,
@@ -187,9 +190,9 @@ export class Supervisor {
       if (!written.ok) return written;
       task.record.command = command;
       task.record.args = args;
-      if (request.retryPolicy) task.setRetryPolicy(request.retryPolicy);
+      if (request.retryPolicy !== undefined) task.setRetryPolicy(request.retryPolicy);
     }
-    this.cancelRestart(task);
+    this.restarts.cancel(task);
     // A manual start begins a new series: the backoff starts again from restart_delay.
     task.consecutiveRestarts = 0;
     task.record.state = 'active';
@@ -198,28 +201,28 @@ export class Supervisor {
   }
 
   /** Stops a task: state stopped, pending restart cancelled, the worker (if running) terminated. */
-  stop(taskId: string | undefined): Result<{ readonly wasRunning: boolean }> {
+  stop(taskId: string | undefined): SupervisorResult<{ readonly wasRunning: boolean }> {
     const found = this.find(taskId);
     if (!found.ok) return found;
     const task = found.task;
     // Written first: a stop the store refuses leaves the task as it was (and says so).
-    const written = this.write({ ...task.record, state: 'stopped' });
+    const written = this.writes.write({ ...task.record, state: 'stopped' });
     if (!written.ok) return written;
     task.record.state = 'stopped';
-    this.cancelRestart(task);
+    this.restarts.cancel(task);
     const wasRunning = task.running;
     task.worker?.stop(this.stopGraceMs);
     return { ok: true, wasRunning };
   }
 
   /** Restarts an errored task with a clean exit history. */
-  reset(taskId: string | undefined): Result<Started> {
+  reset(taskId: string | undefined): SupervisorResult<Started> {
     if (this.shuttingDown) return Failures.shuttingDown();
     const found = this.find(taskId);
     if (!found.ok) return found;
     const task = found.task;
     if (task.record.state !== 'errored') return Failures.notErrored();
-    const written = this.write({
+    const written = this.writes.write({
       ...task.record,
       state: 'active',
       errorMessage: null,
@@ -269,7 +272,7 @@ export class Supervisor {
   /** The current worker's buffered events; fails in the protocol's order (id, task, worker). */
   replayFor(
     taskId: string | undefined,
-  ): Result<{ readonly events: (sinceMs?: number) => ReplayableEvent[] }> {
+  ): SupervisorResult<{ readonly events: (sinceMs?: number) => ReplayableEvent[] }> {
     const found = this.find(taskId);
     if (!found.ok) return found;
     const worker = found.task.worker;
@@ -283,22 +286,25 @@ export class Supervisor {
    */
   async shutdown(timeoutMs = SHUTDOWN_TIMEOUT_MS): Promise<void> {
     this.shuttingDown = true;
-    for (const task of this.tasks.values()) {
-      this.cancelRestart(task);
-      task.worker?.stop(this.stopGraceMs);
-    }
-    const allExited = this.waitUntil(() => this.runningCount === 0).then(() => 'done' as const);
-    const deadline = this.delay(timeoutMs);
-    const outcome = await Promise.race([allExited, deadline.elapsed]);
-    deadline.cancel();
-    if (outcome === 'timeout') {
-      for (const task of this.tasks.values()) task.worker?.kill();
-      await this.waitUntil(() => this.runningCount === 0);
-    }
+    await this.shutdownWait.run(
+      {
+        stopAll: () => {
+          for (const task of this.tasks.values()) {
+            this.restarts.cancel(task);
+            task.worker?.stop(this.stopGraceMs);
+          }
+        },
+        killAll: () => {
+          for (const task of this.tasks.values()) task.worker?.kill();
+        },
+        runningCount: () => this.runningCount,
+      },
+      timeoutMs,
+    );
   }
 
-  private find(taskId: string | undefined): Result<{ readonly task: SupervisedTask }> {
-    if (!taskId) return Failures.taskIdRequired();
+  private find(taskId: string | undefined): SupervisorResult<{ readonly task: SupervisedTask }> {
+    if (taskId === undefined) return Failures.taskIdRequired();
     const task = this.tasks.get(taskId);
     if (task === undefined) return Failures.taskNotFound();
     return { ok: true, task };
@@ -308,11 +314,11 @@ export class Supervisor {
     task: SupervisedTask,
     cause: 'request' | 'restart',
     restartOf?: number,
-  ): Result<Started> {
+  ): SupervisorResult<Started> {
     const { record } = task;
     const outcome = Worker.start(record.taskId, { command: record.command, args: record.args }, this.clock, {
       nextSeq: () => ++task.outputSeq,
-      onOutput: (event: TaskOutputEvent) => this.options.publish(event),
+      onOutput: (event: SupervisedTaskOutputEvent) => this.options.publish(event),
       onExit: (worker, event) => {
         try {
           this.handleExit(task, worker, event);
@@ -322,7 +328,7 @@ export class Supervisor {
       },
     });
     if (!outcome.ok) {
-      this.persistEventually(record);
+      this.writes.persistEventually(record);
       return Failures.spawnFailed(outcome.error);
     }
     const { worker } = outcome;
@@ -332,9 +338,9 @@ export class Supervisor {
     if (this.outputPaused) worker.setOutputPaused(true);
     record.lastStartedAt = worker.startedAt;
     if (cause === 'restart') record.restartCount++;
-    this.persistEventually(record);
+    this.writes.persistEventually(record);
     this.options.publish({
-      kind: 'overseer:started',
+      kind: 'process:started',
       taskId: record.taskId,
       pid: worker.pid,
       ts: worker.startedAt,
@@ -344,154 +350,11 @@ export class Supervisor {
     return { ok: true, taskId: record.taskId, pid: worker.pid, ts: worker.startedAt };
   }
 
-  private handleExit(task: SupervisedTask, worker: Worker, event: TaskExitedEvent): void {
-    const { record } = task;
-    record.lastExitedAt = event.ts;
+  private handleExit(task: SupervisedTask, worker: Worker, event: SupervisedTaskExitedEvent): void {
+    task.record.lastExitedAt = event.ts;
     this.options.publish(event);
-    this.notifyExitWaiters();
-    const policy = record.retryPolicy;
-    if (event.intentional || record.state !== 'active' || policy === null || this.shuttingDown) {
-      this.persistEventually(record);
-      return;
-    }
-    const exitClass = classifyExit(policy, event.exitCode);
-    if (exitClass === 'finished') {
-      // A declared "done" code: the task ends as one without a policy would (see classifyExit).
-      this.persistEventually(record);
-      return;
-    }
-    if (exitClass === 'counted' && this.countExitAndMaybeError(task, worker, policy, event)) return;
-    this.persistEventually(record);
-    this.scheduleRestart(task, worker, policy, event);
-  }
-
-  /** Adds the exit to the window; when that reaches the threshold the task errors (returns true). */
-  private countExitAndMaybeError(
-    task: SupervisedTask,
-    worker: Worker,
-    policy: RetryPolicy,
-    event: TaskExitedEvent,
-  ): boolean {
-    const { record } = task;
-    const exitCount = task.exitWindow.record(event.ts);
-    record.exitCount = exitCount;
-    record.exitTimestamps = [...task.exitWindow.timestamps()];
-    if (decideAfterExit(policy, exitCount).action !== 'give-up') return false;
-    record.state = 'errored';
-    record.errorMessage = THRESHOLD_MESSAGE;
-    this.persistEventually(record);
-    this.options.publish({
-      kind: 'overseer:errored',
-      taskId: record.taskId,
-      pid: worker.pid,
-      exitCount,
-      ts: event.ts,
-    });
-    return true;
-  }
-
-  /** Broadcasts `restarting` with the actual (grown, capped, jittered) delay and arms its timer. */
-  private scheduleRestart(
-    task: SupervisedTask,
-    worker: Worker,
-    policy: RetryPolicy,
-    event: TaskExitedEvent,
-  ): void {
-    const plan = planRestart(policy, task.consecutiveRestarts, event.ts - worker.startedAt, this.random);
-    task.consecutiveRestarts = plan.consecutiveRestarts;
-    this.options.publish({
-      kind: 'overseer:restarting',
-      taskId: task.record.taskId,
-      pid: worker.pid,
-      restartDelayNs: plan.delayNs,
-      attempt: task.record.restartCount + 1,
-      ts: this.clock.now(),
-    });
-    task.restartTimer = this.clock.setTimeout(() => {
-      task.restartTimer = null;
-      this.restart(task, worker.pid);
-    }, nanosToMillis(plan.delayNs));
-  }
-
-  private restart(task: SupervisedTask, previousPid: number): void {
-    if (this.shuttingDown || task.record.state !== 'active' || task.running) return;
-    const outcome = this.spawnWorker(task, 'restart', previousPid);
-    if (outcome.ok) return;
-    // The command vanished or became unrunnable: retrying blindly would spin, so the task errors.
-    task.record.state = 'errored';
-    task.record.errorMessage = outcome.message;
-    this.persistEventually(task.record);
-    this.options.publish({
-      kind: 'overseer:errored',
-      taskId: task.record.taskId,
-      pid: previousPid,
-      exitCount: task.record.exitCount,
-      ts: this.clock.now(),
-    });
-  }
-
-  private cancelRestart(task: SupervisedTask): void {
-    if (task.restartTimer === null) return;
-    this.clock.clearTimeout(task.restartTimer);
-    task.restartTimer = null;
-  }
-
-  /**
-   * A change a client asked for, written before it is made: a failed write is the client's error
-   * (`db error: …`, e.g. the disk is full) and nothing changes.
-   */
-  private write(record: TaskRecord): Result<object> {
-    try {
-      this.options.repository.update(record);
-      return { ok: true };
-    } catch (error) {
-      return Failures.dbError((error as Error).message);
-    }
-  }
-
-  /**
-   * A change no client waits for (an exit, a restart): the store writes it now, or later when it
-   * takes writes again (a full disk), and counts it as pending meanwhile (see StorageGuard).
-   */
-  private persistEventually(record: TaskRecord): void {
-    try {
-      this.options.repository.updateEventually(record);
-    } catch (error) {
-      // Not a storage fault (those are kept for later): a bug, reported, never thrown into an exit.
-      this.options.log?.warn('task state not persisted', {
-        taskId: record.taskId,
-        error: (error as Error).message,
-      });
-    }
-  }
-
-  private delay(ms: number): { elapsed: Promise<'timeout'>; cancel: () => void } {
-    let handle: TimerHandle | undefined;
-    const elapsed = new Promise<'timeout'>((resolve) => {
-      handle = this.clock.setTimeout(() => resolve('timeout'), ms);
-    });
-    return {
-      elapsed,
-      cancel: () => {
-        if (handle !== undefined) this.clock.clearTimeout(handle);
-      },
-    };
-  }
-
-  private waitUntil(condition: () => boolean): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (!condition()) return;
-        this.exitWaiters.delete(check);
-        resolve();
-      };
-      this.exitWaiters.add(check);
-    });
-  }
-
-  private notifyExitWaiters(): void {
-    for (const waiter of [...this.exitWaiters]) waiter();
+    this.shutdownWait.exited();
+    this.restarts.afterExit(task, worker, event);
   }
 }
 

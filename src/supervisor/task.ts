@@ -1,8 +1,8 @@
+import type { RetryPolicy } from '../protocol/overseer/retry-policy.js';
+import type { TaskRecord } from '../store/overseer-tasks.js';
 import { nanosToMillis } from '../util/go-duration.js';
 import type { TimerHandle } from './clock.js';
 import { ExitWindow, MAX_REMEMBERED_EXITS } from './retry/exit-window.js';
-import type { RetryPolicy } from './retry/retry-policy.js';
-import type { TaskRecord } from './task-record.js';
 import type { Worker } from './worker.js';
 
 /** A task in memory: its record, its current worker (if any) and its pending restart (if any). */

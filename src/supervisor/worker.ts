@@ -1,5 +1,5 @@
-import type { OutputStream, TaskExitedEvent, TaskOutputEvent } from '../protocol/events.js';
 import type { Clock } from './clock.js';
+import type { OutputStream, SupervisedTaskExitedEvent, SupervisedTaskOutputEvent } from './events.js';
 import { LineSplitter } from './output/line-splitter.js';
 import { RingBuffer } from './output/ring-buffer.js';
 import type { ExitStatus, SpawnSpec } from './spawn/child-process.js';
@@ -15,14 +15,14 @@ export const WORKER_REPLAY_EVENTS = 100;
 export const MAX_LINE_BYTES = 64 * 1024;
 
 export type WorkerState = 'running' | 'exited';
-export type ReplayableEvent = TaskOutputEvent | TaskExitedEvent;
+export type ReplayableEvent = SupervisedTaskOutputEvent | SupervisedTaskExitedEvent;
 
 export interface WorkerHooks {
   /** Allocates the next per-task output sequence number. */
   nextSeq(): number;
-  onOutput(event: TaskOutputEvent): void;
+  onOutput(event: SupervisedTaskOutputEvent): void;
   /** Called once, after the last output line was delivered. */
-  onExit(worker: Worker, event: TaskExitedEvent): void;
+  onExit(worker: Worker, event: SupervisedTaskExitedEvent): void;
 }
 
 /** One run of a task's command: its process, line framing, replay buffer and exit. */
@@ -52,8 +52,8 @@ export class Worker {
     let chunkTs = 0;
     const emitter = (stream: OutputStream) => (line: string) => {
       if (worker === null) return;
-      const event: TaskOutputEvent = {
-        kind: 'overseer:output',
+      const event: SupervisedTaskOutputEvent = {
+        kind: 'process:output',
         taskId,
         pid: worker.pid,
         stream,
@@ -125,8 +125,8 @@ export class Worker {
   private finish(status: ExitStatus, clock: Clock, hooks: WorkerHooks): void {
     this.state = 'exited';
     this.exitCode = status.code ?? -1;
-    const event: TaskExitedEvent = {
-      kind: 'overseer:exited',
+    const event: SupervisedTaskExitedEvent = {
+      kind: 'process:exited',
       taskId: this.taskId,
       pid: this.pid,
       exitCode: this.exitCode,

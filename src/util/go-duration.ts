@@ -57,6 +57,9 @@ function isDigit(c: number): boolean {
   return c >= CHAR_0 && c <= CHAR_9;
 }
 
+/** TextEncoder rather than Buffer: the protocol layer (which the web UI type-checks) uses this module. */
+const UTF8 = new TextEncoder();
+
 /**
  * Go's private `quote` helper: double quotes, `"` and `\` escaped, and every byte of a non-ASCII or
  * control character written as `\xNN`, so error texts match the original byte for byte.
@@ -66,7 +69,7 @@ function goQuote(text: string): string {
   for (const ch of text) {
     const cp = ch.codePointAt(0) ?? 0;
     if (cp >= 0x80 || cp < 0x20) {
-      for (const byte of Buffer.from(ch, 'utf8')) out += `\\x${byte.toString(16).padStart(2, '0')}`;
+      for (const byte of UTF8.encode(ch)) out += `\\x${byte.toString(16).padStart(2, '0')}`;
     } else {
       if (ch === '"' || ch === '\\') out += '\\';
       out += ch;

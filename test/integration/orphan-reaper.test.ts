@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/store/database.js';
-import { type LedgerEntry, SqliteProcessLedger } from '../../src/store/process-ledger.js';
+import type { LedgerEntry } from '../../src/store/process-ledger.js';
+import { LiveProcessLedger } from '../../src/supervisor/recovery/ledger-liveness.js';
 import { isRecordedGroupMember } from '../../src/supervisor/recovery/orphan-group.js';
 import { reapOrphans } from '../../src/supervisor/recovery/orphan-reaper.js';
 import {
@@ -64,8 +65,8 @@ describe('reapOrphans', () => {
   }
 
   /** A ledger written by an instance that has since died (a kill -9 of the server). */
-  function deadInstanceLedger(instanceId = 'old-instance'): SqliteProcessLedger {
-    const ledger = new SqliteProcessLedger(db, instanceId);
+  function deadInstanceLedger(instanceId = 'old-instance'): LiveProcessLedger {
+    const ledger = LiveProcessLedger.open(db, instanceId);
     // The instance was this test process; make it look like a process that no longer runs.
     db.prepare("UPDATE process_ledger_instances SET start_time = 'ended' WHERE instance_id = ?").run(
       instanceId,
@@ -121,7 +122,7 @@ describe('reapOrphans', () => {
     old.record('session', 'parent', parent.pid);
     expect(readProcessStat(orphan)?.state).not.toBe('Z');
 
-    const current = new SqliteProcessLedger(db, 'new-instance');
+    const current = LiveProcessLedger.open(db, 'new-instance');
     const started = Date.now();
     const report = await reapOrphans(current, { graceMs: 5_000, log });
 
@@ -141,7 +142,7 @@ describe('reapOrphans', () => {
     old.record('overseer', 'stubborn', stubborn.pid);
 
     const started = Date.now();
-    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), {
+    const report = await reapOrphans(LiveProcessLedger.open(db, 'new-instance'), {
       graceMs: 300,
       log,
     });
@@ -164,7 +165,7 @@ describe('reapOrphans', () => {
       bystander.pid,
     );
 
-    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 200, log });
+    const report = await reapOrphans(LiveProcessLedger.open(db, 'new-instance'), { graceMs: 200, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['pid-reused']);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(processExists(bystander.pid)).toBe(true);
@@ -178,7 +179,7 @@ describe('reapOrphans', () => {
     old.record('overseer', 'other-boot', bystander.pid);
     db.prepare("UPDATE process_ledger SET boot_id = 'another-boot' WHERE pid = ?").run(bystander.pid);
 
-    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 200, log });
+    const report = await reapOrphans(LiveProcessLedger.open(db, 'new-instance'), { graceMs: 200, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['already-gone']);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(processExists(bystander.pid)).toBe(true);
@@ -191,7 +192,7 @@ describe('reapOrphans', () => {
     killGroup(gone.pid);
     await pollUntil(() => !processExists(gone.pid), 'the process to end');
 
-    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 200, log });
+    const report = await reapOrphans(LiveProcessLedger.open(db, 'new-instance'), { graceMs: 200, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['already-gone']);
     expect(db.prepare('SELECT count(*) AS n FROM process_ledger').get()).toEqual({ n: 0 });
   });
@@ -224,7 +225,7 @@ describe('reapOrphans', () => {
     expect(processExists(member)).toBe(true);
     expect(readProcessStat(member)?.pgrp).toBe(leader);
 
-    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 2_000, log });
+    const report = await reapOrphans(LiveProcessLedger.open(db, 'new-instance'), { graceMs: 2_000, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['ended']);
     expect(processExists(member)).toBe(false);
   });
@@ -275,7 +276,7 @@ describe('reapOrphans', () => {
     await endAndReap(leader);
     expect(readProcessStat(member)).toMatchObject({ pgrp: leader.pid, session: leader.pid });
 
-    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 2_000, log });
+    const report = await reapOrphans(LiveProcessLedger.open(db, 'new-instance'), { graceMs: 2_000, log });
     expect(report.outcomes).toEqual([
       { entry: expect.objectContaining({ ownerId: 'leader-died-first' }), outcome: 'ended', members: 1 },
     ]);
@@ -303,7 +304,7 @@ describe('reapOrphans', () => {
     old.record('overseer', 'stubborn-rest', leader.pid ?? 0);
     await endAndReap(leader);
 
-    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 300, log });
+    const report = await reapOrphans(LiveProcessLedger.open(db, 'new-instance'), { graceMs: 300, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['killed']);
     // The shell of the fixture and the `sleep 1` it runs at the time (possibly a later one too).
     expect(report.outcomes[0]?.members).toBeGreaterThanOrEqual(2);
@@ -354,7 +355,7 @@ describe('reapOrphans', () => {
     expect(readProcessStat(older.pid ?? 0)?.pgrp).toBe(leaderPid);
     expect(readProcessStat(younger)?.pgrp).toBe(leaderPid);
 
-    const report = await reapOrphans(new SqliteProcessLedger(db, 'new-instance'), { graceMs: 200, log });
+    const report = await reapOrphans(LiveProcessLedger.open(db, 'new-instance'), { graceMs: 200, log });
     expect(report.outcomes).toEqual([
       { entry: expect.objectContaining({ ownerId: 'older-in-group' }), outcome: 'already-gone', members: 0 },
     ]);
@@ -390,11 +391,11 @@ describe('reapOrphans', () => {
   it('never signals this process or its group, and leaves a live instance’s processes alone', async () => {
     const old = deadInstanceLedger();
     old.record('overseer', 'myself', process.pid);
-    const live = new SqliteProcessLedger(db, 'live-instance'); // this test process: still running
+    const live = LiveProcessLedger.open(db, 'live-instance'); // this test process: still running
     const child = await startGroup(fixture('never-exits.sh'));
     live.record('overseer', 'live-child', child.pid);
 
-    const current = new SqliteProcessLedger(db, 'new-instance');
+    const current = LiveProcessLedger.open(db, 'new-instance');
     expect(current.fromOtherInstances().map((e) => e.ownerId)).toEqual(['myself']);
     const report = await reapOrphans(current, { graceMs: 200, log });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['spared']);
@@ -404,7 +405,7 @@ describe('reapOrphans', () => {
   });
 
   it('records nothing for a process that is already gone; release forgets only its own entries', async () => {
-    const ledger = new SqliteProcessLedger(db, 'me');
+    const ledger = LiveProcessLedger.open(db, 'me');
     const done = spawn('true');
     await new Promise((resolve) => done.once('exit', resolve));
     ledger.record('overseer', 'gone', done.pid ?? 0);
@@ -420,7 +421,7 @@ describe('reapOrphans', () => {
       start_time: processStartTime(group.pid),
       instance_id: 'me',
     });
-    new SqliteProcessLedger(db, 'other').release('overseer', 't', group.pid);
+    LiveProcessLedger.open(db, 'other').release('overseer', 't', group.pid);
     expect(db.prepare('SELECT count(*) AS n FROM process_ledger').get()).toEqual({ n: 1 });
     ledger.release('overseer', 't', group.pid);
     expect(db.prepare('SELECT count(*) AS n FROM process_ledger').get()).toEqual({ n: 0 });

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EngineEvent, TaskExitedEvent } from '../../src/protocol/events.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteTaskRepository } from '../../src/store/overseer-tasks.js';
+import type { SupervisedTaskEvent, SupervisedTaskExitedEvent } from '../../src/supervisor/events.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { pollUntil, processExists } from '../helpers/poll.js';
@@ -15,7 +15,7 @@ describe('Supervisor with real processes', () => {
   let temp: ReturnType<typeof makeTempDir>;
   let db: Database;
   let clock: FakeClock;
-  let events: EngineEvent[];
+  let events: SupervisedTaskEvent[];
   let supervisor: Supervisor;
 
   const build = (): Supervisor =>
@@ -25,8 +25,8 @@ describe('Supervisor with real processes', () => {
       clock,
     });
 
-  const exitsOf = (taskId: string): TaskExitedEvent[] =>
-    events.filter((e): e is TaskExitedEvent => e.kind === 'overseer:exited' && e.taskId === taskId);
+  const exitsOf = (taskId: string): SupervisedTaskExitedEvent[] =>
+    events.filter((e): e is SupervisedTaskExitedEvent => e.kind === 'process:exited' && e.taskId === taskId);
 
   beforeEach(() => {
     temp = makeTempDir();
@@ -49,11 +49,11 @@ describe('Supervisor with real processes', () => {
     expect(started.ok).toBe(true);
     if (!started.ok) return;
     await pollUntil(() => exitsOf(started.taskId).length === 1, 'exit');
-    const kinds = events.filter((e) => e.kind !== 'overseer:started').map((e) => e.kind);
+    const kinds = events.filter((e) => e.kind !== 'process:started').map((e) => e.kind);
     expect(kinds.length).toBe(5001);
-    expect(kinds.lastIndexOf('overseer:output')).toBe(4999);
-    expect(kinds[5000]).toBe('overseer:exited');
-    const seqs = events.flatMap((e) => (e.kind === 'overseer:output' ? [e.seq] : []));
+    expect(kinds.lastIndexOf('process:output')).toBe(4999);
+    expect(kinds[5000]).toBe('process:exited');
+    const seqs = events.flatMap((e) => (e.kind === 'process:output' ? [e.seq] : []));
     expect(seqs[0]).toBe(1);
     expect(seqs.at(-1)).toBe(5000);
   });
@@ -66,16 +66,16 @@ describe('Supervisor with real processes', () => {
     });
     if (!started.ok) throw new Error(started.message);
     await pollUntil(() => exitsOf(started.taskId).length === 1, 'exit');
-    const kinds = events.filter((e) => e.kind !== 'overseer:started').map((e) => e.kind);
-    expect(kinds).toEqual(['overseer:output', 'overseer:exited']);
-    const line = events.find((e) => e.kind === 'overseer:output');
-    expect(line?.kind === 'overseer:output' && [line.stream, line.data]).toEqual(['stderr', 'late']);
+    const kinds = events.filter((e) => e.kind !== 'process:started').map((e) => e.kind);
+    expect(kinds).toEqual(['process:output', 'process:exited']);
+    const line = events.find((e) => e.kind === 'process:output');
+    expect(line?.kind === 'process:output' && [line.stream, line.data]).toEqual(['stderr', 'late']);
   });
 
   it('escalates to SIGKILL after the grace period when SIGTERM is ignored', async () => {
     const started = supervisor.start({ command: fixture('ignores-sigterm.sh') });
     if (!started.ok) throw new Error(started.message);
-    await pollUntil(() => events.some((e) => e.kind === 'overseer:output'), 'the trap to be installed');
+    await pollUntil(() => events.some((e) => e.kind === 'process:output'), 'the trap to be installed');
     supervisor.stop(started.taskId);
     // Without the clock moving, the SIGKILL timer has not fired: the process must still be alive.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -93,9 +93,9 @@ describe('Supervisor with real processes', () => {
   it('stops the whole process group, grandchildren included', async () => {
     const started = supervisor.start({ command: fixture('spawns-grandchild.sh') });
     if (!started.ok) throw new Error(started.message);
-    await pollUntil(() => events.some((e) => e.kind === 'overseer:output'), 'the grandchild pid');
-    const line = events.find((e) => e.kind === 'overseer:output');
-    const grandchild = Number(line?.kind === 'overseer:output' ? line.data.split(' ')[1] : Number.NaN);
+    await pollUntil(() => events.some((e) => e.kind === 'process:output'), 'the grandchild pid');
+    const line = events.find((e) => e.kind === 'process:output');
+    const grandchild = Number(line?.kind === 'process:output' ? line.data.split(' ')[1] : Number.NaN);
     expect(processExists(grandchild)).toBe(true);
     supervisor.stop(started.taskId);
     await pollUntil(() => exitsOf(started.taskId).length === 1, 'exit');
@@ -118,14 +118,14 @@ describe('Supervisor with real processes', () => {
       retryPolicy: { restartDelayNs: 60_000_000_000n, errorWindowNs: 0n, errorThreshold: 0 },
     });
     if (!started.ok) throw new Error(started.message);
-    await pollUntil(() => events.some((e) => e.kind === 'overseer:restarting'), 'restarting');
+    await pollUntil(() => events.some((e) => e.kind === 'process:restarting'), 'restarting');
     expect(clock.pendingTimers).toBe(1);
     clock.advance(59_000);
-    expect(events.filter((e) => e.kind === 'overseer:started')).toHaveLength(1);
+    expect(events.filter((e) => e.kind === 'process:started')).toHaveLength(1);
     supervisor.stop(started.taskId);
     expect(clock.pendingTimers).toBe(0);
     clock.advance(10_000);
-    expect(events.filter((e) => e.kind === 'overseer:started')).toHaveLength(1);
+    expect(events.filter((e) => e.kind === 'process:started')).toHaveLength(1);
     expect(supervisor.get(started.taskId)?.state).toBe('stopped');
   });
 
@@ -137,23 +137,23 @@ describe('Supervisor with real processes', () => {
     if (!started.ok) throw new Error(started.message);
     for (let attempt = 1; attempt <= 2; attempt++) {
       await pollUntil(
-        () => events.filter((e) => e.kind === 'overseer:restarting').length === attempt,
+        () => events.filter((e) => e.kind === 'process:restarting').length === attempt,
         'restarting',
       );
       clock.advance(1_000);
     }
-    await pollUntil(() => events.some((e) => e.kind === 'overseer:errored'), 'errored');
+    await pollUntil(() => events.some((e) => e.kind === 'process:errored'), 'errored');
     const kinds = events.map((e) => e.kind);
     expect(kinds).toEqual([
-      'overseer:started',
-      'overseer:exited',
-      'overseer:restarting',
-      'overseer:started',
-      'overseer:exited',
-      'overseer:restarting',
-      'overseer:started',
-      'overseer:exited',
-      'overseer:errored',
+      'process:started',
+      'process:exited',
+      'process:restarting',
+      'process:started',
+      'process:exited',
+      'process:restarting',
+      'process:started',
+      'process:exited',
+      'process:errored',
     ]);
     const task = supervisor.get(started.taskId);
     expect(task?.state).toBe('errored');
@@ -171,13 +171,13 @@ describe('Supervisor with real processes', () => {
     if (!started.ok) throw new Error(started.message);
     for (let attempt = 1; attempt <= 3; attempt++) {
       await pollUntil(
-        () => events.filter((e) => e.kind === 'overseer:restarting').length === attempt,
+        () => events.filter((e) => e.kind === 'process:restarting').length === attempt,
         'restarting',
       );
       clock.advance(20_000);
     }
     // Each exit is 20 s after the previous one, outside the 10 s window: never two at once.
-    expect(events.some((e) => e.kind === 'overseer:errored')).toBe(false);
+    expect(events.some((e) => e.kind === 'process:errored')).toBe(false);
     expect(supervisor.get(started.taskId)?.exitCount).toBe(1);
   });
 
@@ -189,7 +189,7 @@ describe('Supervisor with real processes', () => {
     if (!started.ok) throw new Error(started.message);
     for (let attempt = 1; attempt <= 5; attempt++) {
       await pollUntil(
-        () => events.filter((e) => e.kind === 'overseer:restarting').length === attempt,
+        () => events.filter((e) => e.kind === 'process:restarting').length === attempt,
         'restarting',
       );
       clock.advance(0);
@@ -211,7 +211,7 @@ describe('Supervisor with real processes', () => {
       retryPolicy: { restartDelayNs: 0n, errorWindowNs: 0n, errorThreshold: 1 },
     });
     expect(running.ok && failing.ok).toBe(true);
-    await pollUntil(() => events.some((e) => e.kind === 'overseer:errored'), 'errored');
+    await pollUntil(() => events.some((e) => e.kind === 'process:errored'), 'errored');
     const shutdown = supervisor.shutdown(1_000);
     clock.advance(5_000);
     await shutdown;
@@ -227,7 +227,7 @@ describe('Supervisor with real processes', () => {
     expect(failer?.exitCount).toBe(1);
     expect(failer?.errorMessage).toBe('exit threshold reached');
     const replay = supervisor.replayFor('runner');
-    expect(replay.ok ? 'worker' : replay.message).toBe('no worker for task');
+    expect(replay.ok ? 'worker' : replay.code).toBe('NO_WORKER');
     const again = supervisor.start({ taskId: 'runner', command: fixture('never-exits.sh') });
     expect(again.ok).toBe(true);
     expect(supervisor.get('runner')?.state).toBe('active');
@@ -251,7 +251,7 @@ describe('Supervisor with real processes', () => {
       command: '/bin/false',
       retryPolicy: { restartDelayNs: 60_000_000_000n, errorWindowNs: 0n, errorThreshold: 0 },
     });
-    await pollUntil(() => events.some((e) => e.kind === 'overseer:restarting'), 'restarting');
+    await pollUntil(() => events.some((e) => e.kind === 'process:restarting'), 'restarting');
     await supervisor.shutdown(1_000);
     expect(supervisor.runningCount).toBe(0);
     await pollUntil(

@@ -8,7 +8,7 @@ describe('overseer encoding', () => {
   it('writes events in the original key order with RFC 3339 times', () => {
     expect(
       encodeEvent({
-        kind: 'overseer:output',
+        kind: 'process:output',
         taskId: 't',
         pid: 7,
         stream: 'stderr',
@@ -21,7 +21,7 @@ describe('overseer encoding', () => {
     );
     expect(
       encodeEvent({
-        kind: 'overseer:exited',
+        kind: 'process:exited',
         taskId: 't',
         pid: 7,
         exitCode: -1,
@@ -34,7 +34,7 @@ describe('overseer encoding', () => {
     );
     expect(
       encodeEvent({
-        kind: 'overseer:restarting',
+        kind: 'process:restarting',
         taskId: 't',
         pid: 7,
         restartDelayNs: 0n,
@@ -45,12 +45,12 @@ describe('overseer encoding', () => {
       '{"type":"restarting","task_id":"t","pid":7,"restart_delay":"0s","attempt":2,"ts":"2026-02-19T12:00:00Z"}',
     );
     expect(
-      encodeEvent({ kind: 'overseer:started', taskId: 't', pid: 8, ts, cause: 'restart', restartOf: 7 }),
+      encodeEvent({ kind: 'process:started', taskId: 't', pid: 8, ts, cause: 'restart', restartOf: 7 }),
     ).toBe('{"type":"started","task_id":"t","pid":8,"restart_of":7,"ts":"2026-02-19T12:00:00.12Z"}');
-    expect(encodeEvent({ kind: 'overseer:started', taskId: 't', pid: 8, ts, cause: 'request' }, 'r')).toBe(
+    expect(encodeEvent({ kind: 'process:started', taskId: 't', pid: 8, ts, cause: 'request' }, 'r')).toBe(
       '{"type":"started","id":"r","task_id":"t","pid":8,"ts":"2026-02-19T12:00:00.12Z"}',
     );
-    expect(encodeEvent({ kind: 'overseer:errored', taskId: 't', pid: 8, exitCount: 2, ts })).toBe(
+    expect(encodeEvent({ kind: 'process:errored', taskId: 't', pid: 8, exitCount: 2, ts })).toBe(
       '{"type":"errored","task_id":"t","pid":8,"exit_count":2,"ts":"2026-02-19T12:00:00.12Z"}',
     );
   });

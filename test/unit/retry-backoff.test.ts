@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { RetryPolicy } from '../../src/protocol/overseer/retry-policy.js';
 import { decodeMessage } from '../../src/server/overseer/decode.js';
 import { encodeTasks } from '../../src/server/overseer/encode.js';
 import { ExitWindow } from '../../src/supervisor/retry/exit-window.js';
@@ -8,7 +9,6 @@ import {
   decideAfterExit,
   planRestart,
   type RandomSource,
-  type RetryPolicy,
   restartDelay,
 } from '../../src/supervisor/retry/retry-policy.js';
 import type { TaskSnapshot } from '../../src/supervisor/supervisor.js';

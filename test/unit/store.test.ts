@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { applyMigrations, MIGRATIONS, schemaVersion } from '../../src/store/migrations.js';
-import { SqliteTaskRepository } from '../../src/store/overseer-tasks.js';
-import type { TaskRecord } from '../../src/supervisor/task-record.js';
+import { SqliteTaskRepository, type TaskRecord } from '../../src/store/overseer-tasks.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 describe('SQLite store', () => {

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../../supervisor/retry/retry-policy.js';
+import type { RetryPolicy } from './retry-policy.js';
 
 /**
  * Client → server message of the overseer protocol after decoding: one shape for every `type`, with
@@ -20,11 +20,4 @@ export const MessageType = {
   stop: 'stop',
   reset: 'reset',
   replay: 'replay',
-} as const;
-
-/** The exact error strings of decoding (spec/overseer-protocol.md, "Error messages"). */
-export const DecodeErrors = {
-  invalidJson: 'invalid JSON',
-  unknownType: 'unknown message type',
-  invalidSince: 'invalid since timestamp',
 } as const;

@@ -295,7 +295,7 @@ export function collectClaudemanMetrics(sources: MetricsSources): MetricFamily[]
       name: 'claudeman_overseer_restarts_total',
       help: 'Automatic restarts of supervised tasks.',
       type: 'counter',
-      samples: [{ value: counters.count('overseer:restarting') }],
+      samples: [{ value: counters.count('process:restarting') }],
     },
     {
       name: 'claudeman_overseer_output_lines_total',
@@ -313,12 +313,23 @@ export function collectClaudemanMetrics(sources: MetricsSources): MetricFamily[]
       name: 'claudeman_events_total',
       help: 'Engine events published, by kind.',
       type: 'counter',
-      samples: [...counters.byKind.entries()].map(([kind, value]) => ({ labels: { kind }, value })),
+      samples: [...counters.byKind.entries()].map(([kind, value]) => ({
+        labels: { kind: metricKind(kind) },
+        value,
+      })),
     },
     ...limitFamilies(sources),
     ...recoveryFamilies(sources.recovery),
     ...storageFamilies(sources.databaseOk, sources.storage),
   ];
+}
+
+/**
+ * The `kind` label of an event: the supervisor's `process:*` events keep the `overseer:*` values this
+ * metric has always had (dashboards and alerts match on them).
+ */
+function metricKind(kind: string): string {
+  return kind.startsWith('process:') ? `overseer:${kind.slice('process:'.length)}` : kind;
 }
 
 const REAP_OUTCOMES: readonly ReapOutcomeKind[] = ['ended', 'killed', 'already-gone', 'pid-reused', 'spared'];

@@ -1,5 +1,5 @@
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent } from '../../protocol/events.js';
+import type { EngineEvent } from '../engine-event.js';
 import { Limits } from '../limits.js';
 
 /** One sample of a metric: its labels and value. */
@@ -53,7 +53,7 @@ export class EventCounters {
       deliver: (batch) => {
         for (const event of batch) {
           this.byKind.set(event.kind, (this.byKind.get(event.kind) ?? 0) + 1);
-          if (event.kind === 'overseer:output') this.outputLines++;
+          if (event.kind === 'process:output') this.outputLines++;
           else if (event.kind === 'session:terminal') this.terminalChars += event.data.data.length;
         }
       },

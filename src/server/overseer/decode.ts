@@ -1,11 +1,10 @@
 import type { IncomingMessage } from '../../protocol/overseer/messages.js';
 import {
-  MAX_EXIT_CODE,
-  MAX_JITTER,
-  MIN_BACKOFF_MULTIPLIER,
-  MIN_EXIT_CODE,
+  RETRY_POLICY_FIELDS,
   type RetryPolicy,
-} from '../../supervisor/retry/retry-policy.js';
+  type RetryPolicyField,
+} from '../../protocol/overseer/retry-policy.js';
+import { acceptRetryPolicy } from '../../supervisor/retry/policy-validation.js';
 import { InvalidDurationError, parseGoDuration } from '../../util/go-duration.js';
 
 /**
@@ -67,71 +66,44 @@ function foldKeys(fields: Fields): Fields {
   return folded;
 }
 
+/**
+ * `retry_policy` by the protocol's field map: each value by Go's rules for its type (the original's
+ * three are zero when absent), then the engine's acceptRetryPolicy. What the engine refuses fails the
+ * frame like a wrong type does (`invalid JSON`: the decoder has no other way to refuse a field).
+ */
 function retryPolicyField(value: unknown): RetryPolicy | null {
   if (value === null || value === undefined) return null;
   if (!isObject(value)) throw new WrongType();
   const fields = foldKeys(value);
-  return {
-    restartDelayNs: durationField(fields.restart_delay),
-    errorWindowNs: durationField(fields.error_window),
-    errorThreshold: intField(fields.error_threshold),
-    ...retryExtensions(fields),
-  };
-}
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
-type RetryExtensions = Writable<Omit<RetryPolicy, 'restartDelayNs' | 'errorWindowNs' | 'errorThreshold'>>;
-
-/**
- * The opt-in `retry_policy` extensions. Out-of-range values fail the frame like a wrong type does
- * (`invalid JSON`: the decoder has no other way to refuse a field). A neutral value (multiplier 1,
- * zero duration, zero jitter, empty list) is dropped, as Go's omitempty drops the original's zero
- * fields: the policy then stays plain and reads back, persists and behaves exactly as before.
- */
-function retryExtensions(fields: Fields): RetryExtensions {
-  const out: RetryExtensions = {};
-  const multiplier = boundedNumberField(fields.backoff_multiplier, MIN_BACKOFF_MULTIPLIER, Infinity);
-  if (multiplier !== null && multiplier !== MIN_BACKOFF_MULTIPLIER) out.backoffMultiplier = multiplier;
-  const maxDelay = positiveDurationField(fields.max_restart_delay);
-  if (maxDelay !== null) out.maxRestartDelayNs = maxDelay;
-  const jitter = boundedNumberField(fields.jitter, 0, MAX_JITTER);
-  if (jitter !== null && jitter !== 0) out.jitter = jitter;
-  const resetAfter = positiveDurationField(fields.reset_after);
-  if (resetAfter !== null) out.resetAfterNs = resetAfter;
-  const noRestart = exitCodesField(fields.no_restart_exit_codes);
-  if (noRestart.length > 0) out.noRestartExitCodes = noRestart;
-  const alwaysRestart = exitCodesField(fields.always_restart_exit_codes);
-  if (alwaysRestart.length > 0) out.alwaysRestartExitCodes = alwaysRestart;
-  // One code cannot both end the task and always restart it: refuse the contradiction.
-  if (noRestart.some((code) => alwaysRestart.includes(code))) throw new WrongType();
-  return out;
-}
-
-/** A JSON number within [min, max]; null when absent. */
-function boundedNumberField(value: unknown, min: number, max: number): number | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== 'number' || !(value >= min && value <= max)) throw new WrongType();
-  return value;
-}
-
-/** A duration that must not be negative; null when absent or zero (zero means "not set"). */
-function positiveDurationField(value: unknown): bigint | null {
-  const ns = durationField(value);
-  if (ns < 0n) throw new WrongType();
-  return ns === 0n ? null : ns;
-}
-
-/** Distinct exit codes in the order given; each must be one an exit can report (-1..255). */
-function exitCodesField(value: unknown): number[] {
-  if (value === null || value === undefined) return [];
-  if (!Array.isArray(value)) throw new WrongType();
-  const codes: number[] = [];
-  for (const item of value) {
-    const code = intField(item);
-    if (item === null || code < MIN_EXIT_CODE || code > MAX_EXIT_CODE) throw new WrongType();
-    if (!codes.includes(code)) codes.push(code);
+  const requested: Record<string, unknown> = { restartDelayNs: 0n, errorWindowNs: 0n, errorThreshold: 0 };
+  for (const spec of RETRY_POLICY_FIELDS) {
+    const parsed = policyValue(spec.kind, fields[spec.key]);
+    if (parsed !== undefined) requested[spec.field] = parsed;
   }
-  return codes;
+  const policy = acceptRetryPolicy(requested as unknown as RetryPolicy);
+  if (policy === null) throw new WrongType();
+  return policy;
+}
+
+/** One retry-policy value as Go's encoding/json types it; undefined when absent (null). */
+function policyValue(kind: RetryPolicyField['kind'], value: unknown): bigint | number | number[] | undefined {
+  if (value === null || value === undefined) return undefined;
+  switch (kind) {
+    case 'duration':
+      return durationField(value);
+    case 'int':
+      return intField(value);
+    case 'number':
+      if (typeof value !== 'number') throw new WrongType();
+      return value;
+    case 'exit-codes':
+      if (!Array.isArray(value)) throw new WrongType();
+      // An exit code is a Go int; a null in the list is refused, not read as 0.
+      return value.map((item) => {
+        if (item === null) throw new WrongType();
+        return intField(item);
+      });
+  }
 }
 
 export function decodeMessage(text: string): DecodeResult {

@@ -1,5 +1,5 @@
-import type { TaskEvent } from '../../protocol/events.js';
-import type { RetryPolicy } from '../../supervisor/retry/retry-policy.js';
+import { type RetryPolicy, retryPolicyToWire } from '../../protocol/overseer/retry-policy.js';
+import type { SupervisedTaskEvent } from '../../supervisor/events.js';
 import type { Started, TaskSnapshot } from '../../supervisor/supervisor.js';
 import { formatGoDuration } from '../../util/go-duration.js';
 import { formatRfc3339 } from '../../util/rfc3339.js';
@@ -42,61 +42,42 @@ function idPart(id: string | undefined): string {
   return id ? `,"id":${jsonString(id)}` : '';
 }
 
-/** Broadcast and replayed events. `started` from a request carries the requester's `id`. */
-export function encodeEvent(event: TaskEvent, id?: string): string {
+/**
+ * Broadcast and replayed events: each supervisor `process:*` event becomes the protocol message of the
+ * same name (`process:output` → `output`, …). `started` from a request carries the requester's `id`.
+ */
+export function encodeEvent(event: SupervisedTaskEvent, id?: string): string {
   switch (event.kind) {
-    case 'overseer:output':
+    case 'process:output':
       return `{"type":"output","task_id":${jsonString(event.taskId)},"pid":${event.pid},"stream":"${event.stream}","data":${jsonString(event.data)},"ts":${timestamp(event.ts)}}`;
-    case 'overseer:exited':
+    case 'process:exited':
       return `{"type":"exited","task_id":${jsonString(event.taskId)},"pid":${event.pid},"exit_code":${event.exitCode},"intentional":${event.intentional},"ts":${timestamp(event.ts)}}`;
-    case 'overseer:started': {
+    case 'process:started': {
       const restartOf = event.restartOf === undefined ? '' : `,"restart_of":${event.restartOf}`;
       return `{"type":"started"${idPart(id)},"task_id":${jsonString(event.taskId)},"pid":${event.pid}${restartOf},"ts":${timestamp(event.ts)}}`;
     }
-    case 'overseer:restarting':
+    case 'process:restarting':
       return `{"type":"restarting","task_id":${jsonString(event.taskId)},"pid":${event.pid},"restart_delay":"${formatGoDuration(event.restartDelayNs)}","attempt":${event.attempt},"ts":${timestamp(event.ts)}}`;
-    case 'overseer:errored':
+    case 'process:errored':
       return `{"type":"errored","task_id":${jsonString(event.taskId)},"pid":${event.pid},"exit_count":${event.exitCount},"ts":${timestamp(event.ts)}}`;
   }
 }
 
 export function encodeStartedReply(started: Started, id: string): string {
-  return encodeEvent({ kind: 'overseer:started', cause: 'request', ...started }, id);
+  return encodeEvent({ kind: 'process:started', cause: 'request', ...started }, id);
 }
 
 export function encodeError(message: string, id: string): string {
   return `{"type":"error"${idPart(id)},"message":${jsonString(message)}}`;
 }
 
-/** The original omitted zero durations and a zero threshold (omitempty). */
-function encodeRetryPolicy(policy: RetryPolicy): string {
-  const parts: string[] = [];
-  if (policy.restartDelayNs !== 0n)
-    parts.push(`"restart_delay":"${formatGoDuration(policy.restartDelayNs)}"`);
-  if (policy.errorWindowNs !== 0n) parts.push(`"error_window":"${formatGoDuration(policy.errorWindowNs)}"`);
-  if (policy.errorThreshold !== 0) parts.push(`"error_threshold":${policy.errorThreshold}`);
-  parts.push(...encodeRetryExtensions(policy));
-  return `{${parts.join(',')}}`;
-}
-
 /**
- * The opt-in extensions, after the original's keys, each only when set: a policy without them
- * encodes byte for byte as before. Numbers print as Go prints a float64 / int (same as JavaScript's
- * shortest round-trip form for these ranges).
+ * The original omitted zero durations and a zero threshold (omitempty); the opt-in extensions follow
+ * its keys, each only when set, so a policy without them encodes byte for byte as before. Numbers
+ * print as Go prints a float64 / int (JSON.stringify's shortest round-trip form for these ranges).
  */
-function encodeRetryExtensions(policy: RetryPolicy): string[] {
-  const parts: string[] = [];
-  if (policy.backoffMultiplier !== undefined) parts.push(`"backoff_multiplier":${policy.backoffMultiplier}`);
-  if (policy.maxRestartDelayNs !== undefined)
-    parts.push(`"max_restart_delay":"${formatGoDuration(policy.maxRestartDelayNs)}"`);
-  if (policy.jitter !== undefined) parts.push(`"jitter":${policy.jitter}`);
-  if (policy.resetAfterNs !== undefined)
-    parts.push(`"reset_after":"${formatGoDuration(policy.resetAfterNs)}"`);
-  if (policy.noRestartExitCodes !== undefined)
-    parts.push(`"no_restart_exit_codes":[${policy.noRestartExitCodes.join(',')}]`);
-  if (policy.alwaysRestartExitCodes !== undefined)
-    parts.push(`"always_restart_exit_codes":[${policy.alwaysRestartExitCodes.join(',')}]`);
-  return parts;
+function encodeRetryPolicy(policy: RetryPolicy): string {
+  return JSON.stringify(retryPolicyToWire(policy, { omitEmpty: true }));
 }
 
 /** One TaskInfo (src/protocol/overseer/task-info.ts), as in the `tasks` reply and `GET /api/overseer/tasks`. */

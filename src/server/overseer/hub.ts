@@ -1,15 +1,19 @@
 import type { RawData, WebSocket } from 'ws';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent, TaskEvent } from '../../protocol/events.js';
-import { DecodeErrors, type IncomingMessage, MessageType } from '../../protocol/overseer/messages.js';
+import { type IncomingMessage, MessageType } from '../../protocol/overseer/messages.js';
+import type { Failure } from '../../protocol/result.js';
+import type { SupervisorErrorCode } from '../../supervisor/errors.js';
+import type { SupervisedTaskEvent } from '../../supervisor/events.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 import { parseRfc3339 } from '../../util/rfc3339.js';
+import type { EngineEvent } from '../engine-event.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { SocketHeartbeat } from '../socket-heartbeat.js';
 import { frameText } from '../websocket-support.js';
 import { ClientConnection } from './client-connection.js';
 import { decodeMessage } from './decode.js';
 import { encodeError, encodeEvent, encodeStartedReply, encodeTasks } from './encode.js';
+import { DecodeErrors, INTERNAL_ERROR_TEXT, supervisorErrorText } from './error-text.js';
 import type { EventLog } from './event-log.js';
 import { OutputFlowControl } from './output-flow.js';
 
@@ -25,27 +29,27 @@ export interface OverseerHubOptions {
   readonly clientTimeoutMs?: number;
 }
 
-/** Which engine events go to every connection, and which to the event log (the original's choices). */
-function isBroadcast(event: EngineEvent): event is TaskEvent {
+/** Which supervisor events go to every connection, and which to the event log (the original's choices). */
+function isBroadcast(event: EngineEvent): event is SupervisedTaskEvent {
   switch (event.kind) {
-    case 'overseer:output':
-    case 'overseer:exited':
-    case 'overseer:restarting':
-    case 'overseer:errored':
+    case 'process:output':
+    case 'process:exited':
+    case 'process:restarting':
+    case 'process:errored':
       return true;
-    case 'overseer:started':
+    case 'process:started':
       return event.cause === 'restart';
     default:
       return false;
   }
 }
 function isLogged(event: EngineEvent): boolean {
-  return event.kind === 'overseer:output' || event.kind === 'overseer:exited';
+  return event.kind === 'process:output' || event.kind === 'process:exited';
 }
 
 /**
  * The overseer face: speaks the sticky-overseer protocol on each WebSocket, replies to the requester
- * and broadcasts engine events to every connection. Each event is encoded once per batch; the same
+ * and broadcasts supervisor events to every connection. Each event is encoded once per batch; the same
  * text goes to all connections and to the event log.
  */
 export class OverseerHub {
@@ -155,7 +159,7 @@ export class OverseerHub {
       const broadcastable = isBroadcast(event);
       const loggable = this.eventLog !== null && isLogged(event);
       if (!broadcastable && !loggable) continue;
-      const text = encodeEvent(event as TaskEvent);
+      const text = encodeEvent(event as SupervisedTaskEvent);
       if (broadcastable) broadcast.push(text);
       if (loggable) logged.push(text);
     }
@@ -175,7 +179,7 @@ export class OverseerHub {
       this.route(connection, data);
     } catch (error) {
       this.log.warn('overseer frame failed', { error: (error as Error).message });
-      connection.send(encodeError('internal error', ''));
+      connection.send(encodeError(INTERNAL_ERROR_TEXT, ''));
     }
   }
 
@@ -193,14 +197,15 @@ export class OverseerHub {
   }
 
   private handleStart(connection: ClientConnection, message: IncomingMessage): void {
+    // The wire's zero values (Go's: '' and null) mean "absent"; the engine's absent is undefined.
     const result = this.supervisor.start({
-      taskId: message.taskId,
-      command: message.command,
-      args: message.args,
-      retryPolicy: message.retryPolicy,
+      taskId: absentIfEmpty(message.taskId),
+      command: absentIfEmpty(message.command),
+      args: message.args ?? undefined,
+      retryPolicy: message.retryPolicy ?? undefined,
     });
     if (!result.ok) {
-      connection.send(encodeError(result.message, message.id));
+      this.sendFailure(connection, result, message.id);
       return;
     }
     this.log.info('started worker', { taskId: result.taskId, pid: result.pid });
@@ -208,12 +213,16 @@ export class OverseerHub {
   }
 
   private handleReset(connection: ClientConnection, message: IncomingMessage): void {
-    const result = this.supervisor.reset(message.taskId);
+    const result = this.supervisor.reset(absentIfEmpty(message.taskId));
     if (!result.ok) {
-      connection.send(encodeError(result.message, message.id));
+      this.sendFailure(connection, result, message.id);
       return;
     }
     this.replyStarted(connection, encodeStartedReply(result, message.id));
+  }
+
+  private sendFailure(connection: ClientConnection, failure: Failure<SupervisorErrorCode>, id: string): void {
+    connection.send(encodeError(supervisorErrorText(failure, this.supervisor.pinnedCommand), id));
   }
 
   /** `started` goes to the requester only, and (with its `id`) to the event log. */
@@ -232,15 +241,15 @@ export class OverseerHub {
   }
 
   private handleStop(connection: ClientConnection, message: IncomingMessage): void {
-    const result = this.supervisor.stop(message.taskId);
+    const result = this.supervisor.stop(absentIfEmpty(message.taskId));
     // Success has no reply: the broadcast `exited` (intentional) is the acknowledgement.
-    if (!result.ok) connection.send(encodeError(result.message, message.id));
+    if (!result.ok) this.sendFailure(connection, result, message.id);
   }
 
   private handleReplay(connection: ClientConnection, message: IncomingMessage): void {
-    const found = this.supervisor.replayFor(message.taskId);
+    const found = this.supervisor.replayFor(absentIfEmpty(message.taskId));
     if (!found.ok) {
-      connection.send(encodeError(found.message, message.id));
+      this.sendFailure(connection, found, message.id);
       return;
     }
     const since = parseSince(message.since);
@@ -250,6 +259,11 @@ export class OverseerHub {
     }
     connection.sendBatch(found.events(since).map((event) => encodeEvent(event)));
   }
+}
+
+/** Go's zero value for a string field is how the wire says "absent". */
+function absentIfEmpty(text: string): string | undefined {
+  return text === '' ? undefined : text;
 }
 
 /** `undefined` for no filter, `null` for an unparsable value. */

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent } from '../../protocol/events.js';
-import { type ApiEvent, isApiEventType, sseEnvelope } from '../../protocol/sse.js';
+import type { ApiEvent } from '../../protocol/events.js';
+import { isApiEventType, sseEnvelope } from '../../protocol/sse.js';
+import type { EngineEvent } from '../engine-event.js';
 import { Limits } from '../limits.js';
 import { formatSseEvent, SSE_KEEP_ALIVE } from './framing.js';
 
@@ -22,6 +23,7 @@ export const SseLimits = {
   maxClients: 256,
 } as const;
 
+/** The events of the REST API's catalogue (the supervisor's process:* events belong to /ws). */
 function isApiEvent(event: EngineEvent): event is ApiEvent {
   return isApiEventType(event.kind);
 }

@@ -1,7 +1,7 @@
 import type { RawData, WebSocket } from 'ws';
 import type { Session } from '../../agent/session/session.js';
 import type { EventBus, Subscription } from '../../events/bus.js';
-import type { EngineEvent, SessionEvent } from '../../protocol/events.js';
+import type { SessionEvent } from '../../protocol/events.js';
 import {
   decodeTerminalFrame,
   skippedFrame,
@@ -9,6 +9,7 @@ import {
   TerminalFlow,
   type TerminalServerFrame,
 } from '../../protocol/terminal-frames.js';
+import type { EngineEvent } from '../engine-event.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { frameText } from '../websocket-support.js';
 

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../store/database.js';
-import { type LedgerEntry, type ProcessOwnerKind, SqliteProcessLedger } from '../../store/process-ledger.js';
+import type { LedgerEntry, ProcessOwnerKind } from '../../store/process-ledger.js';
 import type { Clock } from '../clock.js';
+import { LiveProcessLedger } from './ledger-liveness.js';
 import { type ReapLog, type ReapOutcomeKind, type ReapReport, reapOrphans } from './orphan-reaper.js';
 
 export interface OrphanSweep {
   /** This instance's ledger, to hand to the supervisor (and the sessions) for their spawns. */
-  readonly ledger: SqliteProcessLedger;
+  readonly ledger: LiveProcessLedger;
   /** What happened to each process an earlier instance left behind. */
   readonly report: ReapReport<LedgerEntry>;
 }
@@ -19,7 +20,7 @@ export async function sweepOrphans(
   db: Database,
   options: { readonly graceMs: number; readonly log: ReapLog; readonly clock?: Clock },
 ): Promise<OrphanSweep> {
-  const ledger = new SqliteProcessLedger(db, randomUUID());
+  const ledger = LiveProcessLedger.open(db, randomUUID());
   const report = await reapOrphans(ledger, options);
   return { ledger, report };
 }
@@ -46,7 +47,7 @@ export function orphanNotes(
  * The ledger as the supervisor and the sessions write it: a failed write is logged, never thrown into
  * a spawn (the process runs either way; only its clean-up after a crash would be missed).
  */
-export function guardedLedger(ledger: SqliteProcessLedger, log: ReapLog) {
+export function guardedLedger(ledger: LiveProcessLedger, log: ReapLog) {
   const guarded = (
     action: 'record' | 'release',
     kind: ProcessOwnerKind,

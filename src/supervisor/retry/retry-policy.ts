@@ -1,41 +1,11 @@
+import type { RetryPolicy } from '../../protocol/overseer/retry-policy.js';
+
 /**
- * When and how often a task is restarted after it exits on its own. Durations are kept in
- * nanoseconds (bigint) so that what a client sent reads back exactly in Go's canonical form.
- *
- * The first three fields are the original protocol's. The optional ones are opt-in extensions that
- * old clients never send; each is left out (undefined) when absent or set to its neutral value, so a
- * policy without them behaves, persists and encodes exactly as before.
+ * When and how often a task is restarted after it exits on its own, by its RetryPolicy (the shape is
+ * the protocol's, protocol/overseer/retry-policy.ts; what it means is decided here). Durations are
+ * nanoseconds (bigint), as the policy keeps them.
  */
-export interface RetryPolicy {
-  /** Wait before a restart; 0 restarts at once. */
-  readonly restartDelayNs: bigint;
-  /** Exits older than this no longer count; 0 counts every exit since the last reset. */
-  readonly errorWindowNs: bigint;
-  /** Exits within the window that put the task into `errored`; 0 or less never does. */
-  readonly errorThreshold: number;
-  /** Growth of the delay per consecutive restart (> 1); absent = no growth. */
-  readonly backoffMultiplier?: number;
-  /** Upper bound of any restart delay (> 0); absent = unbounded. */
-  readonly maxRestartDelayNs?: bigint;
-  /** Each delay is randomised by ± this fraction (0 < j ≤ 1); absent = exact delays. */
-  readonly jitter?: number;
-  /** A worker that ran at least this long (> 0) resets the growth; absent = never. */
-  readonly resetAfterNs?: bigint;
-  /** Exit codes that end the run for good (no restart); non-empty when present. */
-  readonly noRestartExitCodes?: readonly number[];
-  /** Exit codes that always restart and never count toward the threshold; non-empty when present. */
-  readonly alwaysRestartExitCodes?: readonly number[];
-}
 
-export const NO_DELAY_POLICY: RetryPolicy = { restartDelayNs: 0n, errorWindowNs: 0n, errorThreshold: 0 };
-
-/** A multiplier below 1 would shrink the delay with every failure: the opposite of a backoff. */
-export const MIN_BACKOFF_MULTIPLIER = 1;
-/** Jitter is a fraction of the delay; above 1 a delay could turn negative. */
-export const MAX_JITTER = 1;
-/** Exit codes a policy may name: -1 (ended by a signal, the protocol's value) and 0..255 (exit status). */
-export const MIN_EXIT_CODE = -1;
-export const MAX_EXIT_CODE = 255;
 /** int64 nanoseconds: the longest delay a Go duration (and so the wire) can express. */
 const MAX_DELAY_NS = (1n << 63n) - 1n;
 

@@ -19,11 +19,6 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
 }
 
 /**
- * Whether any process of the group is still running. A signal test alone is not enough: a killed
- * grandchild re-parented to an init that does not reap (as in some containers) stays a zombie, and
- * zombies still answer signal 0. So where /proc exists, zombies are not counted.
- */
-/**
  * Signals the group, or the leader alone when its group does not exist yet: right after a PTY fork
  * the child has not called setsid() yet, so `-pid` names no group (ESRCH) while the child runs.
  */
@@ -38,6 +33,11 @@ function signalGroupOrLeader(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/**
+ * Whether any process of the group is still running. A signal test alone is not enough: a killed
+ * grandchild re-parented to an init that does not reap (as in some containers) stays a zombie, and
+ * zombies still answer signal 0. So where /proc exists, zombies are not counted.
+ */
 export function groupAlive(pgid: number): boolean {
   if (!signalGroup(pgid, 0)) return false;
   let pids: string[];
