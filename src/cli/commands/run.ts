@@ -1,16 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { QuickRunReply } from '../../protocol/rest/session.js';
 import { type ClientOptions, clientCommand, onRun } from '../client/command.js';
 import { CliError } from '../client/errors.js';
 import { followEvents } from '../client/event-stream.js';
 import { enc } from '../client/http.js';
 import { out, paint, printRaw, usd } from '../client/output.js';
-
-interface QuickRunReply {
-  readonly sessionId: string;
-  readonly result: string;
-  readonly cost: number | null;
-}
 
 /**
  * `run <prompt>`: a quick run in a fresh session. For people it streams the agent's output as it

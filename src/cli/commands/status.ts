@@ -1,20 +1,14 @@
 import type { Command } from 'commander';
 import type { SessionInfo } from '../../protocol/rest/session.js';
+import type { StatusSnapshot } from '../../protocol/rest/status.js';
 import { clientCommand, onRun } from '../client/command.js';
 import { details, out, printRaw } from '../client/output.js';
-
-interface Snapshot {
-  readonly sessions: SessionInfo[];
-  readonly scheduledRuns: { status: string }[];
-  readonly respawnStatus: Record<string, unknown>;
-  readonly timestamp: number;
-}
 
 export function registerStatus(program: Command): void {
   onRun(
     clientCommand(program, 'status', 'the server’s state: sessions, scheduled runs, respawn controllers'),
     async (client, options) => {
-      const { value, text } = await client.get<Snapshot>('/api/status');
+      const { value, text } = await client.get<StatusSnapshot>('/api/status');
       if (options.json === true) return printRaw(text);
       const working = value.sessions.filter((session) => session.isWorking).length;
       const activeRuns = value.scheduledRuns.filter((run) => run.status === 'running').length;

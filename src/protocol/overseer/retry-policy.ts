@@ -1,4 +1,5 @@
 import { formatGoDuration, parseGoDuration } from '../../util/go-duration.js';
+import type { Writable } from '../../util/writable.js';
 
 /**
  * A supervised task's retry policy: what a client sends in `start`, reads back in TaskInfo, and what
@@ -77,8 +78,6 @@ export const RETRY_POLICY_FIELDS: readonly RetryPolicyField[] = [
   { key: 'no_restart_exit_codes', field: 'noRestartExitCodes', kind: 'exit-codes', original: false },
   { key: 'always_restart_exit_codes', field: 'alwaysRestartExitCodes', kind: 'exit-codes', original: false },
 ];
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The policy as JSON, keys in the map's order, each extension only when set. `omitEmpty` leaves out

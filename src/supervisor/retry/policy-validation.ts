@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '../../protocol/overseer/retry-policy.js';
+import type { Writable } from '../../util/writable.js';
 
 /** A multiplier below 1 would shrink the delay with every failure: the opposite of a backoff. */
 export const MIN_BACKOFF_MULTIPLIER = 1;
@@ -7,8 +8,6 @@ export const MAX_JITTER = 1;
 /** Exit codes a policy may name: -1 (ended by a signal, the protocol's value) and 0..255 (exit status). */
 export const MIN_EXIT_CODE = -1;
 export const MAX_EXIT_CODE = 255;
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The policy the engine runs for one a client asked for, or null when it refuses it: an extension out
