@@ -3,7 +3,7 @@ import type { RalphStatus } from '../../protocol/rest/ralph.js';
 import type { QueueTask } from '../../protocol/rest/tasks.js';
 import { type Failure, failure, type Result } from '../../protocol/result.js';
 import type { RalphStateRecord, RalphStateRepository } from '../../store/ralph-state.js';
-import { isStorageError } from '../../store/storage-errors.js';
+import { type StorageErrorCode, tryWrite } from '../../store/storage-errors.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import { Assignment, type AssignmentOutcome } from './assignment.js';
@@ -528,14 +528,8 @@ export class RalphLoop {
   }
 
   /** A change a client asked for (start, stop), written first: null, or the failure to answer. */
-  private write(record: RalphStateRecord): Failure | null {
-    try {
-      this.options.repository.save(record);
-      return null;
-    } catch (error) {
-      if (isStorageError(error)) return failure(error.code, error.message);
-      throw error;
-    }
+  private write(record: RalphStateRecord): Failure<StorageErrorCode> | null {
+    return tryWrite(() => this.options.repository.save(record));
   }
 
   /**

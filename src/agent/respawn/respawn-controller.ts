@@ -32,7 +32,7 @@
 import type { RespawnEvent, RespawnStep } from '../../protocol/events.js';
 import type { RespawnConfig, RespawnState, RespawnStatus } from '../../protocol/rest/respawn.js';
 import type { Clock } from '../../supervisor/clock.js';
-import type { ActivitySource, SessionSignal, SessionSignalListener } from '../session/session.js';
+import type { ActivitySource, SessionSignal, SessionSignalListener } from '../session/session-signals.js';
 import { PROMPT_GLYPH } from '../terminal/activity-detector.js';
 import { type ConfigResult, mergeRespawnConfig } from './respawn-config.js';
 import { Timer } from './timer.js';
