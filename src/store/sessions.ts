@@ -5,7 +5,7 @@ import { respawnRowKey } from './respawn-controllers.js';
 import { type StorageGuard, storageGuardOf } from './storage-guard.js';
 
 /** The storage guard's key of a session's row (its pending writes are by row). */
-export function sessionRowKey(id: string): string {
+function sessionRowKey(id: string): string {
   return `sessions:${id}`;
 }
 

@@ -18,7 +18,7 @@ export const FOLLOW_UP_PROMPTS: readonly string[] = [
 export const FOLLOW_UP_PRIORITY = -1;
 
 /** The `index`-th follow-up, in the directory where the loop last worked (any directory when null). */
-export function followUpTask(index: number, workingDir: string | null): NewTask {
+function followUpTask(index: number, workingDir: string | null): NewTask {
   const prompt = FOLLOW_UP_PROMPTS[index % FOLLOW_UP_PROMPTS.length] ?? 'Review and improve what was done.';
   return { prompt, workingDir, priority: FOLLOW_UP_PRIORITY };
 }

@@ -6,7 +6,7 @@ import type { WorkerSession, WorkerSessions } from './worker-session.js';
  * Least time a task resumed after a restart gets before it times out (ms): enough for the re-attached
  * terminal to redraw the agent's screen, where a marker printed during the downtime would stand.
  */
-export const RESUME_GRACE_MS = 60_000;
+const RESUME_GRACE_MS = 60_000;
 
 /** Requeues the running tasks that `keep` rejects; returns the ones it keeps. */
 export function requeueInterrupted(queue: TaskQueue, keep: (task: QueueTask) => boolean): QueueTask[] {

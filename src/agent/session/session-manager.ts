@@ -16,19 +16,19 @@ import type { SessionState } from './session-state.js';
 /** Most sessions kept at once: each holds up to a few MiB of buffers and possibly a CLI process. */
 export const MAX_SESSIONS = 200;
 /** How often changed replay buffers are written to the store (ms): output never waits for the disk. */
-export const BUFFER_PERSIST_INTERVAL_MS = 2_000;
+const BUFFER_PERSIST_INTERVAL_MS = 2_000;
 /** Tail of the terminal buffer that is persisted for replay after a restart (bytes of text). */
-export const PERSISTED_TERMINAL_CHARS = 512 * 1024;
+const PERSISTED_TERMINAL_CHARS = 512 * 1024;
 
 /** Randomness of a session's hook secret (bytes, hex-encoded). */
 const HOOK_SECRET_BYTES = 24;
 
 /** Why a session that ran when the server stopped (or crashed) no longer runs. */
-export const SERVER_STOPPED_REASON = 'the server restarted while the session ran';
+const SERVER_STOPPED_REASON = 'the server restarted while the session ran';
 /** A one-shot run cut off by the server stopping: its process was ended with it (or at the next boot). */
 export const INTERRUPTED_RUN_REASON = 'interrupted: the server stopped during this one-shot run';
 /** An interactive session on a plain PTY whose conversation can be continued. */
-export const RESUMABLE_REASON =
+const RESUMABLE_REASON =
   'the server restarted while the session ran; resume its conversation with POST /api/sessions/:id/interactive {"resume": true}';
 
 /** Why a session's process (not in tmux) ended with the server, by what it was running. */
