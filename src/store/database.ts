@@ -7,14 +7,14 @@ import { attachStorageGuard, StorageGuard } from './storage-guard.js';
 export type Database = BetterSqlite3.Database;
 
 /** How long a write waits for a lock held by another connection before failing (ms): 5 s, as the original. */
-export const BUSY_TIMEOUT_MS = 5_000;
+const BUSY_TIMEOUT_MS = 5_000;
 
 /**
  * Mode of the database file and SQLite's companions (`-wal`, `-shm`): owner only. They hold every
  * prompt, the sessions' hook secrets and terminal history. SQLite creates the companions with the
  * database file's mode, so a file created 0600 keeps them 0600; files from before are tightened.
  */
-export const DATABASE_FILE_MODE = 0o600;
+const DATABASE_FILE_MODE = 0o600;
 /** SQLite's files next to the database in WAL mode. */
 const COMPANION_SUFFIXES = ['-wal', '-shm'] as const;
 
@@ -23,7 +23,7 @@ const COMPANION_SUFFIXES = ['-wal', '-shm'] as const;
  * 100 KB prompts, an incremental vacuum) grows it, and without a limit it would keep that size for
  * good. 8 MiB is twice what the default auto-checkpoint (1,000 pages of 4 KiB) lets it reach.
  */
-export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /** `PRAGMA auto_vacuum` value of INCREMENTAL: freed pages are kept until `incremental_vacuum` returns them. */
 const AUTO_VACUUM_INCREMENTAL = 2;

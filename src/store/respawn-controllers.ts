@@ -18,6 +18,16 @@ export interface StoredRespawnController {
   readonly stopReason: string | null;
 }
 
+/** What the respawn manager needs from storage; SQLite in the server, the same class in tests. */
+export interface RespawnRepository {
+  /** Throws StorageError when nothing was written. */
+  upsert(record: StoredRespawnController): void;
+  /** For changes no request waits for: what cannot be written now is written later. */
+  upsertEventually(record: StoredRespawnController): boolean;
+  deleteEventually(sessionId: string): boolean;
+  loadAll(): StoredRespawnController[];
+}
+
 interface RespawnRow {
   session_id: string;
   config: string;
@@ -59,7 +69,7 @@ function fromRow(row: RespawnRow): StoredRespawnController {
 }
 
 /** Respawn controllers in SQLite (`respawn_controllers`, one row per session; deleted with the session). */
-export class SqliteRespawnRepository {
+export class SqliteRespawnRepository implements RespawnRepository {
   private readonly upsertStatement;
   private readonly deleteStatement;
   private readonly selectOne;

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { SessionRecord } from '../agent/session/session.js';
 import type { PermissionMode, SessionMode, SessionStatus, TerminalHost } from '../protocol/rest/session.js';
 import type { Database } from './database.js';
 import { respawnRowKey } from './respawn-controllers.js';
 import { type StorageGuard, storageGuardOf } from './storage-guard.js';
 
 /** The storage guard's key of a session's row (its pending writes are by row). */
-export function sessionRowKey(id: string): string {
+function sessionRowKey(id: string): string {
   return `sessions:${id}`;
 }
 
@@ -30,9 +29,48 @@ interface SessionRow {
   terminal_host: TerminalHost | null;
 }
 
+/** A Claude session as stored: what a restart needs to know of it (its buffers are stored apart). */
+export interface SessionRecord {
+  readonly id: string;
+  readonly workingDir: string;
+  readonly createdAt: number;
+  readonly mode: SessionMode;
+  readonly status: SessionStatus;
+  readonly pid: number | null;
+  readonly claudeSessionId: string | null;
+  readonly totalCost: number;
+  readonly messageCount: number;
+  readonly lastActivityAt: number;
+  readonly lastPromptTime: number | null;
+  readonly permissionMode: PermissionMode;
+  readonly lastError: string | null;
+  readonly exitCode: number | null;
+  readonly currentTaskId: string | null;
+  /** Authenticates this session's hook callbacks (never shown in the API). */
+  readonly hookSecret: string;
+  readonly terminalHost: TerminalHost | null;
+}
+
+/** A session's replay buffers as stored: the tails of its terminal output and of its text output. */
 export interface StoredBuffers {
   readonly terminal: string;
   readonly text: string;
+}
+
+/**
+ * What the session manager needs from storage; SQLite in the server. Writes throw StorageError when
+ * nothing could be written (saveEventually never does).
+ */
+export interface SessionRepository {
+  save(record: SessionRecord): void;
+  /** For changes no request waits for: what cannot be written now is written later. */
+  saveEventually(record: SessionRecord): boolean;
+  /** Deletes the session with its buffers and respawn controller. */
+  delete(id: string): void;
+  /** Every session in creation order. */
+  loadAll(): SessionRecord[];
+  saveBuffers(id: string, buffers: StoredBuffers, at: number): void;
+  loadBuffers(id: string): StoredBuffers | null;
 }
 
 function toRow(record: SessionRecord): SessionRow {
@@ -81,7 +119,7 @@ function fromRow(row: SessionRow): SessionRecord {
 }
 
 /** Claude sessions and their replay buffers in SQLite. */
-export class SqliteSessionRepository {
+export class SqliteSessionRepository implements SessionRepository {
   private readonly upsertStatement;
   private readonly deleteStatement;
   private readonly selectAll;

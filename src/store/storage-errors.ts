@@ -1,3 +1,5 @@
+import { type Failure, failure } from '../protocol/result.js';
+
 /**
  * A write the store could not make, as a value with a stable code (the REST API's codes of the same
  * name, src/protocol/errors.ts). Nothing of the change was stored; the caller undoes it in memory too.
@@ -22,27 +24,16 @@ export function isStorageError(error: unknown): error is StorageError {
   return error instanceof StorageError;
 }
 
-/** The result shape of the engine's expected failures (`{ok: false, code, message}`) for a StorageError. */
-export function storageFailure(error: StorageError): {
-  readonly ok: false;
-  readonly code: StorageErrorCode;
-  readonly message: string;
-} {
-  return { ok: false, code: error.code, message: error.message };
-}
-
-export type StorageFailure = ReturnType<typeof storageFailure>;
-
 /**
  * Runs a write a client waits for: null when it was stored, else the failure to answer with (nothing
  * was written). Anything but a StorageError is a bug and is thrown on.
  */
-export function tryWrite(action: () => void): StorageFailure | null {
+export function tryWrite(action: () => void): Failure<StorageErrorCode> | null {
   try {
     action();
     return null;
   } catch (error) {
-    if (isStorageError(error)) return storageFailure(error);
+    if (isStorageError(error)) return failure(error.code, error.message);
     throw error;
   }
 }

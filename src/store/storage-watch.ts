@@ -6,12 +6,12 @@ import { type StorageLog, storageGuardOf } from './storage-guard.js';
  * How often the database's files are checked and pending writes retried (ms): a deleted database is
  * reported within a second, also while nothing writes (writes check it themselves, see StorageGuard).
  */
-export const STORAGE_CHECK_INTERVAL_MS = 1_000;
+const STORAGE_CHECK_INTERVAL_MS = 1_000;
 /**
  * Free pages that make an incremental vacuum worth it: 256 pages (1 MiB at SQLite's default 4 KiB
  * pages) — a few deleted 100 KB prompts. Below that the space is left for the next inserts.
  */
-export const RECLAIM_MIN_FREE_PAGES = 256;
+const RECLAIM_MIN_FREE_PAGES = 256;
 
 /**
  * Gives the pages of deleted rows back to the file system (the database uses incremental

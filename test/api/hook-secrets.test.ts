@@ -14,7 +14,7 @@ import {
   SESSIONS_DIR,
   SETTINGS_FILE,
 } from '../../src/agent/claude/hooks/session-hook-files.js';
-import type { SessionSignal } from '../../src/agent/session/session.js';
+import type { SessionSignal } from '../../src/agent/session/session-signals.js';
 import type { TerminalHostSetting } from '../../src/server/claudeman-config.js';
 import { type ClaudemanTestServer, FAKE_CLAUDE, startClaudeman } from '../helpers/claudeman-server.js';
 import { pollUntil } from '../helpers/poll.js';

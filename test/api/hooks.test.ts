@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SessionSignal } from '../../src/agent/session/session.js';
+import type { SessionSignal } from '../../src/agent/session/session-signals.js';
 import { HOOK_SECRET_HEADER } from '../../src/server/rest/routes/hooks.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { pollUntil } from '../helpers/poll.js';

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { Session } from '../../src/agent/session/session.js';
-import { SessionLimits } from '../../src/agent/session/session.js';
 import { MAX_SESSIONS } from '../../src/agent/session/session-manager.js';
+import { SessionLimits } from '../../src/agent/session/session-settings.js';
 import { EventBus } from '../../src/events/bus.js';
 import { TerminalFlow } from '../../src/protocol/terminal-frames.js';
 import { BODY_LIMIT_BYTES } from '../../src/server/claudeman-app.js';

@@ -1,6 +1,8 @@
 import type { WorkerSession, WorkerSessions } from '../../src/agent/ralph/worker-session.js';
-import type { SessionResult, SessionSignal, SessionSignalListener } from '../../src/agent/session/session.js';
+import type { SessionErrorCode } from '../../src/agent/session/session-errors.js';
+import type { SessionSignal, SessionSignalListener } from '../../src/agent/session/session-signals.js';
 import type { SessionStatus } from '../../src/protocol/rest/session.js';
+import type { Result } from '../../src/protocol/result.js';
 
 /**
  * A session as the Ralph loop sees it, driven by the test: it records what is typed and written, and
@@ -22,7 +24,7 @@ export class FakeWorkerSession implements WorkerSession {
   starts = 0;
   stops: Array<string | undefined> = [];
   /** When set, startInteractive fails with this code. */
-  failStartWith: string | null = null;
+  failStartWith: SessionErrorCode | null = null;
   private readonly listeners = new Set<SessionSignalListener>();
 
   constructor(
@@ -48,7 +50,7 @@ export class FakeWorkerSession implements WorkerSession {
     return () => this.listeners.delete(listener);
   }
 
-  submitLine(text: string): SessionResult {
+  submitLine(text: string): Result<object, SessionErrorCode> {
     if (!this.isInteractive) return { ok: false, code: 'NOT_INTERACTIVE', message: 'not interactive' };
     this.lines.push(text);
     // As the real terminal: a submitted line makes the session working at once.
@@ -59,13 +61,13 @@ export class FakeWorkerSession implements WorkerSession {
     return { ok: true };
   }
 
-  write(input: string): SessionResult {
+  write(input: string): Result<object, SessionErrorCode> {
     if (!this.isInteractive) return { ok: false, code: 'NOT_INTERACTIVE', message: 'not interactive' };
     this.writes.push(input);
     return { ok: true };
   }
 
-  startInteractive(): SessionResult {
+  startInteractive(): Result<object, SessionErrorCode> {
     if (this.hasProcess) return { ok: false, code: 'SESSION_BUSY', message: 'already running' };
     if (this.failStartWith !== null) return { ok: false, code: this.failStartWith, message: 'cannot start' };
     this.starts++;
@@ -122,7 +124,7 @@ export class FakeWorkerSessions implements WorkerSessions {
   readonly created: FakeWorkerSession[] = [];
   defaultDir = '/work/default';
   /** When set, create() fails with this code. */
-  failCreateWith: string | null = null;
+  failCreateWith: SessionErrorCode | null = null;
 
   add(...sessions: FakeWorkerSession[]): this {
     for (const session of sessions) this.byId.set(session.id, session);
@@ -140,7 +142,7 @@ export class FakeWorkerSessions implements WorkerSessions {
     return session;
   }
 
-  create(request: { workingDir?: string }): SessionResult<{ session: FakeWorkerSession }> {
+  create(request: { workingDir?: string }): Result<{ session: FakeWorkerSession }, SessionErrorCode> {
     if (this.failCreateWith !== null)
       return { ok: false, code: this.failCreateWith, message: 'cannot create' };
     const session = new FakeWorkerSession(

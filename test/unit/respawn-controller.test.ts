@@ -11,7 +11,7 @@ import type {
   ActivitySource,
   SessionSignal,
   SessionSignalListener,
-} from '../../src/agent/session/session.js';
+} from '../../src/agent/session/session-signals.js';
 import type { RespawnEvent } from '../../src/protocol/events.js';
 import { DEFAULT_RESPAWN_CONFIG, type RespawnConfig } from '../../src/protocol/rest/respawn.js';
 import { FakeClock } from '../helpers/fake-clock.js';

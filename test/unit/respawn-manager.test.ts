@@ -6,10 +6,12 @@ import {
   SERVER_RESTARTED_REASON,
   SERVER_SHUTDOWN_REASON,
 } from '../../src/agent/respawn/respawn-manager.js';
-import type { SessionResult, SessionSignal, SessionSignalListener } from '../../src/agent/session/session.js';
+import type { SessionErrorCode } from '../../src/agent/session/session-errors.js';
+import type { SessionSignal, SessionSignalListener } from '../../src/agent/session/session-signals.js';
 import type { RespawnEvent } from '../../src/protocol/events.js';
 import { DEFAULT_RESPAWN_CONFIG } from '../../src/protocol/rest/respawn.js';
 import type { SessionStatus } from '../../src/protocol/rest/session.js';
+import type { Result } from '../../src/protocol/result.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteRespawnRepository } from '../../src/store/respawn-controllers.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -23,7 +25,7 @@ class FakeSession implements RespawnSession {
   readonly listeners = new Set<SessionSignalListener>();
   readonly submitted: string[] = [];
 
-  submitLine(text: string): SessionResult {
+  submitLine(text: string): Result<object, SessionErrorCode> {
     this.submitted.push(text);
     return { ok: true };
   }

@@ -14,9 +14,10 @@ import {
   ENDED_WHILE_DOWN_REASON,
   ScheduledRunner,
 } from '../../src/agent/scheduled/scheduled-runner.js';
-import type { SessionResult } from '../../src/agent/session/session.js';
+import type { SessionErrorCode } from '../../src/agent/session/session-errors.js';
 import type { ScheduledEvent } from '../../src/protocol/events.js';
 import type { ScheduledRun } from '../../src/protocol/rest/scheduled.js';
+import type { Result } from '../../src/protocol/result.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteScheduledRunRepository } from '../../src/store/scheduled-runs.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -54,13 +55,13 @@ class FakeSessions implements IterationSessions {
   readonly live = new Set<string>();
   readonly runs: FakeRun[] = [];
   readonly deleted: string[] = [];
-  createFailure: { code: string; message: string } | null = null;
+  createFailure: { code: SessionErrorCode; message: string } | null = null;
   startFailure: string | null = null;
   private count = 0;
 
   constructor(private readonly clock: FakeClock) {}
 
-  create(): SessionResult<{ session: IterationSession }> {
+  create(): Result<{ session: IterationSession }, SessionErrorCode> {
     if (this.createFailure !== null) return { ok: false, ...this.createFailure };
     const id = `session-${++this.count}`;
     this.live.add(id);
@@ -78,7 +79,7 @@ class FakeSessions implements IterationSessions {
     return { ok: true, session };
   }
 
-  async delete(id: string): Promise<SessionResult> {
+  async delete(id: string): Promise<Result<object, SessionErrorCode>> {
     if (!this.live.delete(id)) return { ok: false, code: 'SESSION_NOT_FOUND', message: `no session ${id}` };
     this.deleted.push(id);
     const run = this.runs.find((r) => r.sessionId === id);

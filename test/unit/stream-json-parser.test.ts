@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { ClassifiedMessage } from '../../src/agent/claude/claude-messages.js';
 import {
   MAX_LINE_LENGTH,
-  OneShotResult,
   StreamJsonParser,
   type StreamJsonParserOptions,
 } from '../../src/agent/claude/stream-json-parser.js';
@@ -269,75 +268,5 @@ describe('StreamJsonParser', () => {
     expect(() => parser.push('one\ntwo\nlast')).toThrow('listener bug');
     parser.end();
     expect(seen).toEqual(['two', 'last']);
-  });
-});
-
-describe('OneShotResult', () => {
-  function run(lines: string[]): OneShotResult {
-    const result = new OneShotResult();
-    const parser = new StreamJsonParser({ onMessage: (message) => result.add(message), onText: () => {} });
-    parser.push(lines.join('\n'));
-    parser.end();
-    return result;
-  }
-
-  it('summarises a successful run', () => {
-    const result = run([INIT, ASSISTANT('Hello'), ASSISTANT(''), ASSISTANT('Done.'), RESULT]);
-    expect(result.completed).toBe(true);
-    expect(result.sessionId).toBe(SESSION);
-    expect(result.assistantTexts).toEqual(['Hello', 'Done.']);
-    expect(result.result).toBe('Done.');
-    expect(result.finalText).toBe('Done.');
-    expect(result.totalCostUsd).toBe(0.000235);
-    expect(result.isError).toBe(false);
-    expect(result.subtype).toBe('success');
-    expect(result.numTurns).toBe(1);
-    expect(result.durationMs).toBe(812);
-    expect(result.apiErrorStatus).toBeNull();
-    expect(result.apiRetries).toBe(0);
-  });
-
-  it('reports nothing final before the result line', () => {
-    const result = run([INIT, ASSISTANT('partial'), ASSISTANT('answer')]);
-    expect(result.completed).toBe(false);
-    expect(result.isError).toBeNull();
-    expect(result.result).toBeNull();
-    expect(result.totalCostUsd).toBeNull();
-    expect(result.finalText).toBe('partial\n\nanswer');
-  });
-
-  it('reports an API error that still says success', () => {
-    const retry = `{"type":"system","subtype":"api_retry","attempt":1,"max_retries":1,"retry_delay_ms":500,"error_status":401}`;
-    const failed = `{"api_error_status":401,"is_error":true,"result":"Invalid API key","session_id":"${SESSION}","subtype":"success","total_cost_usd":0,"type":"result"}`;
-    const result = run([INIT, retry, retry, failed]);
-    expect(result.isError).toBe(true);
-    expect(result.apiErrorStatus).toBe(401);
-    expect(result.result).toBe('Invalid API key');
-    expect(result.totalCostUsd).toBe(0);
-    expect(result.apiRetries).toBe(2);
-  });
-
-  it('reports error subtypes as errors, with their messages', () => {
-    const maxTurns = `{"type":"result","subtype":"error_max_turns","is_error":false,"num_turns":2,"errors":["too many turns"],"session_id":"${SESSION}"}`;
-    const result = run([INIT, ASSISTANT('working on it'), maxTurns]);
-    expect(result.isError).toBe(true);
-    expect(result.result).toBeNull();
-    expect(result.finalText).toBe('working on it');
-    expect(result.errors).toEqual(['too many turns']);
-  });
-
-  it('takes the session id from other lines when the init line is missing, but prefers init', () => {
-    expect(run([ASSISTANT('hi')]).sessionId).toBe(SESSION);
-    const other = `{"type":"assistant","message":{"content":[]},"session_id":"other"}`;
-    expect(run([other, INIT]).sessionId).toBe(SESSION);
-    expect(run([INIT, other]).sessionId).toBe(SESSION);
-    expect(run([]).sessionId).toBeNull();
-  });
-
-  it('describes the run by its last result', () => {
-    const second = RESULT.replace('"Done."', '"Again."').replace('0.000235', '0.0005');
-    const result = run([INIT, RESULT, second]);
-    expect(result.result).toBe('Again.');
-    expect(result.totalCostUsd).toBe(0.0005);
   });
 });

@@ -1,19 +1,18 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ApiErrorCode } from '../../protocol/errors.js';
 import { CASE_NAME_PATTERN, type CaseInfo } from '../../protocol/rest/cases.js';
+import { failure, type Result } from '../../protocol/result.js';
 import { renderCaseClaudeMd } from './claude-md-template.js';
 
 const CASE_NAME = new RegExp(CASE_NAME_PATTERN);
 /** A case's description lives beside its CLAUDE.md, so listing does not have to parse Markdown. */
 const DESCRIPTION_FILE = '.claudeman-case.json';
 
-export type CaseResult =
-  | { readonly ok: true; readonly info: CaseInfo }
-  | {
-      readonly ok: false;
-      readonly code: 'INVALID_CASE_NAME' | 'CASE_EXISTS' | 'CASE_NOT_FOUND';
-      readonly message: string;
-    };
+/** How case operations fail: codes of the REST API, so each one has its HTTP status. */
+export type CaseErrorCode = Extract<ApiErrorCode, 'INVALID_CASE_NAME' | 'CASE_EXISTS' | 'CASE_NOT_FOUND'>;
+
+type CaseResult = Result<{ readonly info: CaseInfo }, CaseErrorCode>;
 
 /**
  * Cases: working directories under one root, each created with a CLAUDE.md from the template. Names
@@ -51,7 +50,7 @@ export class CaseStore {
     if (!CASE_NAME.test(name)) return invalidName(name);
     const path = join(this.root, name);
     if (!existsSync(path) || !statSync(path).isDirectory()) {
-      return { ok: false, code: 'CASE_NOT_FOUND', message: `no case named ${name}` };
+      return failure('CASE_NOT_FOUND', `no case named ${name}`);
     }
     return { ok: true, info: this.describe(name) };
   }
@@ -59,8 +58,7 @@ export class CaseStore {
   create(name: string, description = '', now = new Date()): CaseResult {
     if (!CASE_NAME.test(name)) return invalidName(name);
     const path = join(this.root, name);
-    if (existsSync(path))
-      return { ok: false, code: 'CASE_EXISTS', message: `a case named ${name} already exists` };
+    if (existsSync(path)) return failure('CASE_EXISTS', `a case named ${name} already exists`);
     mkdirSync(path, { recursive: true });
     try {
       writeFileSync(join(path, 'CLAUDE.md'), renderCaseClaudeMd({ name, description, createdAt: now }));
@@ -97,9 +95,8 @@ function readDescription(path: string): string {
 }
 
 function invalidName(name: string): CaseResult {
-  return {
-    ok: false,
-    code: 'INVALID_CASE_NAME',
-    message: `invalid case name ${JSON.stringify(name)}: use 1-64 letters, digits, "-" or "_"`,
-  };
+  return failure(
+    'INVALID_CASE_NAME',
+    `invalid case name ${JSON.stringify(name)}: use 1-64 letters, digits, "-" or "_"`,
+  );
 }

@@ -1,6 +1,5 @@
 /**
- * Framing of a `claude -p --output-format stream-json --verbose` output stream into messages, and the
- * summary of a one-shot run built from them.
+ * Framing of a `claude -p --output-format stream-json --verbose` output stream into messages.
  *
  * Input is text: decode bytes upstream with a streaming decoder (`setEncoding('utf8')` on a pipe; a
  * PTY hands out strings already), so a character split across reads arrives whole. Lines end at `\n`
@@ -11,14 +10,7 @@
  * back in memory waiting for an end that may be megabytes away.
  */
 import { stripAnsi } from '../terminal/ansi.js';
-import {
-  assistantText,
-  type ClassifiedMessage,
-  classifyMessage,
-  isJsonObject,
-  messageSessionId,
-  resultCost,
-} from './claude-messages.js';
+import { type ClassifiedMessage, classifyMessage, isJsonObject } from './claude-messages.js';
 
 /**
  * Longest line parsed as JSON (UTF-16 code units, so at least 8 MiB of ASCII JSON): a `result` line
@@ -180,119 +172,5 @@ export class StreamJsonParser {
   #text(rawLine: string): void {
     const text = stripAnsi(rawLine);
     if (text.trim() !== '') this.#callbacks.onText(text, rawLine);
-  }
-}
-
-/**
- * What a one-shot run produced, accumulated from its messages in order. A run that ends (or hangs)
- * without a `result` line stays `completed === false`; the caller decides what that means.
- */
-export class OneShotResult {
-  #sessionId: string | null = null;
-  #sessionIdFromInit = false;
-  readonly #assistantTexts: string[] = [];
-  #subtype: string | null = null;
-  #result: string | null = null;
-  #isError: boolean | null = null;
-  #totalCostUsd: number | null = null;
-  #apiErrorStatus: number | null = null;
-  #numTurns: number | null = null;
-  #durationMs: number | null = null;
-  #errors: string[] = [];
-  #apiRetries = 0;
-
-  add(message: ClassifiedMessage): void {
-    // The init line names the conversation; other lines only fill in when it was missed.
-    if (message.type === 'system' && message.subtype === 'init') {
-      this.#sessionId = message.session_id;
-      this.#sessionIdFromInit = true;
-    } else if (!this.#sessionIdFromInit) {
-      this.#sessionId ??= messageSessionId(message);
-    }
-    switch (message.type) {
-      case 'system':
-        if (message.subtype === 'api_retry') this.#apiRetries++;
-        break;
-      case 'assistant': {
-        const text = assistantText(message);
-        if (text !== '') this.#assistantTexts.push(text);
-        break;
-      }
-      case 'result':
-        // With streamed input a run can have several results; the last one describes the run.
-        this.#subtype = message.subtype;
-        this.#result = message.result ?? null;
-        this.#isError = message.is_error || message.subtype !== 'success';
-        this.#totalCostUsd = resultCost(message);
-        this.#apiErrorStatus = message.api_error_status ?? null;
-        this.#numTurns = message.num_turns ?? null;
-        this.#durationMs = message.duration_ms ?? null;
-        this.#errors = message.errors ?? [];
-        break;
-      default:
-        break;
-    }
-  }
-
-  /** A `result` line has arrived. */
-  get completed(): boolean {
-    return this.#subtype !== null;
-  }
-
-  /** The CLI's conversation id (from the init line), usable with `--resume`. */
-  get sessionId(): string | null {
-    return this.#sessionId;
-  }
-
-  /** The text of each assistant message that had any, in order. */
-  get assistantTexts(): readonly string[] {
-    return this.#assistantTexts;
-  }
-
-  /** The result line's final text; null before it, and for error subtypes that carry none. */
-  get result(): string | null {
-    return this.#result;
-  }
-
-  /** The result text, or else the assistant texts joined by blank lines (a run cut short). */
-  get finalText(): string {
-    return this.#result ?? this.#assistantTexts.join('\n\n');
-  }
-
-  /** True when the result reports an error or a non-success subtype; null before the result. */
-  get isError(): boolean | null {
-    return this.#isError;
-  }
-
-  get subtype(): string | null {
-    return this.#subtype;
-  }
-
-  /** USD for the whole run, from the result line. */
-  get totalCostUsd(): number | null {
-    return this.#totalCostUsd;
-  }
-
-  /** The HTTP status of the API failure behind an error result. */
-  get apiErrorStatus(): number | null {
-    return this.#apiErrorStatus;
-  }
-
-  get numTurns(): number | null {
-    return this.#numTurns;
-  }
-
-  get durationMs(): number | null {
-    return this.#durationMs;
-  }
-
-  /** Messages of an error result (`errors`), if it gave any. */
-  get errors(): readonly string[] {
-    return this.#errors;
-  }
-
-  /** How many `api_retry` lines were seen: the API was failing and the CLI backing off. */
-  get apiRetries(): number {
-    return this.#apiRetries;
   }
 }

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
-import type { SessionSignal } from '../session/session.js';
+import type { SessionSignal } from '../session/session-signals.js';
 import { CompletionDetector, type CompletionSource } from './completion-detector.js';
 import { buildTaskPrompt } from './task-prompt.js';
 import type { WorkerSession } from './worker-session.js';

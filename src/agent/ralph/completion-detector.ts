@@ -16,7 +16,7 @@ import { AnsiStreamStripper } from '../terminal/ansi.js';
  * line with a newline and indentation; the marker may be split there. Bounded, so the text carried
  * between chunks is bounded too.
  */
-export const MAX_MARKER_GAP = 64;
+const MAX_MARKER_GAP = 64;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

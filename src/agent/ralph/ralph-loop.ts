@@ -3,23 +3,24 @@ import type { RalphStatus } from '../../protocol/rest/ralph.js';
 import type { QueueTask } from '../../protocol/rest/tasks.js';
 import { type Failure, failure, type Result } from '../../protocol/result.js';
 import type { RalphStateRecord, RalphStateRepository } from '../../store/ralph-state.js';
-import { isStorageError } from '../../store/storage-errors.js';
+import { type StorageErrorCode, tryWrite } from '../../store/storage-errors.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import { Assignment, type AssignmentOutcome } from './assignment.js';
-import { followUpTask } from './follow-up.js';
+import { FollowUps } from './follow-up.js';
+import { PassGate } from './pass-gate.js';
+import { RalphProgress } from './ralph-progress.js';
 import {
   checkStartOptions,
-  DEFAULT_MAX_WORKERS,
   DEFAULT_RALPH_TIMING,
   INTERRUPT_KEY,
   MAX_TASK_ATTEMPTS,
   MAX_WORKER_START_FAILURES,
-  type RalphSettings,
   type RalphStartOptions,
   RalphStopReason,
   type RalphTiming,
 } from './ralph-settings.js';
+import { requeueInterrupted, resumableTasks, resumedTimeoutMs } from './resumed-tasks.js';
 import { WorkerPool } from './worker-pool.js';
 import type { WorkerSession, WorkerSessions } from './worker-session.js';
 
@@ -32,19 +33,6 @@ export interface RalphLoopOptions {
   readonly warn: (message: string, detail?: Record<string, unknown>) => void;
   readonly timing?: Partial<RalphTiming>;
 }
-
-/**
- * Least time a task resumed after a restart gets before it times out (ms): enough for the re-attached
- * terminal to redraw the agent's screen, where a marker printed during the downtime would stand.
- */
-export const RESUME_GRACE_MS = 60_000;
-
-const NO_SETTINGS: RalphSettings = {
-  minDurationMinutes: null,
-  maxCostUsd: null,
-  maxWorkers: DEFAULT_MAX_WORKERS,
-  sessionIds: [],
-};
 
 /**
  * The Ralph loop: hands the queue's ready tasks, highest priority first, to idle interactive sessions
@@ -68,29 +56,31 @@ const NO_SETTINGS: RalphSettings = {
 export class RalphLoop {
   private readonly timing: RalphTiming;
   private readonly pool: WorkerPool;
+  private readonly passes: PassGate;
   private running = false;
-  private settings: RalphSettings = NO_SETTINGS;
-  private startedAt: number | null = null;
-  private completedCount = 0;
-  private failedCount = 0;
-  private totalCost = 0;
-  private stopReason: string | null = null;
-  private followUps = 0;
-  private lastWorkingDir: string | null = null;
+  private progress = new RalphProgress();
+  private followUps = new FollowUps();
   private readonly assignments = new Map<string, Assignment>();
   private tickTimer: TimerHandle | null = null;
   private unsubscribeQueue: (() => void) | null = null;
-  /** Set while the loop changes state: a pass asked for meanwhile runs once the change is complete. */
-  private busy = false;
-  private passWanted = false;
 
   constructor(private readonly options: RalphLoopOptions) {
     this.timing = { ...DEFAULT_RALPH_TIMING, ...options.timing };
+    this.passes = new PassGate({
+      pass: () => this.pass(),
+      active: () => this.running,
+      failed: (error) => {
+        // A bug: passes run from session signals and timers, where a throw would take the server down.
+        // The loop stops and says why instead.
+        this.options.warn('Ralph loop failed', { error: (error as Error).stack ?? String(error) });
+        this.halt(`internal error: ${(error as Error).message}`);
+      },
+    });
     this.pool = new WorkerPool({
       sessions: options.sessions,
       clock: options.clock,
       startTimeoutMs: this.timing.workerStartTimeoutMs,
-      onChange: () => this.requestPass(),
+      onChange: () => this.passes.request(),
       onStartFailed: (sessionId, reason, inARow) => this.workerStartFailed(sessionId, reason, inARow),
       warn: options.warn,
     });
@@ -119,33 +109,13 @@ export class RalphLoop {
     if (!checked.ok) return checked;
     const startedAt = this.options.clock.now();
     // The start is written before the loop acts on it: a store that cannot take it refuses the start.
-    const written = this.write({
-      running: true,
-      startedAt,
-      minDurationMinutes: checked.settings.minDurationMinutes,
-      maxCostUsd: checked.settings.maxCostUsd,
-      maxWorkers: checked.settings.maxWorkers,
-      sessionIds: checked.settings.sessionIds,
-      completedCount: 0,
-      failedCount: 0,
-      totalCost: 0,
-      stopReason: null,
-    });
+    const progress = new RalphProgress(checked.settings, startedAt);
+    const written = this.write(progress.record(true, checked.settings.sessionIds));
     if (written !== null) return written;
-    this.settings = checked.settings;
-    this.startedAt = startedAt;
-    this.completedCount = 0;
-    this.failedCount = 0;
-    this.totalCost = 0;
-    this.stopReason = null;
-    this.followUps = 0;
-    this.lastWorkingDir = null;
+    this.progress = progress;
+    this.followUps = new FollowUps();
     this.activate(checked.settings.sessionIds);
-    this.options.publish({
-      kind: 'ralph:started',
-      data: { status: this.status() },
-      ts: this.options.clock.now(),
-    });
+    this.emit('ralph:started', { status: this.status() });
     return { ok: true, status: this.status() };
   }
 
@@ -166,77 +136,31 @@ export class RalphLoop {
   restore(): boolean {
     const stored = this.options.repository.load();
     if (stored === null) {
-      this.requeueInterrupted(() => false);
+      requeueInterrupted(this.options.queue, () => false);
       return false;
     }
-    this.settings = {
-      minDurationMinutes: stored.minDurationMinutes,
-      maxCostUsd: stored.maxCostUsd,
-      maxWorkers: stored.maxWorkers,
-      sessionIds: stored.sessionIds,
-    };
-    this.startedAt = stored.startedAt;
-    this.completedCount = stored.completedCount;
-    this.failedCount = stored.failedCount;
-    this.totalCost = stored.totalCost;
-    this.stopReason = stored.stopReason;
+    this.progress = RalphProgress.restored(stored);
     if (!stored.running) {
-      this.requeueInterrupted(() => false);
+      requeueInterrupted(this.options.queue, () => false);
       return false;
     }
     this.activate(stored.sessionIds);
     this.resumeAssignments();
-    this.options.publish({
-      kind: 'ralph:started',
-      data: { status: this.status() },
-      ts: this.options.clock.now(),
-    });
+    this.emit('ralph:started', { status: this.status() });
     return true;
   }
 
-  /**
-   * Tasks the queue kept running because their agent survived the restart are watched on where they
-   * are; any other running task (its agent is gone, or not one of ours) is pending again.
-   */
+  /** After a restart: the tasks whose agent survived are watched on where they are. */
   private resumeAssignments(): void {
-    const ours = new Set(this.pool.ids);
-    const resumable = (task: QueueTask): boolean => {
-      const id = task.assignedSessionId;
-      return id !== null && ours.has(id) && this.options.sessions.get(id)?.isInteractive === true;
-    };
-    for (const task of this.requeueInterrupted(resumable)) {
-      const session = this.options.sessions.get(task.assignedSessionId ?? '');
-      if (session === undefined) continue;
+    for (const { task, session } of resumableTasks(
+      this.options.queue,
+      this.options.sessions,
+      this.pool.ids,
+    )) {
       session.currentTaskId = task.id;
-      const timeoutMs = task.timeoutMs ?? this.timing.taskTimeoutMs;
-      const elapsed = this.options.clock.now() - (task.startedAt ?? this.options.clock.now());
-      const assignment: Assignment = new Assignment(
-        {
-          taskId: task.id,
-          prompt: task.prompt,
-          completionPhrase: task.completionPhrase,
-          // What is left of its time, and never less than a grace for the screen to be redrawn.
-          timeoutMs: Math.max(timeoutMs - elapsed, RESUME_GRACE_MS),
-          clearFirst: false,
-        },
-        session,
-        this.options.clock,
-        (outcome) => this.finish(assignment, outcome),
-      );
-      this.assignments.set(session.id, assignment);
-      assignment.resume();
+      const timeoutMs = resumedTimeoutMs(task, this.timing.taskTimeoutMs, this.options.clock.now());
+      this.watch(task, session, timeoutMs, false).resume();
     }
-  }
-
-  /** Requeues the running tasks that `keep` rejects; returns the ones it keeps. */
-  private requeueInterrupted(keep: (task: QueueTask) => boolean): QueueTask[] {
-    const kept: QueueTask[] = [];
-    for (const task of this.options.queue.list()) {
-      if (task.status !== 'running') continue;
-      if (keep(task)) kept.push(task);
-      else this.options.queue.requeue(task.id);
-    }
-    return kept;
   }
 
   /**
@@ -254,7 +178,7 @@ export class RalphLoop {
     this.running = true;
     this.pool.load(sessionIds);
     this.persist();
-    this.unsubscribeQueue = this.options.queue.onChange(() => this.requestPass());
+    this.unsubscribeQueue = this.options.queue.onChange(() => this.passes.request());
     // The first pass runs on the next turn, after the caller has seen the loop start.
     this.armTick(0);
   }
@@ -270,7 +194,7 @@ export class RalphLoop {
   private armTick(delayMs: number): void {
     this.tickTimer = this.options.clock.setTimeout(() => {
       this.tickTimer = null;
-      this.requestPass();
+      this.passes.request();
       if (this.running) this.armTick(this.timing.tickMs);
     }, delayMs);
   }
@@ -278,10 +202,10 @@ export class RalphLoop {
   /** Stops the loop: tasks in flight go back to pending, agents are interrupted, own processes stop. */
   private halt(reason: string): void {
     if (!this.running) return;
-    this.exclusively(() => {
-      this.stopReason = reason;
+    this.passes.exclusively(() => {
+      this.progress.stopReason = reason;
       // The status of a stopped loop still names the sessions it used, those it started included.
-      this.settings = { ...this.settings, sessionIds: [...this.pool.ids] };
+      this.progress.settings = { ...this.progress.settings, sessionIds: [...this.pool.ids] };
       this.deactivate();
       this.persist();
       for (const assignment of this.assignments.values()) {
@@ -292,53 +216,8 @@ export class RalphLoop {
       }
       this.assignments.clear();
       this.pool.stopStarted(`the Ralph loop stopped: ${reason}`);
-      this.options.publish({
-        kind: 'ralph:stopped',
-        data: { reason, status: this.status() },
-        ts: this.options.clock.now(),
-      });
+      this.emit('ralph:stopped', { reason, status: this.status() });
     });
-  }
-
-  /**
-   * Runs `change` with passes held back (a pass in the middle would see half a change and publish
-   * its events between the change's own), then the pass they asked for.
-   */
-  private exclusively(change: () => void): void {
-    if (this.busy) {
-      change();
-      return;
-    }
-    this.busy = true;
-    try {
-      change();
-    } finally {
-      this.busy = false;
-    }
-    if (this.passWanted) this.requestPass();
-  }
-
-  private requestPass(): void {
-    if (!this.running) return;
-    if (this.busy) {
-      this.passWanted = true;
-      return;
-    }
-    this.busy = true;
-    try {
-      do {
-        this.passWanted = false;
-        this.pass();
-      } while (this.passWanted && this.running);
-    } catch (error) {
-      // A bug: passes run from session signals and timers, where a throw would take the server down.
-      // The loop stops and says why instead.
-      this.options.warn('Ralph loop failed', { error: (error as Error).stack ?? String(error) });
-      this.halt(`internal error: ${(error as Error).message}`);
-    } finally {
-      this.busy = false;
-      this.passWanted = false;
-    }
   }
 
   /** One look at everything: cost, pool, ready tasks, the end. */
@@ -346,12 +225,12 @@ export class RalphLoop {
     const spent = this.pool.collectCost();
     const pruned = this.pool.prune();
     if (spent > 0 || pruned) {
-      this.totalCost += spent;
+      this.progress.totalCost += spent;
       this.persist();
     }
-    const limit = this.settings.maxCostUsd;
-    if (limit !== null && this.totalCost >= limit) {
-      this.halt(RalphStopReason.budget(this.totalCost, limit));
+    const overBudget = this.progress.budgetReached();
+    if (overBudget !== null) {
+      this.halt(overBudget);
       return;
     }
     const unplaced = this.placeReadyTasks();
@@ -363,7 +242,7 @@ export class RalphLoop {
     const queue = this.options.queue;
     const dry = this.assignments.size === 0 && queue.counts().running === 0 && queue.next() === null;
     if (!dry) return;
-    if (this.minDurationReached()) this.halt(RalphStopReason.done);
+    if (this.progress.minDurationReached(this.options.clock.now())) this.halt(RalphStopReason.done);
     else this.addFollowUp();
   }
 
@@ -397,7 +276,7 @@ export class RalphLoop {
 
   /** Starts a worker for a task that found none, within the limit, freeing a slot if needed. */
   private startWorkerFor(task: QueueTask): void {
-    if (this.pool.liveCount() >= this.settings.maxWorkers) {
+    if (this.pool.liveCount() >= this.progress.settings.maxWorkers) {
       // Every slot is taken; an idle worker of ours in another directory makes way (its exit brings
       // the next pass, which starts one here).
       this.pool.retireIdle(task.workingDir, (id) => this.assignments.has(id));
@@ -415,45 +294,44 @@ export class RalphLoop {
   }
 
   private assign(task: QueueTask, session: WorkerSession): void {
-    this.exclusively(() => {
+    this.passes.exclusively(() => {
       const clearFirst = this.pool.assigned(session.id);
       this.options.queue.markRunning(task.id, session.id);
       session.currentTaskId = task.id;
-      this.lastWorkingDir = session.workingDir;
-      this.options.publish({
-        kind: 'ralph:assigned',
-        data: { sessionId: session.id, taskId: task.id },
-        ts: this.options.clock.now(),
-      });
-      const assignment: Assignment = new Assignment(
-        {
-          taskId: task.id,
-          prompt: task.prompt,
-          completionPhrase: task.completionPhrase,
-          timeoutMs: task.timeoutMs ?? this.timing.taskTimeoutMs,
-          clearFirst,
-        },
-        session,
-        this.options.clock,
-        (outcome) => this.finish(assignment, outcome),
-      );
-      this.assignments.set(session.id, assignment);
-      assignment.start();
+      this.followUps.lastWorkingDir = session.workingDir;
+      this.emit('ralph:assigned', { sessionId: session.id, taskId: task.id });
+      this.watch(task, session, task.timeoutMs ?? this.timing.taskTimeoutMs, clearFirst).start();
     });
+  }
+
+  /** The task's assignment to the session, watched from now on (the caller starts or resumes it). */
+  private watch(task: QueueTask, session: WorkerSession, timeoutMs: number, clearFirst: boolean): Assignment {
+    const spec = {
+      taskId: task.id,
+      prompt: task.prompt,
+      completionPhrase: task.completionPhrase,
+      timeoutMs,
+      clearFirst,
+    };
+    const assignment: Assignment = new Assignment(spec, session, this.options.clock, (outcome) =>
+      this.finish(assignment, outcome),
+    );
+    this.assignments.set(session.id, assignment);
+    return assignment;
   }
 
   private finish(assignment: Assignment, outcome: AssignmentOutcome): void {
     const { session, taskId } = assignment;
     if (this.assignments.get(session.id) !== assignment) return;
-    this.exclusively(() => {
+    this.passes.exclusively(() => {
       this.assignments.delete(session.id);
       session.currentTaskId = null;
       switch (outcome.kind) {
         case 'completed':
           this.options.queue.markCompleted(taskId);
-          this.completedCount++;
+          this.progress.completedCount++;
           this.persist();
-          this.publishCompleted(session.id, taskId, true);
+          this.emit('ralph:completed', { sessionId: session.id, taskId, success: true });
           break;
         case 'timed-out':
           session.write(INTERRUPT_KEY);
@@ -472,37 +350,20 @@ export class RalphLoop {
           this.options.queue.requeue(taskId);
           break;
       }
-      this.passWanted = true;
+      this.passes.want();
     });
   }
 
   private failTask(taskId: string, error: string, sessionId: string | null): void {
     this.options.queue.markFailed(taskId, error);
-    this.failedCount++;
+    this.progress.failedCount++;
     this.persist();
-    if (sessionId !== null) this.publishCompleted(sessionId, taskId, false);
-  }
-
-  private publishCompleted(sessionId: string, taskId: string, success: boolean): void {
-    this.options.publish({
-      kind: 'ralph:completed',
-      data: { sessionId, taskId, success },
-      ts: this.options.clock.now(),
-    });
+    if (sessionId !== null) this.emit('ralph:completed', { sessionId, taskId, success: false });
   }
 
   private addFollowUp(): void {
-    const index = this.followUps++;
-    let added = this.options.queue.add(followUpTask(index, this.lastWorkingDir));
-    // The directory may have gone since; the follow-up can run anywhere.
-    if (!added.ok && added.code === 'INVALID_PATH') added = this.options.queue.add(followUpTask(index, null));
+    const added = this.followUps.addNext(this.options.queue);
     if (!added.ok) this.halt(`cannot add a follow-up task: ${added.message}`);
-  }
-
-  private minDurationReached(): boolean {
-    const minutes = this.settings.minDurationMinutes;
-    if (minutes === null || this.startedAt === null) return true;
-    return this.options.clock.now() - this.startedAt >= minutes * 60 * 1000;
   }
 
   private workerStartFailed(sessionId: string, reason: string, inARow: number): void {
@@ -513,29 +374,12 @@ export class RalphLoop {
   }
 
   private record(): RalphStateRecord {
-    return {
-      running: this.running,
-      startedAt: this.startedAt,
-      minDurationMinutes: this.settings.minDurationMinutes,
-      maxCostUsd: this.settings.maxCostUsd,
-      maxWorkers: this.settings.maxWorkers,
-      sessionIds: this.running ? [...this.pool.ids] : this.settings.sessionIds,
-      completedCount: this.completedCount,
-      failedCount: this.failedCount,
-      totalCost: this.totalCost,
-      stopReason: this.stopReason,
-    };
+    return this.progress.record(this.running, this.pool.ids);
   }
 
   /** A change a client asked for (start, stop), written first: null, or the failure to answer. */
-  private write(record: RalphStateRecord): Failure | null {
-    try {
-      this.options.repository.save(record);
-      return null;
-    } catch (error) {
-      if (isStorageError(error)) return failure(error.code, error.message);
-      throw error;
-    }
+  private write(record: RalphStateRecord): Failure<StorageErrorCode> | null {
+    return tryWrite(() => this.options.repository.save(record));
   }
 
   /**
@@ -548,5 +392,9 @@ export class RalphLoop {
     } catch (error) {
       this.options.warn('Ralph loop state not persisted', { error: (error as Error).message });
     }
+  }
+
+  private emit<K extends RalphEvent['kind']>(kind: K, data: Extract<RalphEvent, { kind: K }>['data']): void {
+    this.options.publish({ kind, data, ts: this.options.clock.now() } as RalphEvent);
   }
 }

@@ -15,7 +15,7 @@ import { completionMarkerPattern } from './completion-detector.js';
 /** What stands in the prompt where the task's author wrote the marker. */
 export const MARKER_REFERENCE = 'the completion marker';
 
-export function completionInstruction(phrase: string): string {
+function completionInstruction(phrase: string): string {
   return (
     `When the task is completely done, print ${MARKER_REFERENCE}: the tag "<promise>", ` +
     `then the phrase ${phrase}, then the tag "</promise>", written together on one line with nothing ` +

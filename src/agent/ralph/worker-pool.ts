@@ -1,5 +1,7 @@
+import type { Result } from '../../protocol/result.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
-import type { SessionResult, SessionSignal } from '../session/session.js';
+import type { SessionErrorCode } from '../session/session-errors.js';
+import type { SessionSignal } from '../session/session-signals.js';
 import type { WorkerSession, WorkerSessions } from './worker-session.js';
 
 export interface WorkerPoolOptions {
@@ -116,7 +118,7 @@ export class WorkerPool {
    * Starts a worker in `dir`: a stopped session of the pool in that directory, else a new session.
    * The caller checks the worker limit.
    */
-  startWorker(dir: string | null): SessionResult<{ sessionId: string }> {
+  startWorker(dir: string | null): Result<{ sessionId: string }, SessionErrorCode> {
     let session = this.pool
       .map((id) => this.options.sessions.get(id))
       .find((candidate) => candidate !== undefined && !candidate.hasProcess && inDir(candidate, dir));

@@ -1,5 +1,7 @@
 import type { SessionStatus } from '../../protocol/rest/session.js';
-import type { SessionResult, SessionSignalListener } from '../session/session.js';
+import type { Result } from '../../protocol/result.js';
+import type { SessionErrorCode } from '../session/session-errors.js';
+import type { SessionSignalListener } from '../session/session-signals.js';
 
 /**
  * What the Ralph loop uses of a Claude Code session (a `Session` is one; tests use a fake). The loop
@@ -20,14 +22,14 @@ export interface WorkerSession {
   /** Shown in the session's info: the queue task it works on. */
   currentTaskId: string | null;
   onSignal(listener: SessionSignalListener): () => void;
-  submitLine(text: string): SessionResult;
-  write(input: string): SessionResult;
-  startInteractive(): SessionResult;
+  submitLine(text: string): Result<object, SessionErrorCode>;
+  write(input: string): Result<object, SessionErrorCode>;
+  startInteractive(): Result<object, SessionErrorCode>;
   stop(reason?: string): Promise<void>;
 }
 
 /** Where the loop finds the sessions it was given and creates the ones it starts (the SessionManager). */
 export interface WorkerSessions {
   get(id: string): WorkerSession | undefined;
-  create(request: { workingDir?: string }): SessionResult<{ session: WorkerSession }>;
+  create(request: { workingDir?: string }): Result<{ session: WorkerSession }, SessionErrorCode>;
 }

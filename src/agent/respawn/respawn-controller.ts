@@ -32,9 +32,10 @@
 import type { RespawnEvent, RespawnStep } from '../../protocol/events.js';
 import type { RespawnConfig, RespawnState, RespawnStatus } from '../../protocol/rest/respawn.js';
 import type { Clock } from '../../supervisor/clock.js';
-import type { ActivitySource, SessionSignal, SessionSignalListener } from '../session/session.js';
+import type { ActivitySource, SessionSignal, SessionSignalListener } from '../session/session-signals.js';
 import { PROMPT_GLYPH } from '../terminal/activity-detector.js';
 import { type ConfigResult, mergeRespawnConfig } from './respawn-config.js';
+import { idleCompletesStep, NEXT_STEP, SENDING, type SinceSend, stepText, WAITING } from './respawn-steps.js';
 import { Timer } from './timer.js';
 
 /**
@@ -79,25 +80,6 @@ export interface RespawnControllerOptions {
 }
 
 type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-const SENDING: Record<RespawnStep, RespawnState> = {
-  update: 'sending_update',
-  clear: 'sending_clear',
-  init: 'sending_init',
-};
-const WAITING: Record<RespawnStep, RespawnState> = {
-  update: 'waiting_update',
-  clear: 'waiting_clear',
-  init: 'waiting_init',
-};
-const NEXT_STEP: Record<RespawnStep, RespawnStep | null> = { update: 'clear', clear: 'init', init: null };
-
-/** What was seen since the current step's text was sent. */
-interface SinceSend {
-  working: boolean;
-  output: boolean;
-  prompt: boolean;
-}
 
 export class RespawnController {
   readonly sessionId: string;
@@ -291,8 +273,7 @@ export class RespawnController {
     }
     const step = this.#step;
     if (step === null || this.#state !== WAITING[step]) return;
-    const seen = this.#sinceSend;
-    if (source === 'hook' || seen.working || (step === 'clear' && seen.output)) this.#completeStep(step);
+    if (idleCompletesStep(step, source, this.#sinceSend)) this.#completeStep(step);
   }
 
   #confirmDelayFor(source: ActivitySource): number {
@@ -324,7 +305,7 @@ export class RespawnController {
   }
 
   #send(step: RespawnStep): void {
-    const text = step === 'update' ? this.#config.updatePrompt : `/${step}`;
+    const text = stepText(step, this.#config);
     // A heuristic that has not said idle since the last turn counts as working already: it will not
     // announce "working" again, and its next idle (after a quiet period that the send restarts) marks
     // the end of what follows the send.

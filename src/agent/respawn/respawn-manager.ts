@@ -1,9 +1,12 @@
+import type { ApiErrorCode } from '../../protocol/errors.js';
 import type { RespawnEvent } from '../../protocol/events.js';
 import { DEFAULT_RESPAWN_CONFIG, RespawnConfig, type RespawnStatus } from '../../protocol/rest/respawn.js';
-import type { StoredRespawnController } from '../../store/respawn-controllers.js';
-import { isStorageError, type StorageErrorCode } from '../../store/storage-errors.js';
+import { failure, type Result } from '../../protocol/result.js';
+import type { RespawnRepository, StoredRespawnController } from '../../store/respawn-controllers.js';
+import { type StorageErrorCode, tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { Session } from '../session/session.js';
+import { notInteractive } from '../session/session-errors.js';
 import { mergeRespawnConfig } from './respawn-config.js';
 import { RespawnController, type RespawnTarget, STOP_REQUESTED_REASON } from './respawn-controller.js';
 
@@ -22,26 +25,17 @@ export const REPLACED_REASON = 'replaced by a new start';
 /** What the manager needs of a session. */
 export type RespawnSession = Pick<Session, 'isInteractive' | 'status' | 'submitLine' | 'onSignal'>;
 
+/** How the respawn API fails: codes of the REST API, so each one has its HTTP status. */
 export type RespawnErrorCode =
-  | 'SESSION_NOT_FOUND'
-  | 'NOT_INTERACTIVE'
-  | 'RESPAWN_NOT_FOUND'
-  | 'RESPAWN_NOT_RUNNING'
-  | 'INVALID_RESPAWN_CONFIG'
+  | Extract<
+      ApiErrorCode,
+      | 'SESSION_NOT_FOUND'
+      | 'NOT_INTERACTIVE'
+      | 'RESPAWN_NOT_FOUND'
+      | 'RESPAWN_NOT_RUNNING'
+      | 'INVALID_RESPAWN_CONFIG'
+    >
   | StorageErrorCode;
-
-export type RespawnResult<T = object> =
-  | ({ readonly ok: true } & T)
-  | { readonly ok: false; readonly code: RespawnErrorCode; readonly message: string };
-
-export interface RespawnRepository {
-  /** Throws StorageError when nothing was written. */
-  upsert(record: StoredRespawnController): void;
-  /** For changes no request waits for: what cannot be written now is written later. */
-  upsertEventually(record: StoredRespawnController): boolean;
-  deleteEventually(sessionId: string): boolean;
-  loadAll(): StoredRespawnController[];
-}
 
 export interface RespawnManagerOptions {
   readonly sessions: { get(id: string): RespawnSession | undefined };
@@ -49,10 +43,6 @@ export interface RespawnManagerOptions {
   readonly clock: Clock;
   readonly publish: (event: RespawnEvent) => void;
   readonly warn: (message: string, detail?: Record<string, unknown>) => void;
-}
-
-function fail(code: RespawnErrorCode, message: string): RespawnResult<never> {
-  return { ok: false, code, message };
 }
 
 /** The Session as the controller sees it. */
@@ -108,15 +98,13 @@ export class RespawnManager {
    * Starts (or restarts) the session's controller. The config is the previous one (also a stored one
    * from before a restart) or the defaults, with `patch` applied.
    */
-  start(sessionId: string, patch: unknown = {}): RespawnResult<{ status: RespawnStatus }> {
+  start(sessionId: string, patch: unknown = {}): Result<{ status: RespawnStatus }, RespawnErrorCode> {
     const session = this.options.sessions.get(sessionId);
-    if (session === undefined) return fail('SESSION_NOT_FOUND', `no session ${sessionId}`);
-    if (!session.isInteractive) {
-      return fail('NOT_INTERACTIVE', 'session is not running interactively: start interactive mode first');
-    }
+    if (session === undefined) return failure('SESSION_NOT_FOUND', `no session ${sessionId}`);
+    if (!session.isInteractive) return notInteractive();
     const previous = this.#controllers.get(sessionId);
     const merged = mergeRespawnConfig(previous?.config ?? DEFAULT_RESPAWN_CONFIG, patch);
-    if (!merged.ok) return fail('INVALID_RESPAWN_CONFIG', merged.message);
+    if (!merged.ok) return failure('INVALID_RESPAWN_CONFIG', merged.message);
     // Written before it runs: a store that cannot take it leaves everything as it was.
     const written = this.#write({
       sessionId,
@@ -132,13 +120,13 @@ export class RespawnManager {
     return { ok: true, status: controller.status() };
   }
 
-  stop(sessionId: string, reason = STOP_REQUESTED_REASON): RespawnResult {
+  stop(sessionId: string, reason = STOP_REQUESTED_REASON): Result<object, RespawnErrorCode> {
     if (this.options.sessions.get(sessionId) === undefined) {
-      return fail('SESSION_NOT_FOUND', `no session ${sessionId}`);
+      return failure('SESSION_NOT_FOUND', `no session ${sessionId}`);
     }
     const controller = this.#controllers.get(sessionId);
     if (controller === undefined || !controller.isRunning) {
-      return fail('RESPAWN_NOT_RUNNING', `no respawn controller runs for session ${sessionId}`);
+      return failure('RESPAWN_NOT_RUNNING', `no respawn controller runs for session ${sessionId}`);
     }
     const written = this.#write({ ...this.#stored(controller), running: false, stopReason: reason });
     if (!written.ok) return written;
@@ -147,20 +135,20 @@ export class RespawnManager {
   }
 
   /** Updates the config of the session's controller, running or stopped (the next start uses it). */
-  updateConfig(sessionId: string, patch: unknown): RespawnResult<{ config: RespawnConfig }> {
+  updateConfig(sessionId: string, patch: unknown): Result<{ config: RespawnConfig }, RespawnErrorCode> {
     if (this.options.sessions.get(sessionId) === undefined) {
-      return fail('SESSION_NOT_FOUND', `no session ${sessionId}`);
+      return failure('SESSION_NOT_FOUND', `no session ${sessionId}`);
     }
     const controller = this.#controllers.get(sessionId);
     if (controller === undefined) {
-      return fail('RESPAWN_NOT_FOUND', `session ${sessionId} has no respawn controller: start one first`);
+      return failure('RESPAWN_NOT_FOUND', `session ${sessionId} has no respawn controller: start one first`);
     }
     const merged = mergeRespawnConfig(controller.config, patch);
-    if (!merged.ok) return fail('INVALID_RESPAWN_CONFIG', merged.message);
+    if (!merged.ok) return failure('INVALID_RESPAWN_CONFIG', merged.message);
     const written = this.#write({ ...this.#stored(controller), config: merged.config });
     if (!written.ok) return written;
     const updated = controller.updateConfig(patch);
-    if (!updated.ok) return fail('INVALID_RESPAWN_CONFIG', updated.message);
+    if (!updated.ok) return failure('INVALID_RESPAWN_CONFIG', updated.message);
     return { ok: true, config: { ...updated.config } };
   }
 
@@ -246,14 +234,8 @@ export class RespawnManager {
   }
 
   /** A change a client asked for, written before it is made; a refused write is the answer. */
-  #write(record: StoredRespawnController): RespawnResult {
-    try {
-      this.options.repository.upsert(record);
-      return { ok: true };
-    } catch (error) {
-      if (isStorageError(error)) return fail(error.code, error.message);
-      throw error;
-    }
+  #write(record: StoredRespawnController): Result<object, RespawnErrorCode> {
+    return tryWrite(() => this.options.repository.upsert(record)) ?? { ok: true };
   }
 
   /** The controller's own progress (a cycle began): written now, or as soon as the store can. */

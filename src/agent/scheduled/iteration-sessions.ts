@@ -1,4 +1,5 @@
-import type { SessionResult } from '../session/session.js';
+import type { Result } from '../../protocol/result.js';
+import type { SessionErrorCode } from '../session/session-errors.js';
 
 /**
  * The part of the session layer a scheduled run uses: the SessionManager and its sessions satisfy it,
@@ -17,11 +18,13 @@ export interface IterationSession {
   runPrompt(
     prompt: string,
     options: { readonly timeoutMs?: number },
-  ): SessionResult<{ readonly done: Promise<IterationOutcome> }>;
+  ): Result<{ readonly done: Promise<IterationOutcome> }, SessionErrorCode>;
 }
 
 export interface IterationSessions {
-  create(request: { readonly workingDir: string }): SessionResult<{ readonly session: IterationSession }>;
+  create(request: {
+    readonly workingDir: string;
+  }): Result<{ readonly session: IterationSession }, SessionErrorCode>;
   /** Removes the session and stops its run (waiting for its exit); a failure leaves it as it was. */
-  delete(id: string): Promise<SessionResult>;
+  delete(id: string): Promise<Result<object, SessionErrorCode>>;
 }

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { ApiErrorCode } from '../../protocol/errors.js';
 import type { ScheduledEvent } from '../../protocol/events.js';
 import type { ScheduledRun } from '../../protocol/rest/scheduled.js';
+import { failure, type Result } from '../../protocol/result.js';
 import type { ScheduledRunRepository } from '../../store/scheduled-runs.js';
-import { tryWrite } from '../../store/storage-errors.js';
+import { type StorageErrorCode, tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import { resolveWorkingDir } from '../cases/working-dir.js';
-import type { SessionResult } from '../session/session.js';
 import type { IterationSessions } from './iteration-sessions.js';
 import { ScheduledLimits } from './limits.js';
 import { appendLog } from './run-log.js';
@@ -17,6 +18,11 @@ const MINUTE_MS = 60_000;
 export const CANCELLED_REASON = 'cancelled by request';
 /** Why a run whose end passed while no server ran is completed at start-up. */
 export const ENDED_WHILE_DOWN_REASON = 'the scheduled time ended while the server was not running';
+
+/** How scheduled runs fail: codes of the REST API, so each one has its HTTP status. */
+export type ScheduledErrorCode =
+  | Extract<ApiErrorCode, 'BAD_REQUEST' | 'INVALID_PATH' | 'SCHEDULED_RUN_LIMIT' | 'SCHEDULED_RUN_NOT_FOUND'>
+  | StorageErrorCode;
 
 export interface ScheduledRunnerOptions {
   readonly repository: ScheduledRunRepository;
@@ -46,20 +52,19 @@ export class ScheduledRunner {
 
   constructor(private readonly options: ScheduledRunnerOptions) {}
 
-  create(request: CreateScheduledRunRequest): SessionResult<{ run: ScheduledRun }> {
+  create(request: CreateScheduledRunRequest): Result<{ run: ScheduledRun }, ScheduledErrorCode> {
     const invalid = validate(request);
-    if (invalid !== null) return { ok: false, code: 'BAD_REQUEST', message: invalid };
+    if (invalid !== null) return failure('BAD_REQUEST', invalid);
     const active = [...this.runs.values()].filter((loop) => loop.isRunning).length;
     if (active >= ScheduledLimits.activeRuns) {
-      return {
-        ok: false,
-        code: 'SCHEDULED_RUN_LIMIT',
-        message: `at most ${ScheduledLimits.activeRuns} scheduled runs at once; stop one first`,
-      };
+      return failure(
+        'SCHEDULED_RUN_LIMIT',
+        `at most ${ScheduledLimits.activeRuns} scheduled runs at once; stop one first`,
+      );
     }
     // No directory given: the cases root (as for sessions), never the server's working directory.
     const dir = resolveWorkingDir(request.workingDir ?? this.options.casesRoot, this.options.casesRoot);
-    if (!dir.ok) return { ok: false, code: 'INVALID_PATH', message: dir.error };
+    if (!dir.ok) return failure('INVALID_PATH', dir.error);
     const now = this.options.clock.now();
     const run: ScheduledRun = {
       id: randomUUID(),
@@ -103,11 +108,9 @@ export class ScheduledRunner {
    * that already ended stays as it is. The stop is written before it is made: a store that cannot
    * take it leaves the run running (STORAGE_FULL, STORAGE_UNAVAILABLE).
    */
-  async cancel(id: string): Promise<SessionResult> {
+  async cancel(id: string): Promise<Result<object, ScheduledErrorCode>> {
     const loop = this.runs.get(id);
-    if (loop === undefined) {
-      return { ok: false, code: 'SCHEDULED_RUN_NOT_FOUND', message: `no scheduled run ${id}` };
-    }
+    if (loop === undefined) return failure('SCHEDULED_RUN_NOT_FOUND', `no scheduled run ${id}`);
     if (loop.isRunning) {
       const stopped: ScheduledRun = {
         ...loop.snapshot(),

@@ -11,9 +11,9 @@ import {
 import { StreamJsonParser } from '../claude/stream-json-parser.js';
 
 /** After the result line, how long the CLI may take to exit before it is stopped (ms). */
-export const EXIT_AFTER_RESULT_MS = 10_000;
+const EXIT_AFTER_RESULT_MS = 10_000;
 /** Grace between SIGTERM and SIGKILL when a run is stopped (ms). */
-export const RUN_STOP_GRACE_MS = 3_000;
+const RUN_STOP_GRACE_MS = 3_000;
 
 export interface OneShotSpec {
   readonly command: string;

@@ -1,30 +1,34 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SessionEvent } from '../../protocol/events.js';
 import type { PermissionMode } from '../../protocol/rest/session.js';
-import type { SqliteSessionRepository } from '../../store/sessions.js';
+import { failure, type Result } from '../../protocol/result.js';
+import type { SessionRecord, SessionRepository } from '../../store/sessions.js';
 import { isStorageError, tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import { resolveWorkingDir } from '../cases/working-dir.js';
 import { launchFiles, readExitStatus, removeLaunchFiles } from '../terminal/tmux/launch-script.js';
 import { type PaneState, type TmuxServer, tmuxSessionName } from '../terminal/tmux/tmux-server.js';
-import { Session, type SessionRecord, type SessionResult, type SessionSettings } from './session.js';
+import { Session } from './session.js';
+import type { SessionErrorCode } from './session-errors.js';
+import type { SessionSettings } from './session-settings.js';
+import type { SessionState } from './session-state.js';
 
 /** Most sessions kept at once: each holds up to a few MiB of buffers and possibly a CLI process. */
 export const MAX_SESSIONS = 200;
 /** How often changed replay buffers are written to the store (ms): output never waits for the disk. */
-export const BUFFER_PERSIST_INTERVAL_MS = 2_000;
+const BUFFER_PERSIST_INTERVAL_MS = 2_000;
 /** Tail of the terminal buffer that is persisted for replay after a restart (bytes of text). */
-export const PERSISTED_TERMINAL_CHARS = 512 * 1024;
+const PERSISTED_TERMINAL_CHARS = 512 * 1024;
 
 /** Randomness of a session's hook secret (bytes, hex-encoded). */
 const HOOK_SECRET_BYTES = 24;
 
 /** Why a session that ran when the server stopped (or crashed) no longer runs. */
-export const SERVER_STOPPED_REASON = 'the server restarted while the session ran';
+const SERVER_STOPPED_REASON = 'the server restarted while the session ran';
 /** A one-shot run cut off by the server stopping: its process was ended with it (or at the next boot). */
 export const INTERRUPTED_RUN_REASON = 'interrupted: the server stopped during this one-shot run';
 /** An interactive session on a plain PTY whose conversation can be continued. */
-export const RESUMABLE_REASON =
+const RESUMABLE_REASON =
   'the server restarted while the session ran; resume its conversation with POST /api/sessions/:id/interactive {"resume": true}';
 
 /** Why a session's process (not in tmux) ended with the server, by what it was running. */
@@ -44,7 +48,7 @@ export interface SessionRecovery {
 }
 
 export interface SessionManagerOptions {
-  readonly repository: SqliteSessionRepository;
+  readonly repository: SessionRepository;
   readonly clock: Clock;
   readonly publish: (event: SessionEvent) => void;
   readonly settings: SessionSettings;
@@ -61,7 +65,7 @@ export interface CreateSessionRequest {
 /** All Claude sessions: creation, lookup, deletion, persistence and restoration after a restart. */
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
-  private readonly dirtyBuffers = new Set<Session>();
+  private readonly dirtyBuffers = new Set<SessionState>();
   private readonly recovered = { adopted: 0, interrupted: 0 };
   private persistTimer: NodeJS.Timeout;
 
@@ -139,18 +143,14 @@ export class SessionManager {
     return this.recovered;
   }
 
-  create(request: CreateSessionRequest): SessionResult<{ session: Session }> {
+  create(request: CreateSessionRequest): Result<{ session: Session }, SessionErrorCode> {
     if (this.sessions.size >= MAX_SESSIONS) {
-      return {
-        ok: false,
-        code: 'SESSION_LIMIT',
-        message: `at most ${MAX_SESSIONS} sessions; delete some first`,
-      };
+      return failure('SESSION_LIMIT', `at most ${MAX_SESSIONS} sessions; delete some first`);
     }
     // No directory given: the cases root, never the server's own working directory (the agent may
     // run with permissions skipped, and the server's cwd is often a checkout of something else).
     const dir = resolveWorkingDir(request.workingDir ?? this.options.casesRoot, this.options.casesRoot);
-    if (!dir.ok) return { ok: false, code: 'INVALID_PATH', message: dir.error };
+    if (!dir.ok) return failure('INVALID_PATH', dir.error);
     const now = this.options.clock.now();
     const session = this.build({
       id: randomUUID(),
@@ -200,9 +200,9 @@ export class SessionManager {
    * Removes the session's stored state, then the session, and stops its process. A store that cannot
    * take the deletion leaves the session as it was (STORAGE_FULL, STORAGE_UNAVAILABLE).
    */
-  async delete(id: string): Promise<SessionResult> {
+  async delete(id: string): Promise<Result<object, SessionErrorCode>> {
     const session = this.sessions.get(id);
-    if (session === undefined) return { ok: false, code: 'SESSION_NOT_FOUND', message: `no session ${id}` };
+    if (session === undefined) return failure('SESSION_NOT_FOUND', `no session ${id}`);
     const deleted = tryWrite(() => this.options.repository.delete(id));
     if (deleted !== null) return deleted;
     this.sessions.delete(id);
@@ -252,7 +252,7 @@ export class SessionManager {
   }
 
   /** A change of the session's own (a status, an exit): written now, or as soon as the store can. */
-  private save(session: Session): void {
+  private save(session: SessionState): void {
     if (!this.sessions.has(session.id)) return;
     try {
       this.options.repository.saveEventually(session.record());
@@ -267,7 +267,7 @@ export class SessionManager {
   private persistBuffers(): void {
     if (this.dirtyBuffers.size === 0) return;
     const now = this.options.clock.now();
-    const unwritten = new Set<Session>();
+    const unwritten = new Set<SessionState>();
     for (const session of this.dirtyBuffers) {
       try {
         this.options.repository.saveBuffers(

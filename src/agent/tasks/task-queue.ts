@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { QueueTaskEvent } from '../../protocol/events.js';
 import type { QueueTask, QueueTaskStatus } from '../../protocol/rest/tasks.js';
-import { type Failure, failure, type Result } from '../../protocol/result.js';
+import { failure, type Result } from '../../protocol/result.js';
 import type { QueueTaskRepository } from '../../store/queue-tasks.js';
 import { tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';

@@ -8,14 +8,14 @@ import { ActivityDetector } from './activity-detector.js';
  * How long terminal output is coalesced after the first chunk of a burst (ms). The first chunk goes
  * out at once, so typing stays immediate; a flood becomes one event per window instead of thousands.
  */
-export const TERMINAL_BATCH_MS = 4;
+const TERMINAL_BATCH_MS = 4;
 /** Grace between SIGTERM and SIGKILL when an interactive session is stopped (ms). */
-export const TERMINAL_STOP_GRACE_MS = 3_000;
+const TERMINAL_STOP_GRACE_MS = 3_000;
 /**
  * Pause between typed text and the Enter key (ms): the CLI's UI reads text and `\r` arriving in one
  * read as a paste with a newline, not as a submitted prompt.
  */
-export const ENTER_DELAY_MS = 30;
+const ENTER_DELAY_MS = 30;
 
 export interface InteractiveSpec {
   readonly command: string;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { SessionInfo } from '../../protocol/rest/session.js';
 import type { StatusSnapshot } from '../../protocol/rest/status.js';
 import { clientCommand, onRun } from '../client/command.js';
 import { details, out, printRaw } from '../client/output.js';

@@ -1,7 +1,7 @@
 import { ScheduledLimits } from '../../agent/scheduled/limits.js';
-import { SessionLimits } from '../../agent/session/session.js';
 import type { SessionManager, SessionRecovery } from '../../agent/session/session-manager.js';
 import { MAX_SESSIONS } from '../../agent/session/session-manager.js';
+import { SessionLimits } from '../../agent/session/session-settings.js';
 import { MAX_QUEUE_TASKS } from '../../agent/tasks/task-queue.js';
 import { MAX_PROMPT_CHARS } from '../../protocol/limits.js';
 import { MAX_INPUT_CHARS } from '../../protocol/rest/schemas.js';

@@ -16,7 +16,7 @@ export interface HookEndpoint {
   readonly nodePath: string;
 }
 
-export const HOOKED_EVENTS = ['Stop', 'Notification', 'SessionStart', 'UserPromptSubmit'] as const;
+const HOOKED_EVENTS = ['Stop', 'Notification', 'SessionStart', 'UserPromptSubmit'] as const;
 
 /** Single-quotes a word for `sh -c`, which is how Claude Code runs hook commands. */
 function shellQuote(word: string): string {

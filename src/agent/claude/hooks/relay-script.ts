@@ -7,7 +7,7 @@ import { ensurePrivateDir, writeFileAtomic } from '../../../util/private-file.js
  * short timeout and always exits 0. Plain Node, no dependencies, written to the data directory at
  * start-up so it works the same from the sources and from an installed package.
  */
-export const HOOK_RELAY_SCRIPT = `#!/usr/bin/env node
+const HOOK_RELAY_SCRIPT = `#!/usr/bin/env node
 // Claudeman hook relay: argv = <url> <secret file>. Posts the hook payload (stdin) to the server with
 // the secret read from the file: on a command line every local user could read it. (Agents started
 // by older versions pass the secret itself, which never starts with '/'.)

@@ -16,7 +16,7 @@ const MAX_SOCKET_PATH = 100;
 /** A tmux command that takes longer than this is taken as failed (ms); they normally take a few ms. */
 const TMUX_COMMAND_TIMEOUT_MS = 5_000;
 /** Scrollback tmux keeps per session (lines): what a re-attached client can still scroll back to. */
-export const TMUX_HISTORY_LINES = 50_000;
+const TMUX_HISTORY_LINES = 50_000;
 /** Prefix of our tmux session names; anything else on the socket is not ours to touch. */
 const SESSION_PREFIX = 'cm-';
 
@@ -51,7 +51,7 @@ export type TmuxResult =
   | { readonly ok: false; readonly error: string };
 
 /** The socket of the data directory's tmux server (a short path in the temp dir when it would be too long). */
-export function tmuxSocketPath(dataDir: string): string {
+function tmuxSocketPath(dataDir: string): string {
   const inDataDir = join(dataDir, 'tmux', 'tmux.sock');
   if (Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH) return inDataDir;
   const digest = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
@@ -221,12 +221,4 @@ export class TmuxServer {
   attachCommand(name: string): { command: string; args: string[] } {
     return { command: this.tmuxPath, args: [...this.baseArgs(), 'attach-session', '-t', `=${name}`] };
   }
-}
-
-export function isTmuxSessionName(name: string): boolean {
-  return name.startsWith(SESSION_PREFIX);
-}
-
-export function sessionIdOfTmuxName(name: string): string {
-  return name.slice(SESSION_PREFIX.length);
 }

@@ -2,8 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { RespawnManager } from '../../../agent/respawn/respawn-manager.js';
-import { DEFAULT_TERMINAL_SIZE } from '../../../agent/session/session.js';
 import type { SessionManager } from '../../../agent/session/session-manager.js';
+import { DEFAULT_TERMINAL_SIZE } from '../../../agent/session/session-settings.js';
 import { ApiErrorCode } from '../../../protocol/errors.js';
 import {
   InteractiveRespawnBody,

@@ -1,0 +1,10 @@
+/** Where an idle/working verdict came from: a Claude Code hook, or the terminal heuristic. */
+export type ActivitySource = 'hook' | 'heuristic';
+
+/** What a session's agent is doing, as the respawn controller and the Ralph loop act on it. */
+export type SessionSignal =
+  | { readonly kind: 'idle' | 'working'; readonly source: ActivitySource; readonly reason: string }
+  | { readonly kind: 'output'; readonly chunk: string }
+  | { readonly kind: 'exit'; readonly code: number | null; readonly signal: string | null };
+
+export type SessionSignalListener = (signal: SessionSignal) => void;
