@@ -102,6 +102,10 @@ export const API_ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   INVALID_CURSOR: 400,
 };
 
+export function isApiErrorCode(code: string): code is ApiErrorCode {
+  return Object.hasOwn(API_ERROR_STATUS, code);
+}
+
 /**
  * One of the codes, as a schema: a string enum rather than a union of literals, which the reply
  * serializer would have to test branch by branch.
