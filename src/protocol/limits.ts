@@ -4,12 +4,18 @@
  * once here so the two sides cannot drift apart.
  */
 
+import type { LimitReason } from '../util/limit-reasons.js';
+
 /** Largest terminal a client may ask for (columns × rows), on the terminal socket and in REST bodies. */
 export const MAX_TERMINAL_COLS = 500;
 export const MAX_TERMINAL_ROWS = 200;
 
 /** Longest prompt accepted (characters): it goes to the CLI's stdin, not argv. */
 export const MAX_PROMPT_CHARS = 100_000;
+export const MAX_PROMPT_CHARS_REASON: LimitReason = {
+  metric: 'prompt_chars',
+  reason: 'Longest prompt accepted (400 beyond); it goes to the CLI on stdin.',
+};
 
 /** Priorities are small integers in practice; the bound keeps them exact in SQLite and JSON. */
 export const MAX_ABS_TASK_PRIORITY = 1_000_000;

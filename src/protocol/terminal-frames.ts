@@ -1,3 +1,4 @@
+import type { LimitReasons } from '../util/limit-reasons.js';
 import { MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from './limits.js';
 
 /**
@@ -98,6 +99,26 @@ export const TerminalFlow = {
   /** Events the server queues for one socket between deliveries (its own bound, not the client's). */
   maxQueuedEvents: 10_000,
 } as const;
+
+export const TERMINAL_FLOW_REASONS: LimitReasons<typeof TerminalFlow> = {
+  highWaterChars: {
+    metric: 'terminal_high_water_chars',
+    reason:
+      'Unacknowledged characters above which terminal output is dropped for a client (it is caught up later).',
+  },
+  lowWaterChars: {
+    metric: 'terminal_low_water_chars',
+    reason: 'Unacknowledged characters under which a terminal client that was behind is caught up.',
+  },
+  catchUpChars: {
+    metric: 'terminal_catch_up_chars',
+    reason: "Characters of the buffer's tail sent to a terminal client after a skip (about a screenful).",
+  },
+  maxQueuedEvents: {
+    metric: 'terminal_queue_events',
+    reason: 'Events queued for one terminal socket between deliveries before it is closed (1013).',
+  },
+};
 
 /** Close codes of the terminal socket besides the standard ones. */
 export const TerminalCloseCode = {

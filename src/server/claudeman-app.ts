@@ -5,6 +5,7 @@ import type { RespawnManager } from '../agent/respawn/respawn-manager.js';
 import type { ScheduledRunner } from '../agent/scheduled/scheduled-runner.js';
 import type { TaskQueue } from '../agent/tasks/task-queue.js';
 import { ApiErrorCode } from '../protocol/errors.js';
+import type { LimitReason } from '../util/limit-reasons.js';
 import type { ClaudemanConfig } from './claudeman-config.js';
 import type { Logger } from './logger.js';
 import type { MetricFamily } from './metrics/stream-counters.js';
@@ -36,6 +37,10 @@ import { registerWebSocketSupport } from './websocket-support.js';
 
 /** Largest request body (bytes): a 100,000-character prompt in UTF-8 fits with room to spare. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+export const BODY_LIMIT_REASON: LimitReason = {
+  metric: 'request_body_bytes',
+  reason: 'Largest HTTP request body; larger ones get 413 BODY_TOO_LARGE (a 100,000-character prompt fits).',
+};
 
 export interface ClaudemanAppOptions {
   readonly logger: Logger;

@@ -1,3 +1,4 @@
+import type { LimitReasons } from '../util/limit-reasons.js';
 /**
  * Limits of the network faces, each with its reason. Every one bounds memory that a client (or a
  * flood of output) could otherwise grow without end.
@@ -59,6 +60,62 @@ export const Limits = {
    */
   clientTimeoutMs: 30_000,
 } as const;
+
+/** What `/metrics` says of each (the client limits show the running server's values; tests lower them). */
+export const LIMIT_REASONS: LimitReasons<typeof Limits> = {
+  maxOverseerClients: {
+    metric: 'ws_max_clients',
+    reason: '/ws connections at once (closed with 1013 beyond); each costs a socket and up to its backlog.',
+  },
+  maxTerminalClients: {
+    metric: 'terminal_max_clients',
+    reason:
+      'Terminal WebSockets at once (closed with 1013 beyond); each holds up to its high-water mark of output.',
+  },
+  maxFrameBytes: {
+    metric: 'ws_max_frame_bytes',
+    reason: 'Largest WebSocket frame a client may send; larger ones close the socket with 1009.',
+  },
+  clientBacklogBytes: {
+    metric: 'ws_client_backlog_bytes',
+    reason: 'Unsent bytes a /ws client may have queued before it is closed as too slow (1013).',
+  },
+  clientHighWaterBytes: {
+    metric: 'ws_client_high_water_bytes',
+    reason:
+      "Unsent bytes above which a /ws client counts as behind; when all are, children's output is held.",
+  },
+  stalledClientMs: {
+    metric: 'ws_stalled_client_seconds',
+    reason: 'While output is held, how long a /ws client may take nothing before it is closed as stalled.',
+  },
+  socketWatermarkBytes: {
+    metric: 'ws_socket_watermark_bytes',
+    reason:
+      "Most bytes handed to one /ws client's socket at a time, so a close frame is not stuck behind megabytes.",
+  },
+  clientTimeoutMs: {
+    metric: 'client_timeout_seconds',
+    reason:
+      'A WebSocket client that answers no ping, or an event stream that takes nothing, for this long is disconnected (0: never), so dead clients cannot hold the client slots.',
+  },
+  closeHandshakeMs: {
+    metric: 'ws_close_handshake_seconds',
+    reason: 'How long a WebSocket client we close may take to answer before its socket is destroyed.',
+  },
+  shutdownCloseGraceMs: {
+    metric: 'ws_shutdown_close_grace_seconds',
+    reason: 'On shutdown, how long clients get to answer the 1001 close frame.',
+  },
+  eventLogBacklogBytes: {
+    metric: 'event_log_backlog_bytes',
+    reason: 'Unwritten bytes the JSONL event log (sticky-overseer) may buffer before lines are dropped.',
+  },
+  subscriberQueueEvents: {
+    metric: 'event_subscriber_queue_events',
+    reason: 'Events queued for one internal event-bus subscriber before it is dropped (and told).',
+  },
+};
 
 /** How many clients of each kind the server takes at once (the defaults above; tests lower them). */
 export interface ClientLimits {

@@ -1,3 +1,4 @@
+import type { LimitReasons } from '../../util/limit-reasons.js';
 /** Timing of scheduled runs (ms). Every wait goes through the Clock, so tests advance time instead of sleeping. */
 export const ScheduledTiming = {
   /**
@@ -33,3 +34,15 @@ export const ScheduledLimits = {
   /** Longest duration (minutes): a week; longer unattended work belongs to a service, not a run. */
   durationMinutes: 7 * 24 * 60,
 } as const;
+
+/** Only the bound on running runs is an operator's concern; the rest shape what a run keeps. */
+export const SCHEDULED_LIMIT_REASONS: LimitReasons<typeof ScheduledLimits> = {
+  activeRuns: {
+    metric: 'max_scheduled_runs',
+    reason: 'Scheduled runs running at once (429 beyond); each holds a session and a CLI process.',
+  },
+  logLines: null,
+  logMessageChars: null,
+  finishedRuns: null,
+  durationMinutes: null,
+};

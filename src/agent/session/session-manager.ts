@@ -5,6 +5,7 @@ import { failure, type Result } from '../../protocol/result.js';
 import type { SessionRecord, SessionRepository } from '../../store/sessions.js';
 import { isStorageError, tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
+import type { LimitReason } from '../../util/limit-reasons.js';
 import { resolveWorkingDir } from '../cases/working-dir.js';
 import { launchFiles, readExitStatus, removeLaunchFiles } from '../terminal/tmux/launch-script.js';
 import { type PaneState, type TmuxServer, tmuxSessionName } from '../terminal/tmux/tmux-server.js';
@@ -15,6 +16,10 @@ import type { SessionState } from './session-state.js';
 
 /** Most sessions kept at once: each holds up to a few MiB of buffers and possibly a CLI process. */
 export const MAX_SESSIONS = 200;
+export const MAX_SESSIONS_REASON: LimitReason = {
+  metric: 'max_sessions',
+  reason: 'Most sessions at once (429 SESSION_LIMIT beyond); each may hold a CLI process and its buffers.',
+};
 /** How often changed replay buffers are written to the store (ms): output never waits for the disk. */
 const BUFFER_PERSIST_INTERVAL_MS = 2_000;
 /** Tail of the terminal buffer that is persisted for replay after a restart (bytes of text). */

@@ -1,5 +1,6 @@
 import type { PermissionMode } from '../../protocol/rest/session.js';
 import type { PtySize } from '../../supervisor/spawn/pty-process.js';
+import type { LimitReasons } from '../../util/limit-reasons.js';
 import type { SessionHookFiles } from '../claude/hooks/session-hook-files.js';
 import type { TmuxServer } from '../terminal/tmux/tmux-server.js';
 
@@ -14,6 +15,27 @@ export const SessionLimits = {
   /** The CLI's stderr, for error reports: 64 KiB. */
   errorBytes: 64 * 1024,
 } as const;
+
+export const SESSION_LIMIT_REASONS: LimitReasons<typeof SessionLimits> = {
+  terminalBytes: {
+    metric: 'session_terminal_bytes',
+    reason: 'Raw terminal output kept per session for replay: many screens of scrollback, bounded.',
+  },
+  textBytes: {
+    metric: 'session_text_bytes',
+    reason:
+      'ANSI-stripped text output kept per session (oldest dropped first), so a long session uses fixed memory.',
+  },
+  messages: {
+    metric: 'session_messages',
+    reason: 'Parsed CLI messages kept per session (the most recent), so a long session uses fixed memory.',
+  },
+  errorBytes: {
+    metric: 'session_error_bytes',
+    reason:
+      "The CLI's stderr kept per session for error reports; its start says what went wrong, the rest is bounded.",
+  },
+};
 
 export const DEFAULT_TERMINAL_SIZE: PtySize = { cols: 120, rows: 40 };
 

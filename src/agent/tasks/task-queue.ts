@@ -5,6 +5,7 @@ import { failure, type Result } from '../../protocol/result.js';
 import type { QueueTaskRepository } from '../../store/queue-tasks.js';
 import { tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
+import type { LimitReason } from '../../util/limit-reasons.js';
 import type { WorkingDirResult } from '../cases/working-dir.js';
 import { describeCycle, findCycle, missingDependencies, transitiveDependents } from './dependency-graph.js';
 import { type CheckedTask, checkNewTask, type NewTask } from './task-validation.js';
@@ -14,6 +15,10 @@ import { type CheckedTask, checkNewTask, type NewTask } from './task-validation.
  * tasks stay until deleted, so that their outcome can be read; past this, delete some first.
  */
 export const MAX_QUEUE_TASKS = 10_000;
+export const MAX_QUEUE_TASKS_REASON: LimitReason = {
+  metric: 'max_queue_tasks',
+  reason: 'Most tasks in the queue (429 TASK_LIMIT beyond); finished ones can be deleted.',
+};
 
 export interface TaskQueueOptions {
   readonly repository: QueueTaskRepository;

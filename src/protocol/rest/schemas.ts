@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import type { LimitReason } from '../../util/limit-reasons.js';
 import { MAX_PROMPT_CHARS, MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from '../limits.js';
 import { CASE_NAME_PATTERN } from './cases.js';
 import { PermissionMode } from './session.js';
@@ -7,6 +8,10 @@ import { PermissionMode } from './session.js';
 
 /** Most input per request to an interactive session (characters): 64 KiB. */
 export const MAX_INPUT_CHARS = 64 * 1024;
+export const MAX_INPUT_CHARS_REASON: LimitReason = {
+  metric: 'input_chars',
+  reason: 'Most input per request to an interactive session (400 beyond): keystrokes, not files.',
+};
 /** Longest path accepted (characters): PATH_MAX on Linux. */
 const MAX_PATH_CHARS = 4096;
 /** Longest run timeout a client may ask for (ms): one day. */

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { EventBus, Subscription } from '../../events/bus.js';
 import type { ApiEvent } from '../../protocol/events.js';
 import { isApiEventType, sseEnvelope } from '../../protocol/sse.js';
+import type { LimitReasons } from '../../util/limit-reasons.js';
 import type { EngineEvent } from '../engine-event.js';
 import { Limits } from '../limits.js';
 import { formatSseEvent, SSE_KEEP_ALIVE } from './framing.js';
@@ -22,6 +23,30 @@ export const SseLimits = {
    */
   maxClients: 256,
 } as const;
+
+export const SSE_LIMIT_REASONS: LimitReasons<typeof SseLimits> = {
+  maxClients: {
+    metric: 'sse_max_clients',
+    reason: 'Event streams at once (503 TOO_MANY_CLIENTS beyond); each costs a socket and up to its backlog.',
+  },
+  clientBacklogBytes: {
+    metric: 'sse_client_backlog_bytes',
+    reason: 'Unsent bytes one event stream may fall behind before it is told to resync.',
+  },
+  historyEvents: {
+    metric: 'sse_history_events',
+    reason: 'Events kept for Last-Event-ID resume after a short network hiccup.',
+  },
+  historyBytes: {
+    metric: 'sse_history_bytes',
+    reason:
+      'Bytes of framed events kept for Last-Event-ID resume: terminal output can be large, so bytes are capped too.',
+  },
+  keepAliveMs: {
+    metric: 'sse_keep_alive_seconds',
+    reason: 'Interval of the keep-alive comment, so proxies and browsers keep the stream open.',
+  },
+};
 
 /** The events of the REST API's catalogue (the supervisor's process:* events belong to /ws). */
 function isApiEvent(event: EngineEvent): event is ApiEvent {

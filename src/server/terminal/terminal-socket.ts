@@ -9,6 +9,7 @@ import {
   TerminalFlow,
   type TerminalServerFrame,
 } from '../../protocol/terminal-frames.js';
+import type { LimitReason } from '../../util/limit-reasons.js';
 import type { EngineEvent } from '../engine-event.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { frameText } from '../websocket-support.js';
@@ -20,6 +21,10 @@ import { frameText } from '../websocket-support.js';
  * server's send buffer without end.
  */
 export const TERMINAL_BACKLOG_BYTES = Limits.clientBacklogBytes;
+export const TERMINAL_BACKLOG_REASON: LimitReason = {
+  metric: 'terminal_client_backlog_bytes',
+  reason: 'Unsent bytes one terminal socket may hold before it is closed as too slow (1013).',
+};
 
 /**
  * The browser terminal's socket (`/ws/sessions/:id/terminal`): the frames and the flow control of
