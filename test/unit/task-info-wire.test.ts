@@ -2,12 +2,8 @@
 // through the type in src/protocol/overseer/task-info.ts. This holds the two together: every key the
 // encoder writes is a key of the type, in the type's documented order, with the types it declares.
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type {
-  TaskInfo,
-  TaskInfoRetryPolicy,
-  TaskInfoState,
-  TaskInfoWorkerState,
-} from '../../src/protocol/overseer/task-info.js';
+import type { WireRetryPolicy } from '../../src/protocol/overseer/retry-policy.js';
+import type { TaskInfo, TaskInfoState, TaskInfoWorkerState } from '../../src/protocol/overseer/task-info.js';
 import { encodeTaskInfo } from '../../src/server/overseer/encode.js';
 import type { TaskSnapshot } from '../../src/supervisor/supervisor.js';
 
@@ -29,7 +25,7 @@ const ORDER: Record<keyof TaskInfo, number> = {
 };
 
 /** Every key of a TaskInfo retry policy, in the wire order. */
-const RETRY_POLICY_KEYS: Record<keyof TaskInfoRetryPolicy, true> = {
+const RETRY_POLICY_KEYS: Record<keyof WireRetryPolicy, true> = {
   restart_delay: true,
   error_window: true,
   error_threshold: true,

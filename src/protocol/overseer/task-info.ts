@@ -1,3 +1,5 @@
+import type { WireRetryPolicy } from './retry-policy.js';
+
 /**
  * A supervised task as the overseer protocol sends it: the items of the `tasks` reply on `/ws` and of
  * `GET /api/overseer/tasks`. Keys are the wire's snake_case, listed in the order the encoder writes
@@ -11,7 +13,8 @@ export interface TaskInfo {
   readonly args: readonly string[];
   readonly state: TaskInfoState;
   /** Only when the task was started with one; durations in Go's canonical form (e.g. `"1m30s"`). */
-  readonly retry_policy?: TaskInfoRetryPolicy;
+  /** The original's keys (each left out when zero), then the extensions (each only when set). */
+  readonly retry_policy?: WireRetryPolicy;
   /** Omitted when the task has no worker, or its pid is 0. */
   readonly current_pid?: number;
   /** Omitted when the task has no worker. */
@@ -28,19 +31,3 @@ export interface TaskInfo {
 
 export type TaskInfoState = 'active' | 'stopped' | 'errored';
 export type TaskInfoWorkerState = 'running' | 'exited';
-
-/**
- * A retry policy as TaskInfo echoes it: the original's keys (each left out when zero), then the
- * opt-in extensions (each only when set).
- */
-export interface TaskInfoRetryPolicy {
-  readonly restart_delay?: string;
-  readonly error_window?: string;
-  readonly error_threshold?: number;
-  readonly backoff_multiplier?: number;
-  readonly max_restart_delay?: string;
-  readonly jitter?: number;
-  readonly reset_after?: string;
-  readonly no_restart_exit_codes?: readonly number[];
-  readonly always_restart_exit_codes?: readonly number[];
-}
