@@ -1,18 +1,8 @@
+import type { OverseerFrame } from '../../src/protocol/overseer/server-messages.js';
 import type { TaskInfo } from '../../src/protocol/overseer/task-info.js';
 import { h, replace } from '../dom.js';
 
 /** What the overseer face (`/ws`, protocol 1.0.0) sends; only the fields shown here. */
-interface OverseerFrame {
-  readonly type: string;
-  readonly id?: string;
-  readonly task_id?: string;
-  readonly tasks?: TaskInfo[];
-  readonly stream?: 'stdout' | 'stderr';
-  readonly data?: string;
-  readonly exit_code?: number;
-  readonly message?: string;
-}
-
 /** Lines of output kept for the selected task (the server keeps 100 events per worker for replay). */
 const MAX_LINES = 2000;
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import WebSocket from 'ws';
+import type { OverseerFrame } from '../../protocol/overseer/server-messages.js';
 import type { TaskInfo } from '../../protocol/overseer/task-info.js';
 import { type ClientOptions, clientCommand, onRun } from '../client/command.js';
 import { CliError, NOT_RUNNING } from '../client/errors.js';
@@ -7,29 +8,17 @@ import type { ApiClient } from '../client/http.js';
 import { orDash, out, printRaw, status, table } from '../client/output.js';
 
 /** A frame from the overseer socket (protocol: spec/overseer-protocol.md). */
-interface Frame {
-  readonly type: string;
-  readonly id?: string;
-  readonly task_id?: string;
-  readonly message?: string;
-  readonly tasks?: TaskInfo[];
-  readonly stream?: string;
-  readonly data?: string;
-  readonly exit_code?: number;
-  readonly pid?: number;
-}
-
 const REPLY_TIMEOUT_MS = 15_000;
 
 /** One connection to `/ws`; `exchange` sends a request and resolves with the first frame `until` accepts. */
 class OverseerConnection {
-  private readonly listeners = new Set<(frame: Frame, raw: string) => void>();
+  private readonly listeners = new Set<(frame: OverseerFrame, raw: string) => void>();
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data) => {
       const raw = data.toString();
-      let frame: Frame;
+      let frame: OverseerFrame;
       try {
-        frame = JSON.parse(raw) as Frame;
+        frame = JSON.parse(raw) as OverseerFrame;
       } catch {
         return;
       }
@@ -61,7 +50,7 @@ class OverseerConnection {
     });
   }
 
-  onFrame(listener: (frame: Frame, raw: string) => void): void {
+  onFrame(listener: (frame: OverseerFrame, raw: string) => void): void {
     this.listeners.add(listener);
   }
 
@@ -70,13 +59,16 @@ class OverseerConnection {
   }
 
   /** The first frame `until` accepts; an `error` frame carrying `errorId` fails instead. */
-  waitFor(until: (frame: Frame) => boolean, errorId: string): Promise<{ frame: Frame; raw: string }> {
+  waitFor(
+    until: (frame: OverseerFrame) => boolean,
+    errorId: string,
+  ): Promise<{ frame: OverseerFrame; raw: string }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.listeners.delete(listener);
         reject(new CliError('no answer from the overseer (is the server busy?)'));
       }, REPLY_TIMEOUT_MS);
-      const listener = (frame: Frame, raw: string): void => {
+      const listener = (frame: OverseerFrame, raw: string): void => {
         if (frame.type === 'error' && frame.id === errorId) {
           clearTimeout(timer);
           this.listeners.delete(listener);
@@ -94,8 +86,8 @@ class OverseerConnection {
 
   exchange(
     request: { type: string; id: string } & Record<string, unknown>,
-    until: (frame: Frame) => boolean,
-  ): Promise<{ frame: Frame; raw: string }> {
+    until: (frame: OverseerFrame) => boolean,
+  ): Promise<{ frame: OverseerFrame; raw: string }> {
     const reply = this.waitFor(until, request.id);
     this.send(request);
     return reply;
@@ -217,7 +209,7 @@ export function registerTasks(program: Command): void {
     ),
     async (client, options, [taskId = '']) => {
       const connection = await OverseerConnection.open(client);
-      const print = (frame: Frame, raw: string): void => {
+      const print = (frame: OverseerFrame, raw: string): void => {
         if (frame.task_id !== taskId || frame.id !== undefined) return;
         if (options.json === true) {
           if (frame.type === 'output' || frame.type === 'exited') printRaw(raw);
