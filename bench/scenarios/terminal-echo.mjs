@@ -39,7 +39,8 @@ export default {
       if (type === 'output') {
         const m = parseFrame(buf, off, len);
         const data = String(m.data);
-        ws.send({ type: 'ack', bytes: data.length });
+        // `bytes` too, for builds before the ack counted in `chars` (both name the same count).
+        ws.send({ type: 'ack', chars: data.length, bytes: data.length });
         const w = waiting;
         if (w && data.includes(w.want)) {
           waiting = null;

@@ -53,7 +53,12 @@ export default {
       await srv.call('POST', `/api/sessions/${flooded}/input`, { input: `[[big:${FLOOD_CHARS}]]\r` });
       // Measure once the page is behind the flood (the server has started skipping for it).
       const behind = async () =>
-        Number((await page.locator('body').getAttribute('data-skipped-bytes')) ?? 0) > 0;
+        Number(
+          // data-skipped-bytes: the name in builds before the terminal frames counted in chars.
+          (await page.locator('body').getAttribute('data-skipped-chars')) ??
+            (await page.locator('body').getAttribute('data-skipped-bytes')) ??
+            0,
+        ) > 0;
       await within(
         (async () => {
           while (!(await behind())) await sleep(100);
