@@ -229,8 +229,18 @@ describe('RespawnController: idle confirmation', () => {
     expect(h.clock.pendingTimers).toBe(0);
   });
 
-  it('trusts a hook idle sooner: min(idleTimeoutMs, HOOK_IDLE_CONFIRM_MS)', () => {
-    const h = setup();
+  it('a hook idle waits the full idleTimeoutMs too (a Stop hook after every turn must not start a cycle at once)', () => {
+    const h = setup({ idleTimeoutMs: 30_000 });
+    h.controller.start();
+    h.target.idle('hook');
+    h.clock.advance(29_999);
+    expect(h.controller.state).toBe('watching');
+    h.clock.advance(1);
+    expect(h.controller.state).toBe('sending_update');
+  });
+
+  it('a hook idle waits at least HOOK_IDLE_CONFIRM_MS, so typing does not race the repaint', () => {
+    const h = setup({ idleTimeoutMs: 100 });
     h.controller.start();
     h.target.idle('hook');
     h.clock.advance(HOOK_IDLE_CONFIRM_MS - 1);
@@ -239,21 +249,23 @@ describe('RespawnController: idle confirmation', () => {
     expect(h.controller.state).toBe('sending_update');
   });
 
-  it('a later heuristic idle does not lengthen a hook confirmation; a hook idle shortens a heuristic one', () => {
+  it('a second idle verdict does not lengthen a running confirmation; output after a hook idle restarts it', () => {
     const h = setup();
     h.controller.start();
     h.target.idle('hook');
-    h.clock.advance(100);
+    h.clock.advance(1_000);
     h.target.idle('heuristic');
-    h.clock.advance(HOOK_IDLE_CONFIRM_MS - 100);
+    h.clock.advance(IDLE_MS - 1_000);
     expect(h.controller.state).toBe('sending_update');
 
     const g = setup();
     g.controller.start();
-    g.target.idle('heuristic');
-    g.clock.advance(1_000);
     g.target.idle('hook');
-    g.clock.advance(HOOK_IDLE_CONFIRM_MS);
+    g.clock.advance(IDLE_MS - 1);
+    g.target.output('the prompt repainted');
+    g.clock.advance(IDLE_MS - 1);
+    expect(g.controller.state).toBe('watching');
+    g.clock.advance(1);
     expect(g.controller.state).toBe('sending_update');
   });
 });

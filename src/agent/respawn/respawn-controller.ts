@@ -13,8 +13,9 @@
  * - Idle confirmation (watching): an idle signal arms a timer of `idleTimeoutMs`; output restarts it
  *   (someone typing, a repaint) and a working signal cancels it until the next idle. Output does not
  *   wait for a fresh idle signal, because the heuristic announces idle once and does not repeat it after
- *   harmless output. A hook's idle (the CLI's own Stop hook) is trusted sooner: it waits only
- *   `min(idleTimeoutMs, HOOK_IDLE_CONFIRM_MS)`.
+ *   harmless output. A hook's idle (the CLI's own Stop hook) starts the same `idleTimeoutMs` wait —
+ *   the user's setting is the quiet time before a cycle, however idle was detected — but never less
+ *   than `HOOK_IDLE_CONFIRM_MS`, so typed text does not race the prompt's repaint.
  * - A step completes when the session worked after the send and then went idle, or at once on a hook's
  *   idle (a Stop hook only fires when a turn ends). `/clear` may not show a spinner, so for it idle
  *   after any output also counts, as does the prompt reappearing followed by `idleTimeoutMs` of quiet.
@@ -44,8 +45,8 @@ import { Timer } from './timer.js';
  */
 export const STEP_TIMEOUT_MS = 10 * 60_000;
 /**
- * Confirmation wait after a hook's idle (ms): the Stop hook fires just before the CLI repaints its
- * prompt; half a second keeps typed text from racing that repaint.
+ * Shortest confirmation wait after a hook's idle (ms): the Stop hook fires just before the CLI
+ * repaints its prompt; half a second keeps typed text from racing that repaint.
  */
 export const HOOK_IDLE_CONFIRM_MS = 500;
 /** Why a controller stopped when someone asked it to. */
@@ -267,7 +268,7 @@ export class RespawnController {
     if (source === 'heuristic') this.#heuristicActivity = 'idle';
     if (this.#state === 'watching') {
       const delay = this.#confirmDelayFor(source);
-      // A second verdict (hook and heuristic both report) only ever shortens a running confirmation.
+      // A second verdict (hook and heuristic both report) never lengthens a running confirmation.
       if (!this.#confirm.armed || delay < this.#confirmDelayMs) this.#armConfirm(delay);
       return;
     }
@@ -278,7 +279,7 @@ export class RespawnController {
 
   #confirmDelayFor(source: ActivitySource): number {
     return source === 'hook'
-      ? Math.min(this.#config.idleTimeoutMs, HOOK_IDLE_CONFIRM_MS)
+      ? Math.max(this.#config.idleTimeoutMs, HOOK_IDLE_CONFIRM_MS)
       : this.#config.idleTimeoutMs;
   }
 
