@@ -13,6 +13,7 @@ import type { LimitReason } from '../../util/limit-reasons.js';
 import type { EngineEvent } from '../engine-event.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { frameText } from '../websocket-support.js';
+import { withoutViewerReplies } from './viewer-replies.js';
 
 /**
  * Unsent bytes one terminal socket may hold before it is closed with 1013 (Limits.clientBacklogBytes).
@@ -100,7 +101,9 @@ export class TerminalSocket {
   private handle(frame: TerminalClientFrame): void {
     switch (frame.type) {
       case 'input': {
-        const written = this.session.write(frame.data);
+        const typed = withoutViewerReplies(frame.data);
+        if (typed === '') return;
+        const written = this.session.write(typed);
         if (!written.ok) this.send({ type: 'error', code: written.code, message: written.message });
         return;
       }
