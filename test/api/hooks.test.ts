@@ -51,6 +51,7 @@ describe('Claude Code hooks', () => {
     const id = await createSession(server);
     const session = server.running.sessions.get(id);
     if (session === undefined) throw new Error('no session');
+    expect((await server.send('POST', `/api/sessions/${id}/interactive`, {})).status).toBe(200);
     const post = (secret: string | null, body: unknown, sessionId = id) =>
       fetch(`${server?.baseUrl}/api/hooks/${sessionId}`, {
         method: 'POST',
@@ -81,5 +82,28 @@ describe('Claude Code hooks', () => {
     expect(JSON.stringify(await (await server.api('/api/sessions')).json())).not.toContain(
       session.hookSecret,
     );
+  });
+
+  it('ignores a hook from a CLI that has ended: a stopped session stays stopped', async () => {
+    server = await startClaudeman({ terminalHost: 'pty' });
+    const id = await createSession(server);
+    const session = server.running.sessions.get(id);
+    if (session === undefined) throw new Error('no session');
+    expect((await server.send('POST', `/api/sessions/${id}/interactive`, {})).status).toBe(200);
+    await pollUntil(() => session.terminal.toString().includes('❯'), 'the prompt');
+    await session.stop('stopped by the test');
+    const before = (await (await server.api(`/api/sessions/${id}`)).json()) as Record<string, unknown>;
+    expect(before.status).toBe('stopped');
+    const late = await fetch(`${server.baseUrl}/api/hooks/${id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [HOOK_SECRET_HEADER]: session.hookSecret },
+      body: JSON.stringify({ hook_event_name: 'Stop', last_assistant_message: 'a turn that is over' }),
+    });
+    expect(late.status).toBe(200);
+    expect(await late.json()).toEqual({ success: true, verdict: 'ignored' });
+    const after = (await (await server.api(`/api/sessions/${id}`)).json()) as Record<string, unknown>;
+    expect(after.status).toBe('stopped');
+    expect(after.pid).toBeNull();
+    expect(JSON.stringify(session.messages)).not.toContain('a turn that is over');
   });
 });

@@ -306,6 +306,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
       const created = await server.send('POST', '/api/sessions', {});
       const { session } = (await created.json()) as { session: { id: string } };
       const secret = server.running.sessions.get(session.id)?.hookSecret ?? '';
+      // Hooks count only from a running CLI.
+      expect((await server.send('POST', `/api/sessions/${session.id}/interactive`, {})).status).toBe(200);
       // What the CLI's Notification hook sends when a tool use waits for approval.
       const hook = await fetch(`${server.baseUrl}/api/hooks/${session.id}`, {
         method: 'POST',

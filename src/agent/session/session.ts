@@ -44,6 +44,12 @@ export class Session extends SessionRuns {
 
   /** A Claude Code hook reported (already authenticated by the caller). */
   receiveHook(payload: Record<string, unknown>): HookVerdict {
+    // A hook can still be on its way from a CLI that has just ended (its relay outlives a kill by a
+    // moment): what it says is about a turn that is over, and must not bring a stopped session back.
+    if (this.runningTerminal === null) {
+      const event = payload.hook_event_name;
+      return { kind: 'ignored', event: typeof event === 'string' ? event : '' };
+    }
     const verdict = interpretHook(payload);
     switch (verdict.kind) {
       case 'idle':
