@@ -289,4 +289,21 @@ describe('idle detection', () => {
     expect(after.status).toBe('idle');
     expect(stripAnsi((await getTerminal(s, id)).terminalBuffer)).toContain('● Echo: think about it');
   });
+
+  it('announces each turn once, though the hooks and the screen both report it', async () => {
+    const s = await r.server();
+    const sse = await r.sse(s);
+    const id = String((await createSession(s)).id);
+    await startInteractive(s, id);
+    await sse.nextOf('session:idle', id, 10_000);
+    const since = sse.frames.length;
+    await input(s, id, 'one turn\r');
+    await sse.nextOf('session:working', id, 10_000);
+    await sse.nextOf('session:idle', id, 15_000);
+    // The screen's verdict comes 2 s after the hook's: wait it out, then count.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const turn = sse.frames.slice(since).filter((f) => f.sessionId === id);
+    expect(turn.filter((f) => f.type === 'session:working').length).toBe(1);
+    expect(turn.filter((f) => f.type === 'session:idle').length).toBe(1);
+  });
 });

@@ -143,9 +143,14 @@ export class SessionState {
    * A hook's idle is taken at once; the heuristic's only agrees with what the screen shows.
    */
   protected activity(state: 'idle' | 'working', source: ActivitySource, reason: string): void {
-    if (state === 'idle') this.emit('session:idle', { reason, source });
-    else this.emit('session:working', { reason, source });
-    this.setStatus(state === 'idle' ? 'idle' : 'busy');
+    const status = state === 'idle' ? 'idle' : 'busy';
+    // Hook and heuristic both report each turn's end (and start): clients get one event per change.
+    // The controllers still get every verdict, with its source, as a signal.
+    if (this.status !== status) {
+      if (state === 'idle') this.emit('session:idle', { reason, source });
+      else this.emit('session:working', { reason, source });
+      this.setStatus(status);
+    }
     this.signal({ kind: state, source, reason });
   }
 
