@@ -237,8 +237,7 @@ async function startLocked(
     await supervisor.shutdown();
     sse.close();
     terminals.dispose();
-    await hub.close();
-    await engine.eventLog?.close();
+    await engine.closeFace();
     await app?.close();
     storageWatch.close();
     db.close();

@@ -23,7 +23,9 @@ export interface DescribedLimit {
 
 /** One limit kept as a constant of its own, with its reason. */
 export function describeLimit(value: number, reason: LimitReason): DescribedLimit {
-  return describeLimits({ value }, { value: reason })[0] as DescribedLimit;
+  // Shown in the unit its name says: milliseconds as seconds.
+  const shown = reason.metric.endsWith('_seconds') ? value / 1000 : value;
+  return { name: reason.metric, value: shown, reason: reason.reason };
 }
 
 /** The group's limits with their reasons, in the order of the reasons, values converted to units. */
@@ -34,13 +36,7 @@ export function describeLimits<T extends Record<string, number>>(
   const described: DescribedLimit[] = [];
   for (const key of Object.keys(reasons) as (keyof T & string)[]) {
     const reason = reasons[key];
-    if (reason === null) continue;
-    const value = values[key] as number;
-    described.push({
-      name: reason.metric,
-      value: reason.metric.endsWith('_seconds') ? value / 1000 : value,
-      reason: reason.reason,
-    });
+    if (reason !== null) described.push(describeLimit(values[key] as number, reason));
   }
   return described;
 }

@@ -1,6 +1,5 @@
 // The floor plan (docs/architecture.md), checked on the sources rather than by hand: which layer may
-// import which (the clients' side: client-imports.test.ts), every wire shape defined once in
-// src/protocol/, and no source file over 400 lines.
+// import which, every wire shape defined once in src/protocol/, and no source file over 400 lines.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,20 +22,30 @@ function sourcesUnder(dir: string): string[] {
 const SOURCES = [...sourcesUnder('src'), ...sourcesUnder('web')];
 const text = new Map(SOURCES.map((file) => [file, readFileSync(join(ROOT, file), 'utf8')]));
 
-/** The repository paths (`src/store/database.ts`) a file imports, relative imports only. */
-function importsOf(file: string): string[] {
-  const info = ts.preProcessFile(text.get(file) ?? '', true, true);
+/**
+ * The repository paths (`src/store/database.ts`) a file imports, relative imports only: static
+ * imports, re-exports and dynamic `import()`.
+ */
+function importsOf(file: string, source = text.get(file) ?? ''): string[] {
+  const info = ts.preProcessFile(source, true, true);
   return info.importedFiles
     .map((imported) => imported.fileName)
     .filter((name) => name.startsWith('.'))
     .map((name) => relative(ROOT, resolve(ROOT, dirname(file), name)).replace(/\.js$/, '.ts'));
 }
 
-/** Every import from a file under one of `from` into one of `forbidden`, as `file → import`. */
-function crossings(from: readonly string[], forbidden: readonly string[]): string[] {
+/**
+ * Every import from a file under one of `from` (but those in `except`) into one of `forbidden`, as
+ * `file → import`.
+ */
+function crossings(
+  from: readonly string[],
+  forbidden: readonly string[],
+  except: ReadonlySet<string> = new Set(),
+): string[] {
   const found: string[] = [];
   for (const file of SOURCES) {
-    if (!from.some((prefix) => file.startsWith(prefix))) continue;
+    if (!from.some((prefix) => file.startsWith(prefix)) || except.has(file)) continue;
     for (const target of importsOf(file)) {
       if (forbidden.some((prefix) => target.startsWith(prefix))) found.push(`${file} → ${target}`);
     }
@@ -53,7 +62,34 @@ const ENGINE_AND_FACES = [
   'src/cli/',
 ];
 
+/** The CLI's entry points start the servers: composition, not a client. */
+const ENTRY_POINTS = new Set(['src/cli/claudeman.ts', 'src/cli/sticky-overseer.ts']);
+
 describe('the floor plan', () => {
+  it('finds the sources, the clients among them', () => {
+    expect(SOURCES).toContain('web/terminal-connection.ts');
+    expect(SOURCES).toContain('src/cli/commands/attach.ts');
+  });
+
+  it('has the clients (web/, src/cli/ but its entry points) import from the server side only wire shapes', () => {
+    // What they share with the server is the wire, and every wire shape lives in src/protocol/.
+    const serverLayers = ['src/server/', 'src/agent/', 'src/supervisor/', 'src/store/', 'src/events/'];
+    expect(crossings(['web/', 'src/cli/'], serverLayers, ENTRY_POINTS)).toEqual([]);
+  });
+
+  it('recognises static, re-exported and dynamic imports', () => {
+    const source = [
+      "import { TOKEN_FILE } from '../../server/security/token.js';",
+      "export { x } from './output.js';",
+      "const later = await import('../../agent/cases/cases.js');",
+    ].join('\n');
+    expect(importsOf('src/cli/client/locate.ts', source)).toEqual([
+      'src/server/security/token.ts',
+      'src/cli/client/output.ts',
+      'src/agent/cases/cases.ts',
+    ]);
+  });
+
   it('keeps the store a leaf: it imports nothing from the engine or the faces', () => {
     expect(crossings(['src/store/'], ['src/agent/', 'src/server/', 'src/supervisor/', 'src/cli/'])).toEqual(
       [],

@@ -1,6 +1,6 @@
 import type { Result } from '../../protocol/result.js';
 import { classifyMessage } from '../claude/claude-messages.js';
-import { type HookVerdict, interpretHook } from '../claude/hooks/hook-event.js';
+import { type HookVerdict, hookEventName, interpretHook } from '../claude/hooks/hook-event.js';
 import { notInteractive, type SessionErrorCode } from './session-errors.js';
 import { SessionRuns } from './session-runs.js';
 
@@ -46,10 +46,7 @@ export class Session extends SessionRuns {
   receiveHook(payload: Record<string, unknown>): HookVerdict {
     // A hook can still be on its way from a CLI that has just ended (its relay outlives a kill by a
     // moment): what it says is about a turn that is over, and must not bring a stopped session back.
-    if (this.runningTerminal === null) {
-      const event = payload.hook_event_name;
-      return { kind: 'ignored', event: typeof event === 'string' ? event : '' };
-    }
+    if (this.runningTerminal === null) return { kind: 'ignored', event: hookEventName(payload) };
     const verdict = interpretHook(payload);
     switch (verdict.kind) {
       case 'idle':

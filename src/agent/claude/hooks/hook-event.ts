@@ -13,8 +13,13 @@ function text(value: unknown, fallback: string): string {
   return typeof value === 'string' && value !== '' ? value.slice(0, 1_000) : fallback;
 }
 
+/** The hook's event (`Stop`, `Notification`, …), or '' when the payload names none. */
+export function hookEventName(payload: Record<string, unknown>): string {
+  return typeof payload.hook_event_name === 'string' ? payload.hook_event_name : '';
+}
+
 export function interpretHook(payload: Record<string, unknown>): HookVerdict {
-  const event = typeof payload.hook_event_name === 'string' ? payload.hook_event_name : '';
+  const event = hookEventName(payload);
   switch (event) {
     case 'Stop':
       return {
