@@ -7,8 +7,9 @@
 import type { RalphStatus } from './rest/ralph.js';
 import type { RespawnConfig, RespawnState, RespawnStatus } from './rest/respawn.js';
 import type { ScheduledRun } from './rest/scheduled.js';
-import type { SessionAttention, SessionInfo } from './rest/session.js';
+import type { SessionAgentState, SessionAttention, SessionCost, SessionInfo } from './rest/session.js';
 import type { QueueTask } from './rest/tasks.js';
+import type { TranscriptEntry } from './rest/transcript.js';
 
 /** An event about one Claude Code session; `data` is what the SSE stream sends (the API's catalogue). */
 interface SessionEventOf<K extends string, D> {
@@ -30,14 +31,36 @@ export type SessionEvent =
   | SessionEventOf<'session:message', { readonly message: unknown }>
   | SessionEventOf<
       'session:completion',
-      { readonly cost: number; readonly result: string; readonly isError: boolean }
+      {
+        readonly cost: number;
+        readonly result: string;
+        readonly isError: boolean;
+        /** Why the turn or run failed (the API's error, the CLI's exit), null when it did not. */
+        readonly error: string | null;
+      }
     >
   | SessionEventOf<'session:exit', { readonly code: number | null; readonly signal: string | null }>
   | SessionEventOf<'session:idle', { readonly reason: string; readonly source: 'hook' | 'heuristic' }>
   | SessionEventOf<'session:working', { readonly reason: string; readonly source: 'hook' | 'heuristic' }>
   | SessionEventOf<'session:interactive', NoData>
   | SessionEventOf<'session:attention', { readonly attention: SessionAttention | null }>
-  | SessionEventOf<'session:error', { readonly error: string }>;
+  | SessionEventOf<'session:error', { readonly error: string }>
+  | SessionEventOf<
+      'session:state',
+      {
+        readonly state: SessionAgentState;
+        readonly previous: SessionAgentState;
+        readonly since: number;
+        readonly reason: string | null;
+        readonly limitedUntil: number | null;
+      }
+    >
+  | SessionEventOf<'session:limited', { readonly limitedUntil: number | null; readonly reason: string }>
+  | SessionEventOf<
+      'session:cost',
+      { readonly cost: SessionCost; readonly contextUsedPct: number | null; readonly model: string | null }
+    >
+  | SessionEventOf<'session:transcript', { readonly entries: readonly TranscriptEntry[] }>;
 
 export interface CaseCreatedEvent {
   readonly kind: 'case:created';

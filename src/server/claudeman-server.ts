@@ -22,6 +22,7 @@ import { SqliteScheduledRunRepository } from '../store/scheduled-runs.js';
 import { SqliteSessionRepository } from '../store/sessions.js';
 import { storageGuardOf } from '../store/storage-guard.js';
 import { watchStorage } from '../store/storage-watch.js';
+import { SqliteTranscriptRepository } from '../store/transcripts.js';
 import { systemClock } from '../supervisor/clock.js';
 import { orphanCounts } from '../supervisor/recovery/boot-orphan-sweep.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -137,6 +138,7 @@ async function startLocked(
   const hookRelay = installHookRelay(config.dataDir);
   const sessions = new SessionManager({
     repository: new SqliteSessionRepository(db),
+    transcripts: new SqliteTranscriptRepository(db),
     clock,
     publish,
     settings: {

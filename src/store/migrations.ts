@@ -157,6 +157,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN terminal_host TEXT CHECK (terminal_host IN ('tmux', 'pty'));
     `,
   },
+  {
+    version: 6,
+    name: "what sessions' agents said and spent: the transcript, cost and tokens, the typed state",
+    sql: `
+      ALTER TABLE sessions ADD COLUMN observed TEXT;
+      CREATE TABLE transcript_entries (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        entry TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function schemaVersion(db: BetterSqlite3.Database): number {

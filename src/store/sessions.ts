@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { PermissionMode, SessionMode, SessionStatus, TerminalHost } from '../protocol/rest/session.js';
+import type {
+  PermissionMode,
+  SessionAgentState,
+  SessionCost,
+  SessionMode,
+  SessionStatus,
+  TerminalHost,
+} from '../protocol/rest/session.js';
 import type { Database } from './database.js';
 import { respawnRowKey } from './respawn-controllers.js';
 import { type StorageGuard, storageGuardOf } from './storage-guard.js';
@@ -27,6 +34,19 @@ interface SessionRow {
   current_task_id: string | null;
   hook_secret: string | null;
   terminal_host: TerminalHost | null;
+  observed: string | null;
+}
+
+/** What the server learned of a session's agent from its structured output (stored as JSON). */
+export interface SessionObserved {
+  readonly cost: SessionCost;
+  readonly model: string | null;
+  readonly contextUsedPct: number | null;
+  readonly state: SessionAgentState;
+  readonly stateSince: number;
+  readonly stateReason: string | null;
+  readonly limitedUntil: number | null;
+  readonly maxCostUsd: number | null;
 }
 
 /** A Claude session as stored: what a restart needs to know of it (its buffers are stored apart). */
@@ -49,6 +69,8 @@ export interface SessionRecord {
   /** Authenticates this session's hook callbacks (never shown in the API). */
   readonly hookSecret: string;
   readonly terminalHost: TerminalHost | null;
+  /** Null for sessions stored before it was kept (read as "nothing seen yet"). */
+  readonly observed: SessionObserved | null;
 }
 
 /** A session's replay buffers as stored: the tails of its terminal output and of its text output. */
@@ -92,7 +114,18 @@ function toRow(record: SessionRecord): SessionRow {
     current_task_id: record.currentTaskId,
     hook_secret: record.hookSecret,
     terminal_host: record.terminalHost,
+    observed: record.observed === null ? null : JSON.stringify(record.observed),
   };
+}
+
+function parseObserved(text: string | null): SessionObserved | null {
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as SessionObserved;
+    return typeof value === 'object' && value !== null && typeof value.cost === 'object' ? value : null;
+  } catch {
+    return null;
+  }
 }
 
 function fromRow(row: SessionRow): SessionRecord {
@@ -115,6 +148,7 @@ function fromRow(row: SessionRow): SessionRecord {
     // Sessions from before hooks existed get a fresh secret on load.
     hookSecret: row.hook_secret ?? randomBytes(24).toString('hex'),
     terminalHost: row.terminal_host,
+    observed: parseObserved(row.observed),
   };
 }
 
@@ -132,16 +166,16 @@ export class SqliteSessionRepository implements SessionRepository {
     this.upsertStatement = db.prepare(`
       INSERT INTO sessions (id, working_dir, created_at, mode, status, pid, claude_session_id, total_cost,
         message_count, last_activity_at, last_prompt_time, permission_mode, last_error, exit_code, current_task_id,
-        hook_secret, terminal_host)
+        hook_secret, terminal_host, observed)
       VALUES (@id, @working_dir, @created_at, @mode, @status, @pid, @claude_session_id, @total_cost,
         @message_count, @last_activity_at, @last_prompt_time, @permission_mode, @last_error, @exit_code, @current_task_id,
-        @hook_secret, @terminal_host)
+        @hook_secret, @terminal_host, @observed)
       ON CONFLICT (id) DO UPDATE SET mode = excluded.mode, status = excluded.status, pid = excluded.pid,
         claude_session_id = excluded.claude_session_id, total_cost = excluded.total_cost,
         message_count = excluded.message_count, last_activity_at = excluded.last_activity_at,
         last_prompt_time = excluded.last_prompt_time, permission_mode = excluded.permission_mode,
         last_error = excluded.last_error, exit_code = excluded.exit_code, current_task_id = excluded.current_task_id,
-        terminal_host = excluded.terminal_host`);
+        terminal_host = excluded.terminal_host, observed = excluded.observed`);
     this.deleteStatement = db.prepare('DELETE FROM sessions WHERE id = ?');
     this.selectAll = db.prepare<[], SessionRow>('SELECT * FROM sessions ORDER BY seq');
     this.saveBuffersStatement = db.prepare(`

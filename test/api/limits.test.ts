@@ -244,6 +244,7 @@ describe('GET /metrics: limits and usage', () => {
     textBytes: ['session_text_bytes', SessionLimits.textBytes],
     messages: ['session_messages', SessionLimits.messages],
     errorBytes: ['session_error_bytes', SessionLimits.errorBytes],
+    transcriptEntries: ['session_transcript_entries', SessionLimits.transcriptEntries],
   };
   const SSE: Record<keyof typeof SseLimits, [string, number]> = {
     historyEvents: ['sse_history_events', SseLimits.historyEvents],

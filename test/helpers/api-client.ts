@@ -101,11 +101,16 @@ export async function pollAsync(
 // ---------------------------------------------------------------------------------------------------
 // Sessions
 
-/** Every key of a Session object: the spec's fields plus permissionMode, lastError, exitCode, attention. */
+/**
+ * Every key of a Session object: the spec's fields plus permissionMode, lastError, exitCode, attention,
+ * and what structure tells of the agent (state, cost, context, model, budget).
+ */
 export const SESSION_KEYS = [
   'attention',
   'bufferStats',
   'claudeSessionId',
+  'contextUsedPct',
+  'cost',
   'createdAt',
   'currentTaskId',
   'exitCode',
@@ -114,10 +119,16 @@ export const SESSION_KEYS = [
   'lastActivityAt',
   'lastError',
   'lastPromptTime',
+  'limitedUntil',
+  'maxCostUsd',
   'messageCount',
   'mode',
+  'model',
   'permissionMode',
   'pid',
+  'state',
+  'stateReason',
+  'stateSince',
   'status',
   'terminalHost',
   'totalCost',

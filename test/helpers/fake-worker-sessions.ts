@@ -16,6 +16,9 @@ export class FakeWorkerSession implements WorkerSession {
   totalCost = 0;
   messages: unknown[] = [];
   messageCount = 0;
+  /** A fake with hooks: set it, and `turns` holds the replies of each turn (index = turn - 1). */
+  reportsTurns = false;
+  turns: string[][] = [];
   currentTaskId: string | null = null;
   /** Every line submitted (text typed, then Enter). */
   readonly lines: string[] = [];
@@ -31,6 +34,14 @@ export class FakeWorkerSession implements WorkerSession {
     readonly id: string,
     readonly workingDir: string,
   ) {}
+
+  get turn(): number {
+    return this.turns.length;
+  }
+
+  assistantTextAfter(turn: number): string[] {
+    return this.turns.slice(turn).flat();
+  }
 
   /** A session running the CLI interactively, at its prompt. */
   static interactive(id: string, workingDir = '/work/project'): FakeWorkerSession {

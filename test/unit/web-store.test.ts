@@ -32,6 +32,14 @@ function session(id: string, overrides: Partial<SessionInfo> = {}): SessionInfo 
       messages: 0,
       messagesLimit: 1,
     },
+    state: 'exited',
+    stateSince: 0,
+    stateReason: null,
+    limitedUntil: null,
+    cost: { totalUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    contextUsedPct: null,
+    model: null,
+    maxCostUsd: null,
     ...overrides,
   };
 }

@@ -11,7 +11,9 @@ export type AssignmentOutcome =
   | { readonly kind: 'completed'; readonly source: CompletionSource }
   | { readonly kind: 'timed-out'; readonly afterMs: number }
   /** The agent went away (its process exited) or refused input: the task itself did not fail. */
-  | { readonly kind: 'lost'; readonly reason: string };
+  | { readonly kind: 'lost'; readonly reason: string }
+  /** The agent's turn ended in an error (the API's): no marker will come; `limited` for a usage limit. */
+  | { readonly kind: 'failed'; readonly error: string; readonly limited: boolean };
 
 export interface AssignmentSpec {
   readonly taskId: string;
@@ -38,6 +40,8 @@ export class Assignment {
   readonly since: number;
   private phase: Phase = 'clearing';
   private detector: CompletionDetector | null = null;
+  /** The session's turn when the task's prompt was sent: only later turns can complete it. */
+  private turnAtStart = 0;
   private timer: TimerHandle | null = null;
   private unsubscribe: (() => void) | null = null;
 
@@ -74,6 +78,7 @@ export class Assignment {
   resume(): void {
     this.watch();
     this.phase = 'resuming';
+    this.turnAtStart = this.session.turn;
     this.detector = new CompletionDetector(this.spec.completionPhrase, this.session.messageCount);
   }
 
@@ -107,19 +112,28 @@ export class Assignment {
         else if (this.phase === 'resuming') this.settleResumed();
         else this.checkStructured();
         return;
+      case 'failed':
+        if (this.phase === 'prompting' || this.phase === 'resuming')
+          this.finish({ kind: 'failed', error: signal.error, limited: signal.limited });
+        return;
       case 'output':
+        // A CLI that reports its turns is read from its messages only: the screen is repainted
+        // whenever a viewer connects or resizes, old markers included.
+        if (this.session.reportsTurns) return;
         if (this.phase !== 'clearing' && this.detector?.pushTerminal(signal.chunk)) {
           // Structured output, where the session has any, is the better witness; it can only agree.
           this.finish({ kind: 'completed', source: this.structuredSeen() ? 'structured' : 'terminal' });
         }
         return;
       case 'working':
+      case 'cost':
         return;
     }
   }
 
   private submitPrompt(): void {
     this.phase = 'prompting';
+    this.turnAtStart = this.session.turn;
     this.detector = new CompletionDetector(this.spec.completionPhrase, this.session.messageCount);
     const submitted = this.session.submitLine(buildTaskPrompt(this.spec.prompt, this.spec.completionPhrase));
     if (!submitted.ok) this.finish({ kind: 'lost', reason: submitted.message });
@@ -132,7 +146,13 @@ export class Assignment {
   }
 
   private structuredSeen(): boolean {
-    return this.detector?.checkStructured(this.session.messages, this.session.messageCount) === true;
+    if (this.detector === null) return false;
+    // With hooks, the transcript's turns say what answers this task: replies of turns begun after the
+    // prompt was sent. (A Stop hook late from an earlier turn adds a message, not a turn.)
+    // Without a transcript (a CLI that writes none), the Stop hook's message is the witness.
+    if (this.session.reportsTurns && this.phase !== 'resuming' && this.session.turn > this.turnAtStart)
+      return this.detector.checkTexts(this.session.assistantTextAfter(this.turnAtStart));
+    return this.detector.checkStructured(this.session.messages, this.session.messageCount);
   }
 
   private checkStructured(): void {

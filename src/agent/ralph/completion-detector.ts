@@ -69,6 +69,11 @@ export class CompletionDetector {
     return false;
   }
 
+  /** Replies of the turns that answer this assignment (from the transcript). */
+  checkTexts(texts: readonly string[]): boolean {
+    return texts.some((text) => this.pattern.test(text));
+  }
+
   /**
    * Assistant text among the structured messages that arrived since the prompt was submitted
    * (`messages` is the session's bounded list, `messageCount` its running total).

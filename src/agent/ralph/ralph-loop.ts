@@ -349,6 +349,10 @@ export class RalphLoop {
           });
           this.options.queue.requeue(taskId);
           break;
+        case 'failed':
+          // The turn is over with an error: the task fails now, not after its timeout.
+          this.failTask(taskId, `the agent's turn failed: ${outcome.error}`, session.id);
+          break;
       }
       this.passes.want();
     });

@@ -19,6 +19,15 @@ export interface WorkerSession {
   /** Parsed CLI messages (bounded) and their running total: the structured output. */
   readonly messages: readonly unknown[];
   readonly messageCount: number;
+  /**
+   * Whether the running CLI reports its turns in structure (hooks and its transcript): then only its
+   * messages can complete a task, never the screen, which any viewer's redraw repaints.
+   */
+  readonly reportsTurns: boolean;
+  /** The user prompts of its conversation so far (the transcript's turn). */
+  readonly turn: number;
+  /** What the agent replied in the turns after `turn`. */
+  assistantTextAfter(turn: number): string[];
   /** Shown in the session's info: the queue task it works on. */
   currentTaskId: string | null;
   onSignal(listener: SessionSignalListener): () => void;

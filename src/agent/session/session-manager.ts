@@ -4,6 +4,7 @@ import type { PermissionMode } from '../../protocol/rest/session.js';
 import { failure, type Result } from '../../protocol/result.js';
 import type { SessionRecord, SessionRepository } from '../../store/sessions.js';
 import { isStorageError, tryWrite } from '../../store/storage-errors.js';
+import type { TranscriptRepository } from '../../store/transcripts.js';
 import type { Clock } from '../../supervisor/clock.js';
 import type { LimitReason } from '../../util/limit-reasons.js';
 import { resolveWorkingDir } from '../cases/working-dir.js';
@@ -11,7 +12,7 @@ import { launchFiles, readExitStatus, removeLaunchFiles } from '../terminal/tmux
 import { type PaneState, type TmuxServer, tmuxSessionName } from '../terminal/tmux/tmux-server.js';
 import { Session } from './session.js';
 import type { SessionErrorCode } from './session-errors.js';
-import type { SessionSettings } from './session-settings.js';
+import { SessionLimits, type SessionSettings } from './session-settings.js';
 import type { SessionState } from './session-state.js';
 
 /** Most sessions kept at once: each holds up to a few MiB of buffers and possibly a CLI process. */
@@ -60,6 +61,8 @@ export interface SessionManagerOptions {
   /** Base for relative working directories (the cases root). */
   readonly casesRoot: string;
   readonly warn: (message: string, detail?: Record<string, unknown>) => void;
+  /** Where transcripts are kept; absent: in memory only. */
+  readonly transcripts?: TranscriptRepository;
 }
 
 export interface CreateSessionRequest {
@@ -96,6 +99,7 @@ export class SessionManager {
         session.terminal.append(buffers.terminal);
         session.text.append(buffers.text);
       }
+      session.restoreTranscript(this.options.transcripts?.load(stored.id) ?? []);
       this.sessions.set(stored.id, session);
       const hadProcess = stored.pid !== null || stored.status === 'busy';
       if (!hadProcess) continue;
@@ -175,6 +179,7 @@ export class SessionManager {
       currentTaskId: null,
       hookSecret: randomBytes(HOOK_SECRET_BYTES).toString('hex'),
       terminalHost: null,
+      observed: null,
     });
     // Stored before anyone hears of it: a store that cannot take it refuses the session.
     const stored = tryWrite(() => this.options.repository.save(session.record()));
@@ -283,6 +288,9 @@ export class SessionManager {
           },
           now,
         );
+        const entries = session.transcript.unsaved();
+        this.options.transcripts?.append(session.id, entries, SessionLimits.transcriptEntries);
+        session.transcript.markSaved(entries.at(-1)?.seq ?? 0);
       } catch (error) {
         // A store that cannot write now (a full disk) gets the buffers again at the next interval,
         // from the live buffers (nothing is copied meanwhile); the guard has counted and logged it.

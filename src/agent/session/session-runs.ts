@@ -3,6 +3,7 @@ import type { SessionRecord } from '../../store/sessions.js';
 import type { PtySize } from '../../supervisor/spawn/pty-process.js';
 import { resolveClaudeBinary } from '../claude/claude-binary.js';
 import { childEnvironment, interactiveArgs, oneShotArgs } from '../claude/claude-command.js';
+import { TranscriptFileTail } from '../claude/transcript/transcript-file.js';
 import { stripAnsi } from '../terminal/ansi.js';
 import { type InteractiveListener, InteractiveTerminal } from '../terminal/interactive-terminal.js';
 import type { TmuxServer } from '../terminal/tmux/tmux-server.js';
@@ -11,6 +12,20 @@ import { type OneShotOutcome, OneShotRun } from './oneshot-run.js';
 import type { SessionErrorCode } from './session-errors.js';
 import { DEFAULT_TERMINAL_SIZE, type RunOptions, type SessionSettings } from './session-settings.js';
 import { type SessionHooks, SessionState } from './session-state.js';
+
+/**
+ * How often the transcript of a running CLI is looked at (ms), besides every hook: a turn that ends
+ * in an API error fires no Stop hook, and its error must show within seconds.
+ */
+const TRANSCRIPT_POLL_MS = 1_000;
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The life of what a session runs: at a time either a headless one-shot run or an interactive
@@ -23,6 +38,7 @@ export abstract class SessionRuns extends SessionState {
   private stopRequested = false;
   private interactive: InteractiveTerminal | null = null;
   private size: PtySize = DEFAULT_TERMINAL_SIZE;
+  private transcriptFile: TranscriptFileTail | null = null;
 
   constructor(
     record: SessionRecord,
@@ -88,7 +104,10 @@ export abstract class SessionRuns extends SessionState {
       },
       {
         onRawOutput: (text) => this.appendTerminal(text),
-        onMessage: (message) => this.addMessage(message),
+        onMessage: (message, rawLine) => {
+          this.addMessage(message);
+          this.takeStructured([parseLine(rawLine)]);
+        },
         onText: (line) => this.addText(line, line),
         onStderr: (text) => this.errors.append(text),
       },
@@ -107,7 +126,9 @@ export abstract class SessionRuns extends SessionState {
     this.lastPromptTime = now;
     this.lastError = null;
     this.exitCode = null;
+    this.hooksHeard = false;
     this.setStatus('busy');
+    this.setAgentState('working', 'headless run started');
     this.emit('session:running', { prompt });
     const done = run.outcome.then((outcome) => {
       this.settings.processes?.release('session', this.id, run.pid);
@@ -115,16 +136,21 @@ export abstract class SessionRuns extends SessionState {
       this.pid = null;
       this.exitCode = outcome.exit.code;
       if (outcome.claudeSessionId !== null) this.claudeSessionId = outcome.claudeSessionId;
-      this.totalCost += outcome.cost;
+      this.meter.reportRunTotal(outcome.cost);
+      this.meter.endRun();
+      this.totalCost = this.meter.cost.totalUsd;
       this.lastError = outcome.error;
       this.emit('session:completion', {
         cost: outcome.cost,
         result: outcome.result ?? '',
         isError: outcome.isError,
+        error: outcome.error,
       });
       this.emit('session:exit', { code: outcome.exit.code, signal: outcome.exit.signal });
       // A run stopped on request is stopped, not failed.
       this.setStatus(outcome.error === null ? 'idle' : this.stopRequested ? 'stopped' : 'error');
+      this.setAgentState('exited', outcome.error ?? 'the run finished');
+      this.costChanged();
       this.stopRequested = false;
       this.hooks.buffersChanged(this);
       return outcome;
@@ -183,6 +209,7 @@ export abstract class SessionRuns extends SessionState {
     this.exitCode = null;
     this.attachTerminal(started.terminal);
     this.setStatus('busy');
+    this.setAgentState('starting', 'interactive CLI started');
     this.emit('session:interactive', {});
     return { ok: true };
   }
@@ -244,10 +271,17 @@ export abstract class SessionRuns extends SessionState {
   }
 
   private attachTerminal(terminal: InteractiveTerminal): void {
+    this.hooksHeard = false;
+    this.transcriptFile = null;
     this.interactive = terminal;
+    const poll = setInterval(() => this.readTranscript(), TRANSCRIPT_POLL_MS);
+    poll.unref();
     this.mode = 'interactive';
     this.pid = terminal.pid;
     terminal.settled.then((exit) => {
+      clearInterval(poll);
+      this.readTranscript();
+      this.meter.endRun();
       if (this.terminalHost === 'pty') this.settings.processes?.release('session', this.id, terminal.pid);
       this.interactive = null;
       this.pid = null;
@@ -261,10 +295,28 @@ export abstract class SessionRuns extends SessionState {
         : `claude exited ${exit.signal ? `on ${exit.signal}` : `with code ${exit.code}`}`;
       this.emit('session:exit', { code: exit.code, signal: exit.signal });
       this.setStatus(clean ? 'stopped' : 'error');
+      this.setAgentState('exited', this.lastError ?? 'the CLI exited');
       this.hooks.buffersChanged(this);
       this.signal({ kind: 'exit', code: exit.code, signal: exit.signal });
     });
   }
+
+  /** Follows the transcript the running CLI writes (its hooks name it). */
+  protected followTranscript(path: string): void {
+    if (this.transcriptFile?.path !== path) this.transcriptFile = new TranscriptFileTail(path);
+    this.readTranscript();
+  }
+
+  /** What the CLI added to its transcript since the last look; an API error ends the turn. */
+  protected readTranscript(): void {
+    const lines = this.transcriptFile?.read() ?? [];
+    if (lines.length === 0) return;
+    const apiError = this.takeStructured(lines);
+    if (apiError !== null) this.turnFailed(apiError, null);
+  }
+
+  /** A turn ended in an error (StopFailure hook, or the transcript's API error line). */
+  protected abstract turnFailed(error: string, kind: string | null): void;
 
   resize(size: PtySize): Result<object, SessionErrorCode> {
     this.size = size;

@@ -14,6 +14,8 @@ export const SessionLimits = {
   messages: 500,
   /** The CLI's stderr, for error reports: 64 KiB. */
   errorBytes: 64 * 1024,
+  /** Transcript entries kept per session (in memory and in the store), the most recent. */
+  transcriptEntries: 2_000,
 } as const;
 
 export const SESSION_LIMIT_REASONS: LimitReasons<typeof SessionLimits> = {
@@ -34,6 +36,11 @@ export const SESSION_LIMIT_REASONS: LimitReasons<typeof SessionLimits> = {
     metric: 'session_error_bytes',
     reason:
       "The CLI's stderr kept per session for error reports; its start says what went wrong, the rest is bounded.",
+  },
+  transcriptEntries: {
+    metric: 'session_transcript_entries',
+    reason:
+      'Transcript entries (prompts, replies, tool calls, errors) kept per session in memory and in the store; the oldest are trimmed.',
   },
 };
 

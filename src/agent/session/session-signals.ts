@@ -5,6 +5,10 @@ export type ActivitySource = 'hook' | 'heuristic';
 export type SessionSignal =
   | { readonly kind: 'idle' | 'working'; readonly source: ActivitySource; readonly reason: string }
   | { readonly kind: 'output'; readonly chunk: string }
-  | { readonly kind: 'exit'; readonly code: number | null; readonly signal: string | null };
+  | { readonly kind: 'exit'; readonly code: number | null; readonly signal: string | null }
+  /** The session's cost moved (USD over all its runs). */
+  | { readonly kind: 'cost'; readonly totalUsd: number }
+  /** A turn ended in an error (the API's, reported by the CLI): no reply will come for it. */
+  | { readonly kind: 'failed'; readonly error: string; readonly limited: boolean };
 
 export type SessionSignalListener = (signal: SessionSignal) => void;

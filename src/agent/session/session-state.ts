@@ -1,20 +1,25 @@
 import type { SessionEvent } from '../../protocol/events.js';
 import type {
   PermissionMode,
+  SessionAgentState,
   SessionAttention,
   SessionInfo,
   SessionMode,
   SessionStatus,
   TerminalHost,
 } from '../../protocol/rest/session.js';
+import type { TranscriptDraft, TranscriptEntry } from '../../protocol/rest/transcript.js';
 import type { Result } from '../../protocol/result.js';
-import type { SessionRecord } from '../../store/sessions.js';
+import type { SessionObserved, SessionRecord } from '../../store/sessions.js';
 import type { Clock } from '../../supervisor/clock.js';
 import { assistantText, type ClassifiedMessage } from '../claude/claude-messages.js';
+import { type ParsedLine, parseStructuredLine } from '../claude/transcript/transcript-entries.js';
 import { BoundedTextBuffer } from '../terminal/bounded-text-buffer.js';
+import { NO_COST, SessionCostMeter } from './session-cost.js';
 import type { SessionErrorCode } from './session-errors.js';
 import { SessionLimits } from './session-settings.js';
 import type { ActivitySource, SessionSignal, SessionSignalListener } from './session-signals.js';
+import { SessionTranscript } from './session-transcript.js';
 
 /** What a session reports to, and asks of, its manager. */
 export interface SessionHooks {
@@ -27,9 +32,24 @@ export interface SessionHooks {
    * a store that cannot take it is the caller's failure (STORAGE_FULL, STORAGE_UNAVAILABLE).
    */
   persistIntent(intent: SessionRecord): Result<object, SessionErrorCode>;
-  /** Terminal/text buffers changed (persisted lazily). */
+  /** Terminal/text buffers or the transcript changed (persisted lazily). */
   buffersChanged(session: SessionState): void;
 }
+
+/** The context window assumed for the share in use (tokens): Claude models' standard window. */
+const CONTEXT_WINDOW_TOKENS = 200_000;
+
+/** The seed's status for each typed state (while a process runs). */
+const STATUS_OF_STATE: Readonly<Record<SessionAgentState, SessionStatus | null>> = {
+  starting: 'busy',
+  working: 'busy',
+  waiting: 'idle',
+  needs_permission: 'idle',
+  needs_input: 'idle',
+  limited: 'idle',
+  errored: 'idle',
+  exited: null,
+};
 
 /**
  * What a session is and what it has seen: its record, the bounded buffers kept for reconnecting
@@ -60,6 +80,14 @@ export class SessionState {
   readonly text = new BoundedTextBuffer(SessionLimits.textBytes);
   readonly errors = new BoundedTextBuffer(SessionLimits.errorBytes);
   messages: unknown[] = [];
+  private transcriptStore = new SessionTranscript(SessionLimits.transcriptEntries);
+  protected readonly meter: SessionCostMeter;
+  state: SessionAgentState;
+  stateSince: number;
+  stateReason: string | null;
+  limitedUntil: number | null;
+  contextUsedPct: number | null;
+  maxCostUsd: number | null;
   private readonly signalListeners = new Set<SessionSignalListener>();
   private terminalSeq = 0;
 
@@ -83,6 +111,26 @@ export class SessionState {
     this.currentTaskId = record.currentTaskId;
     this.hookSecret = record.hookSecret;
     this.terminalHost = record.terminalHost;
+    const observed = record.observed;
+    this.meter = new SessionCostMeter(
+      observed?.cost ?? { ...NO_COST, totalUsd: record.totalCost },
+      observed?.model ?? null,
+    );
+    this.state = observed?.state ?? 'exited';
+    this.stateSince = observed?.stateSince ?? record.lastActivityAt;
+    this.stateReason = observed?.stateReason ?? null;
+    this.limitedUntil = observed?.limitedUntil ?? null;
+    this.contextUsedPct = observed?.contextUsedPct ?? null;
+    this.maxCostUsd = observed?.maxCostUsd ?? null;
+  }
+
+  get transcript(): SessionTranscript {
+    return this.transcriptStore;
+  }
+
+  /** The stored transcript, at a restart (before anything new arrives). */
+  restoreTranscript(entries: readonly TranscriptEntry[]): void {
+    this.transcriptStore = new SessionTranscript(SessionLimits.transcriptEntries, entries);
   }
 
   get isWorking(): boolean {
@@ -121,12 +169,51 @@ export class SessionState {
         messages: this.messages.length,
         messagesLimit: SessionLimits.messages,
       },
+      state: this.state,
+      stateSince: this.stateSince,
+      stateReason: this.stateReason,
+      limitedUntil: this.limitedUntil,
+      cost: this.meter.cost,
+      contextUsedPct: this.contextUsedPct,
+      model: this.meter.model,
+      maxCostUsd: this.maxCostUsd,
+    };
+  }
+
+  private observed(): SessionObserved {
+    return {
+      cost: this.meter.cost,
+      model: this.meter.model,
+      contextUsedPct: this.contextUsedPct,
+      state: this.state,
+      stateSince: this.stateSince,
+      stateReason: this.stateReason,
+      limitedUntil: this.limitedUntil,
+      maxCostUsd: this.maxCostUsd,
     };
   }
 
   record(): SessionRecord {
-    const { bufferStats: _stats, isWorking: _working, attention: _attention, ...record } = this.info();
-    return { ...record, hookSecret: this.hookSecret, terminalHost: this.terminalHost };
+    const {
+      bufferStats: _stats,
+      isWorking: _working,
+      attention: _attention,
+      state: _state,
+      stateSince: _since,
+      stateReason: _reason,
+      limitedUntil: _until,
+      cost: _cost,
+      contextUsedPct: _context,
+      model: _model,
+      maxCostUsd: _max,
+      ...record
+    } = this.info();
+    return {
+      ...record,
+      hookSecret: this.hookSecret,
+      terminalHost: this.terminalHost,
+      observed: this.observed(),
+    };
   }
 
   /**
@@ -146,12 +233,100 @@ export class SessionState {
     const status = state === 'idle' ? 'idle' : 'busy';
     // Hook and heuristic both report each turn's end (and start): clients get one event per change.
     // The controllers still get every verdict, with its source, as a signal.
-    if (this.status !== status) {
+    // Once the CLI's hooks speak, the screen no longer decides anything: a viewer's resize or a
+    // redraw must not change what the session is. Its verdicts still reach the controllers. Only
+    // the first prompt's appearance is the screen's to tell: no hook says "ready for input".
+    const decides = source === 'hook' || !this.hooksHeard || this.state === 'starting';
+    if (decides && this.status !== status) {
       if (state === 'idle') this.emit('session:idle', { reason, source });
       else this.emit('session:working', { reason, source });
       this.setStatus(status);
     }
+    if (decides && (state === 'working' || (this.state !== 'errored' && this.state !== 'limited')))
+      this.setAgentState(state === 'idle' ? 'waiting' : 'working', reason);
     this.signal({ kind: state, source, reason });
+  }
+
+  /** Whether the running CLI has reported through a hook (then the screen heuristic only advises). */
+  protected hooksHeard = false;
+
+  get reportsTurns(): boolean {
+    return this.hooksHeard;
+  }
+
+  get turn(): number {
+    return this.transcriptStore.turn;
+  }
+
+  assistantTextAfter(turn: number): string[] {
+    return this.transcriptStore.assistantTextAfter(turn);
+  }
+
+  /**
+   * The typed state: one source of truth per transition, one `session:state` event per change.
+   * The seed's `status` follows it while a process runs.
+   */
+  protected setAgentState(
+    state: SessionAgentState,
+    reason: string | null,
+    limitedUntil: number | null = null,
+  ): void {
+    if (this.state === state && this.limitedUntil === limitedUntil) return;
+    const previous = this.state;
+    this.state = state;
+    this.stateSince = this.hooks.clock.now();
+    this.stateReason = reason;
+    this.limitedUntil = state === 'limited' ? limitedUntil : null;
+    this.emit('session:state', {
+      state,
+      previous,
+      since: this.stateSince,
+      reason,
+      limitedUntil: this.limitedUntil,
+    });
+    const status = STATUS_OF_STATE[state];
+    if (status !== null && status !== this.status) this.setStatus(status);
+    else this.hooks.changed(this);
+  }
+
+  /**
+   * Lines of the CLI's structured output (transcript JSONL or stream-json): kept as transcript
+   * entries, their API calls counted into the cost. Returns what the lines said of API errors.
+   */
+  protected takeStructured(lines: readonly unknown[]): string | null {
+    const drafts: TranscriptDraft[] = [];
+    let apiError: string | null = null;
+    let counted = false;
+    for (const line of lines) {
+      const parsed: ParsedLine = parseStructuredLine(line, this.hooks.clock.now());
+      drafts.push(...parsed.entries);
+      if (parsed.call !== null && this.meter.addCall(parsed.call)) {
+        counted = true;
+        const { usage } = parsed.call;
+        const used = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
+        this.contextUsedPct = Math.min(100, Math.round((used / CONTEXT_WINDOW_TOKENS) * 1000) / 10);
+      }
+      if (parsed.apiError !== null) apiError = parsed.apiError;
+    }
+    if (drafts.length > 0) {
+      const entries = this.transcript.add(drafts);
+      this.emit('session:transcript', { entries });
+      this.hooks.buffersChanged(this);
+    }
+    if (counted) this.costChanged();
+    return apiError;
+  }
+
+  /** The cost moved: told to clients, kept, and the session's own budget checked. */
+  protected costChanged(): void {
+    this.totalCost = this.meter.cost.totalUsd;
+    this.emit('session:cost', {
+      cost: this.meter.cost,
+      contextUsedPct: this.contextUsedPct,
+      model: this.meter.model,
+    });
+    this.hooks.changed(this);
+    this.signal({ kind: 'cost', totalUsd: this.totalCost });
   }
 
   protected signal(signal: SessionSignal): void {

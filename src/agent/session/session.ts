@@ -1,8 +1,10 @@
 import type { Result } from '../../protocol/result.js';
 import { classifyMessage } from '../claude/claude-messages.js';
 import { type HookVerdict, hookEventName, interpretHook } from '../claude/hooks/hook-event.js';
+import { isTranscriptPath } from '../claude/transcript/transcript-file.js';
 import { notInteractive, type SessionErrorCode } from './session-errors.js';
 import { SessionRuns } from './session-runs.js';
+import { usageLimitOf } from './usage-limit.js';
 
 /**
  * A Claude Code session: one working directory and, at a time, either a headless run or an
@@ -21,11 +23,12 @@ export class Session extends SessionRuns {
     return { ok: true };
   }
 
-  /** Raw input to the interactive terminal. */
+  /** Raw input to the interactive terminal: a person answered, so nothing waits for one any more. */
   write(input: string): Result<object, SessionErrorCode> {
     const terminal = this.runningTerminal;
     if (terminal === null) return notInteractive();
     terminal.write(input);
+    this.setAttention(null);
     return { ok: true };
   }
 
@@ -39,6 +42,7 @@ export class Session extends SessionRuns {
     const enter = /\r\n?$|\n$/.exec(input);
     if (enter !== null) return this.submitLine(input.slice(0, enter.index));
     terminal.write(input);
+    this.setAttention(null);
     return { ok: true };
   }
 
@@ -47,6 +51,8 @@ export class Session extends SessionRuns {
     // A hook can still be on its way from a CLI that has just ended (its relay outlives a kill by a
     // moment): what it says is about a turn that is over, and must not bring a stopped session back.
     if (this.runningTerminal === null) return { kind: 'ignored', event: hookEventName(payload) };
+    this.hooksHeard = true;
+    if (isTranscriptPath(payload.transcript_path)) this.followTranscript(payload.transcript_path);
     const verdict = interpretHook(payload);
     switch (verdict.kind) {
       case 'idle':
@@ -67,6 +73,9 @@ export class Session extends SessionRuns {
         this.setAttention(null);
         this.activity('working', 'hook', verdict.reason);
         break;
+      case 'failed':
+        this.turnFailed(verdict.error, verdict.errorKind);
+        break;
       case 'attention':
         this.setAttention({
           kind: verdict.attention,
@@ -74,6 +83,11 @@ export class Session extends SessionRuns {
           since: this.hooks.clock.now(),
         });
         if (verdict.attention === 'idle') this.activity('idle', 'hook', verdict.message);
+        else
+          this.setAgentState(
+            verdict.attention === 'permission' ? 'needs_permission' : 'needs_input',
+            verdict.message,
+          );
         break;
       case 'session-start':
         if (verdict.claudeSessionId !== null) this.claudeSessionId = verdict.claudeSessionId;
@@ -84,4 +98,24 @@ export class Session extends SessionRuns {
     }
     return verdict;
   }
+
+  /**
+   * A turn ended in an error the CLI reported (StopFailure hook, or an API error line in its
+   * transcript; both may come for one turn): the session shows it at once, as `errored` with the
+   * text, or `limited` for a usage or rate limit, and whoever waits for the turn hears of it.
+   */
+  protected turnFailed(error: string, errorKind: string | null): void {
+    const turn = this.transcript.turn;
+    if (this.failedTurn === turn && (this.state === 'errored' || this.state === 'limited')) return;
+    this.failedTurn = turn;
+    const limit = usageLimitOf(error, errorKind, this.hooks.clock.now());
+    this.lastError = error;
+    this.setAttention(null);
+    this.setAgentState(limit === null ? 'errored' : 'limited', error, limit?.until ?? null);
+    if (limit !== null) this.emit('session:limited', { limitedUntil: limit.until, reason: error });
+    this.emit('session:completion', { cost: this.totalCost, result: '', isError: true, error });
+    this.signal({ kind: 'failed', error, limited: limit !== null });
+  }
+
+  private failedTurn = -1;
 }

@@ -42,8 +42,11 @@ export const BufferStats = Type.Object({
 export type BufferStats = Static<typeof BufferStats>;
 
 export const SessionAttention = Type.Object({
-  /** `permission`: a tool use waits for approval; `idle`: the agent waits for input. */
-  kind: Type.Union([Type.Literal('permission'), Type.Literal('idle')]),
+  /**
+   * `permission`: a tool use waits for approval; `idle`: the agent waits for input; `input`: the
+   * agent asked a question (a dialog) and waits for the answer.
+   */
+  kind: Type.Union([Type.Literal('permission'), Type.Literal('idle'), Type.Literal('input')]),
   message: Type.String(),
   since: Type.Number(),
 });
@@ -56,6 +59,32 @@ export type SessionAttention = Static<typeof SessionAttention>;
 export const TerminalHost = Type.Union([Type.Literal('tmux'), Type.Literal('pty')]);
 export type TerminalHost = Static<typeof TerminalHost>;
 
+/**
+ * What the agent is doing, from structure (hooks, the transcript, the status line, the process), never
+ * from what a viewer's terminal shows. `status` (the seed's) stays beside it for compatibility.
+ */
+export const SessionAgentState = Type.Union([
+  Type.Literal('starting'),
+  Type.Literal('working'),
+  Type.Literal('waiting'),
+  Type.Literal('needs_permission'),
+  Type.Literal('needs_input'),
+  Type.Literal('limited'),
+  Type.Literal('errored'),
+  Type.Literal('exited'),
+]);
+export type SessionAgentState = Static<typeof SessionAgentState>;
+
+/** What the session's agent spent: USD and the tokens of its API calls, over all its runs. */
+export const SessionCost = Type.Object({
+  totalUsd: Type.Number(),
+  inputTokens: Type.Integer(),
+  outputTokens: Type.Integer(),
+  cacheReadTokens: Type.Integer(),
+  cacheWriteTokens: Type.Integer(),
+});
+export type SessionCost = Static<typeof SessionCost>;
+
 export const SessionInfo = Type.Object({
   id: Type.String({ format: 'uuid' }),
   pid: Nullable(Type.Integer()),
@@ -66,7 +95,7 @@ export const SessionInfo = Type.Object({
   createdAt: Type.Number({ description: 'epoch ms' }),
   lastActivityAt: Type.Number({ description: 'epoch ms' }),
   claudeSessionId: Nullable(Type.String()),
-  totalCost: Type.Number({ description: 'USD, from the CLI result lines' }),
+  totalCost: Type.Number({ description: 'USD over all runs (= cost.totalUsd)' }),
   messageCount: Type.Integer(),
   isWorking: Type.Boolean(),
   lastPromptTime: Nullable(Type.Number()),
@@ -79,6 +108,19 @@ export const SessionInfo = Type.Object({
   /** Null until the session first ran interactively. */
   terminalHost: Nullable(TerminalHost),
   bufferStats: BufferStats,
+  state: SessionAgentState,
+  stateSince: Type.Number({ description: 'epoch ms' }),
+  /** What moved the session into its state (e.g. "Stop hook", the error text). */
+  stateReason: Nullable(Type.String()),
+  /** When `limited`: when the usage limit resets (epoch ms), when known. */
+  limitedUntil: Nullable(Type.Number()),
+  cost: SessionCost,
+  /** Share of the model's context window the conversation uses (0–100), when the CLI reported it. */
+  contextUsedPct: Nullable(Type.Number()),
+  /** The model of the last API call. */
+  model: Nullable(Type.String()),
+  /** The session stops its agent once `cost.totalUsd` reaches this (USD); null: no budget. */
+  maxCostUsd: Nullable(Type.Number()),
 });
 export type SessionInfo = Static<typeof SessionInfo>;
 

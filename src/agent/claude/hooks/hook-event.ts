@@ -5,7 +5,13 @@
 export type HookVerdict =
   | { readonly kind: 'idle'; readonly reason: string; readonly lastAssistantMessage: string | null }
   | { readonly kind: 'working'; readonly reason: string }
-  | { readonly kind: 'attention'; readonly attention: 'permission' | 'idle'; readonly message: string }
+  /** The turn ended in an error (StopFailure): `errorKind` is the CLI's class, e.g. `rate_limit`. */
+  | { readonly kind: 'failed'; readonly error: string; readonly errorKind: string | null }
+  | {
+      readonly kind: 'attention';
+      readonly attention: 'permission' | 'idle' | 'input';
+      readonly message: string;
+    }
   | { readonly kind: 'session-start'; readonly claudeSessionId: string | null }
   | { readonly kind: 'ignored'; readonly event: string };
 
@@ -30,6 +36,18 @@ export function interpretHook(payload: Record<string, unknown>): HookVerdict {
       };
     case 'UserPromptSubmit':
       return { kind: 'working', reason: 'prompt submitted (UserPromptSubmit hook)' };
+    case 'PreToolUse':
+    case 'PostToolUse':
+      // A tool runs: whatever waited for a person (a permission prompt) was answered.
+      return { kind: 'working', reason: `tool use (${event} hook)` };
+    case 'StopFailure': {
+      const errorKind = typeof payload.error === 'string' ? payload.error : null;
+      return {
+        kind: 'failed',
+        error: text(payload.last_assistant_message, `the turn failed (${errorKind ?? 'unknown error'})`),
+        errorKind,
+      };
+    }
     case 'SessionStart':
       return {
         kind: 'session-start',
@@ -39,6 +57,7 @@ export function interpretHook(payload: Record<string, unknown>): HookVerdict {
       const type = payload.notification_type;
       const message = text(payload.message, 'Claude needs your attention');
       if (type === 'permission_prompt') return { kind: 'attention', attention: 'permission', message };
+      if (type === 'elicitation_dialog') return { kind: 'attention', attention: 'input', message };
       // idle_prompt, and notifications of older CLIs without a type, mean "waiting for input".
       return { kind: 'attention', attention: 'idle', message };
     }

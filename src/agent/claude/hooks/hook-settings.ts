@@ -1,7 +1,9 @@
 /**
  * The `--settings` content that makes Claude Code report to the server: the definitive "turn
- * finished" (Stop), "needs a person" (Notification: idle_prompt, permission_prompt), "working"
- * (UserPromptSubmit) and the conversation id (SessionStart). Given per run as a file (see
+ * finished" (Stop) or "turn failed" (StopFailure, with the API's error), "needs a person"
+ * (Notification: idle_prompt, permission_prompt, elicitation_dialog), "working" (UserPromptSubmit,
+ * and PreToolUse/PostToolUse, which also end a permission wait) and the conversation id
+ * (SessionStart). Every hook names the transcript the server then reads. Given per run as a file (see
  * session-hook-files.ts), so the user's own settings files are never touched.
  *
  * The session's secret is in neither the CLI's command line nor the hook command's: both are
@@ -16,7 +18,15 @@ export interface HookEndpoint {
   readonly nodePath: string;
 }
 
-const HOOKED_EVENTS = ['Stop', 'Notification', 'SessionStart', 'UserPromptSubmit'] as const;
+const HOOKED_EVENTS = [
+  'Stop',
+  'StopFailure',
+  'Notification',
+  'SessionStart',
+  'UserPromptSubmit',
+  'PreToolUse',
+  'PostToolUse',
+] as const;
 
 /** Single-quotes a word for `sh -c`, which is how Claude Code runs hook commands. */
 function shellQuote(word: string): string {
@@ -29,5 +39,7 @@ export function hookSettingsJson(endpoint: HookEndpoint, sessionId: string, secr
   const command = [endpoint.nodePath, endpoint.relayPath, url, secretFile].map(shellQuote).join(' ');
   const hooks: Record<string, unknown> = {};
   for (const event of HOOKED_EVENTS) hooks[event] = [{ hooks: [{ type: 'command', command, timeout: 10 }] }];
-  return `${JSON.stringify({ hooks }, null, 2)}\n`;
+  // `tui: default` keeps the classic renderer: newer CLIs otherwise offer their fullscreen one in a
+  // start-up menu, and the first prompt typed would answer it (and rewrite the user's settings).
+  return `${JSON.stringify({ tui: 'default', hooks }, null, 2)}\n`;
 }

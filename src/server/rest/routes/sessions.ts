@@ -18,6 +18,7 @@ import {
   SessionTerminal,
 } from '../../../protocol/rest/session.js';
 import { SuccessMessageReply, SuccessReply } from '../../../protocol/rest/success.js';
+import { TranscriptPage, TranscriptQuery } from '../../../protocol/rest/transcript.js';
 import type { ApiContext } from '../context.js';
 import { sendApiError } from '../error-reply.js';
 import { replies } from '../replies.js';
@@ -88,6 +89,22 @@ export const sessionRoutes =
           messages: session.messages,
           errorBuffer: session.errors.toString(),
         };
+      },
+    );
+
+    app.get(
+      '/api/sessions/:id/transcript',
+      {
+        schema: {
+          params: SessionIdParams,
+          querystring: TranscriptQuery,
+          response: replies({ 200: TranscriptPage }),
+        },
+      },
+      async (request, reply) => {
+        const session = find(request.params.id, reply);
+        if (session === null) return reply;
+        return session.transcript.page(request.query.after ?? 0, request.query.limit ?? 200);
       },
     );
 
