@@ -62,7 +62,19 @@ export const TranscriptPage = Type.Object({
 });
 export type TranscriptPage = Static<typeof TranscriptPage>;
 
+/** Most entries on one page of the transcript, and the default. */
+export const TRANSCRIPT_PAGE_MAX = 1_000;
+export const TRANSCRIPT_PAGE_DEFAULT = 200;
+
+/** The query string (strings, as the API does not coerce types: parsed by the route). */
 export const TranscriptQuery = Type.Object({
-  after: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
+  after: Type.Optional(
+    Type.String({ pattern: '^[0-9]{1,15}$', description: 'entries after this seq (default 0)' }),
+  ),
+  limit: Type.Optional(
+    Type.String({
+      pattern: '^[0-9]{1,4}$',
+      description: `entries per page, 1 to ${TRANSCRIPT_PAGE_MAX} (default ${TRANSCRIPT_PAGE_DEFAULT})`,
+    }),
+  ),
 });

@@ -21,7 +21,8 @@ const HAIKU_3: Price = { input: 0.25, output: 1.25, cacheWrite: 0.3, cacheRead: 
 
 function priceOf(model: string | null): Price {
   const name = (model ?? '').toLowerCase();
-  if (name.includes('opus')) return /opus-4-[01]\b|opus-4(?!-)|3-opus/.test(name) ? OPUS_LEGACY : OPUS;
+  if (name.includes('opus'))
+    return /opus-4-[01]\b|opus-4(?!-)|opus-4-\d{8}\b|3-opus/.test(name) ? OPUS_LEGACY : OPUS;
   if (name.includes('haiku')) {
     if (name.includes('3-5')) return HAIKU_3_5;
     return name.includes('3-haiku') ? HAIKU_3 : HAIKU;

@@ -18,7 +18,12 @@ import {
   SessionTerminal,
 } from '../../../protocol/rest/session.js';
 import { SuccessMessageReply, SuccessReply } from '../../../protocol/rest/success.js';
-import { TranscriptPage, TranscriptQuery } from '../../../protocol/rest/transcript.js';
+import {
+  TRANSCRIPT_PAGE_DEFAULT,
+  TRANSCRIPT_PAGE_MAX,
+  TranscriptPage,
+  TranscriptQuery,
+} from '../../../protocol/rest/transcript.js';
 import type { ApiContext } from '../context.js';
 import { sendApiError } from '../error-reply.js';
 import { replies } from '../replies.js';
@@ -104,7 +109,12 @@ export const sessionRoutes =
       async (request, reply) => {
         const session = find(request.params.id, reply);
         if (session === null) return reply;
-        return session.transcript.page(request.query.after ?? 0, request.query.limit ?? 200);
+        const after = Number(request.query.after ?? 0);
+        const limit = Number(request.query.limit ?? TRANSCRIPT_PAGE_DEFAULT);
+        if (limit < 1 || limit > TRANSCRIPT_PAGE_MAX) {
+          return sendApiError(reply, ApiErrorCode.BAD_REQUEST, `limit must be 1 to ${TRANSCRIPT_PAGE_MAX}`);
+        }
+        return session.transcript.page(after, limit);
       },
     );
 
