@@ -312,7 +312,7 @@ export abstract class SessionRuns extends SessionState {
     const lines = this.transcriptFile?.read() ?? [];
     if (lines.length === 0) return;
     const apiError = this.takeStructured(lines);
-    if (apiError !== null) this.turnFailed(apiError, null);
+    if (apiError !== null) this.turnFailed(apiError.error, apiError.kind);
   }
 
   /** A turn ended in an error (StopFailure hook, or the transcript's API error line). */

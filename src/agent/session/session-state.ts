@@ -293,20 +293,23 @@ export class SessionState {
    * Lines of the CLI's structured output (transcript JSONL or stream-json): kept as transcript
    * entries, their API calls counted into the cost. Returns what the lines said of API errors.
    */
-  protected takeStructured(lines: readonly unknown[]): string | null {
+  protected takeStructured(lines: readonly unknown[]): { error: string; kind: string | null } | null {
     const drafts: TranscriptDraft[] = [];
-    let apiError: string | null = null;
+    let apiError: { error: string; kind: string | null } | null = null;
     let counted = false;
     for (const line of lines) {
       const parsed: ParsedLine = parseStructuredLine(line, this.hooks.clock.now());
-      drafts.push(...parsed.entries);
       if (parsed.call !== null && this.meter.addCall(parsed.call)) {
         counted = true;
         const { usage } = parsed.call;
+        // The call's tokens go on its first entry only: a message split over lines is one call.
+        const first = parsed.entries[0];
+        if (first !== undefined) first.usage = usage;
         const used = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
         this.contextUsedPct = Math.min(100, Math.round((used / CONTEXT_WINDOW_TOKENS) * 1000) / 10);
       }
-      if (parsed.apiError !== null) apiError = parsed.apiError;
+      drafts.push(...parsed.entries);
+      if (parsed.apiError !== null) apiError = { error: parsed.apiError, kind: parsed.apiErrorKind ?? null };
     }
     if (drafts.length > 0) {
       const entries = this.transcript.add(drafts);

@@ -23,6 +23,8 @@ export interface ParsedLine {
   readonly call: ApiCall | null;
   /** The CLI's own marker of an API error reply (`isApiErrorMessage`, or a failed `result`). */
   readonly apiError: string | null;
+  /** The CLI's class of that error (`rate_limit`, …), when it gave one. */
+  readonly apiErrorKind?: string | null;
 }
 
 const NOTHING: ParsedLine = { entries: [], call: null, apiError: null };
@@ -135,7 +137,8 @@ function assistantLine(line: Record<string, unknown>, ts: number): ParsedLine {
   const call = usage !== null && messageId !== null ? { messageId, model, usage } : null;
   for (const entry of entries) if (model !== null) entry.model = model;
   const apiError = isApiError ? entries.map((entry) => entry.text ?? '').join('\n') || 'API error' : null;
-  return { entries, call, apiError };
+  const apiErrorKind = isApiError && typeof line.error === 'string' ? line.error : null;
+  return isApiError ? { entries, call, apiError, apiErrorKind } : { entries, call, apiError };
 }
 
 /** A system line worth showing: the CLI's errors and notes with text (not its timing bookkeeping). */

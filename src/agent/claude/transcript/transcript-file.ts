@@ -14,12 +14,14 @@ export function isTranscriptPath(path: unknown): path is string {
 /**
  * Follows the JSONL transcript Claude Code appends to: each `read()` returns the lines completed since
  * the last one, parsed (a line that is not JSON is skipped). A line still being written is kept for
- * the next read; a file that shrank (replaced) is read again from its start.
+ * the next read; a file that shrank, or another file put in its place, is read from its start.
  */
 export class TranscriptFileTail {
   private offset = 0;
   private partial = Buffer.alloc(0);
   private skipping = false;
+  /** The file read (device and inode): one put in its place is read from its start. */
+  private identity = '';
 
   constructor(readonly path: string) {}
 
@@ -31,8 +33,12 @@ export class TranscriptFileTail {
       return []; // Not written yet, or gone: nothing new.
     }
     try {
-      const size = fstatSync(fd).size;
-      if (size < this.offset) {
+      const stat = fstatSync(fd);
+      const size = stat.size;
+      const identity = `${stat.dev}:${stat.ino}`;
+      const replaced = this.identity !== '' && identity !== this.identity;
+      this.identity = identity;
+      if (size < this.offset || replaced) {
         this.offset = 0;
         this.partial = Buffer.alloc(0);
         this.skipping = false;
