@@ -82,6 +82,15 @@ describe('restart on the same data directory', () => {
     expect((await getTerminal(second, oneShot)).terminalBuffer).toContain('Echo: remember me');
     const out = await expectJson(await second.api(`/api/sessions/${oneShot}/output`), 200);
     expect(asString(out.textOutput)).toContain('Echo: remember me');
+    // Its transcript, cost and tokens were stored with it.
+    expect(a.cost).toEqual(wasA.cost);
+    expect(asNumber(asObject(a.cost).outputTokens)).toBeGreaterThan(0);
+    const transcript = await expectJson(await second.api(`/api/sessions/${oneShot}/transcript`), 200);
+    const entries = asArray(transcript.entries).map((x) => asObject(x));
+    expect(entries[0]).toMatchObject({ kind: 'user', text: 'remember me [[cost:0.25]]', turn: 1 });
+    expect(entries.map((x) => x.kind)).toContain('assistant');
+    expect(entries.find((x) => x.kind === 'assistant')?.text).toContain('Echo: remember me');
+    expect(entries.map((x) => x.seq)).toEqual(entries.map((_, i) => i + 1));
 
     // The failed run keeps its error.
     const c = await getSession(second, failed);
@@ -107,6 +116,12 @@ describe('restart on the same data directory', () => {
       'run 2',
     );
     expect(again.totalCost).toBe(0.75);
+    // The new run's entries continue the stored numbering.
+    const more = await expectJson(
+      await second.api(`/api/sessions/${oneShot}/transcript?after=${entries.length}`),
+      200,
+    );
+    expect(asNumber(asArray(more.entries).map((x) => asObject(x))[0]?.seq)).toBe(entries.length + 1);
   });
 
   it.skipIf(!TMUX_TESTS)(

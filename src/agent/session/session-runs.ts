@@ -129,6 +129,8 @@ export abstract class SessionRuns extends SessionState {
     this.hooksHeard = false;
     this.setStatus('busy');
     this.setAgentState('working', 'headless run started');
+    // stream-json does not repeat the prompt: the transcript gets it from here, as the turn's start.
+    this.takeStructured([{ type: 'user', message: { role: 'user', content: prompt } }]);
     this.emit('session:running', { prompt });
     const done = run.outcome.then((outcome) => {
       this.settings.processes?.release('session', this.id, run.pid);
