@@ -170,6 +170,32 @@ describe('POST /api/sessions/:id/run', () => {
     expect(asObject(start).cwd).toBe(asString((await getSession(s, id)).workingDir));
   });
 
+  it('continues the last conversation with continue: true (--resume <its id>), and refuses it without one', async () => {
+    recordStarts();
+    const s = await r.server();
+    const id = String((await createSession(s)).id);
+    await expectApiError(
+      await s.send('POST', `/api/sessions/${id}/run`, { prompt: 'go on', continue: true }),
+      409,
+      'NOTHING_TO_RESUME',
+    );
+    const first = await runToEnd(s, id, 'start a conversation');
+    const conversation = asString(first.claudeSessionId);
+    await expectJson(
+      await s.send('POST', `/api/sessions/${id}/run`, { prompt: 'go on', continue: true }),
+      200,
+    );
+    await waitForSession(s, id, (x) => x.status !== 'busy' && x.pid === null, 'the second run');
+    const [plain, continued] = recordedStarts().map((start) =>
+      asArray(asObject(start).argv).map((a) => asString(a)),
+    );
+    expect(plain).not.toContain('--resume');
+    expect(continued?.slice(continued.indexOf('--resume'), continued.indexOf('--resume') + 2)).toEqual([
+      '--resume',
+      conversation,
+    ]);
+  });
+
   it('accepts a prompt of exactly 100,000 characters (counted as characters, not bytes)', async () => {
     const s = await r.server();
     const id = String((await createSession(s)).id);

@@ -79,6 +79,10 @@ export abstract class SessionRuns extends SessionState {
     if (this.hasProcess) return failure('SESSION_BUSY', 'session already has a running process');
     const claude = resolveClaudeBinary(this.settings.claudeBin, this.settings.env.PATH);
     if (!claude.ok) return failure('CLAUDE_NOT_FOUND', claude.error);
+    const resume = options.resume === true ? this.claudeSessionId : null;
+    if (options.resume === true && resume === null) {
+      return failure('NOTHING_TO_RESUME', 'the session has no conversation to continue yet');
+    }
     const permissionMode = options.permissionMode ?? this.permissionMode;
     const now = this.hooks.clock.now();
     // The run is on disk before it exists, so a restart knows it was interrupted.
@@ -96,7 +100,7 @@ export abstract class SessionRuns extends SessionState {
         command: claude.path,
         // No hooks for headless runs: their process ending is the definitive signal, and a
         // SessionStart hook would add its own lines to the stream.
-        args: oneShotArgs({ permissionMode }),
+        args: oneShotArgs({ permissionMode, ...(resume === null ? {} : { resume }) }),
         cwd: this.workingDir,
         env: childEnvironment(this.settings.env, permissionMode),
         prompt,

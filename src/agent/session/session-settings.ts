@@ -69,6 +69,6 @@ export interface ProcessTracker {
 export interface RunOptions {
   readonly permissionMode?: PermissionMode;
   readonly timeoutMs?: number;
-  /** Interactive only: continue the last conversation (`--resume <claudeSessionId>`). */
+  /** Continue the last conversation (`--resume <claudeSessionId>`), interactive or headless. */
   readonly resume?: boolean;
 }

@@ -33,6 +33,11 @@ export const RunBody = Type.Object({
   prompt: Prompt,
   permissionMode: Type.Optional(PermissionMode),
   timeoutMs: Type.Optional(TimeoutMs),
+  /**
+   * Continue the session's last conversation (`claude -p --resume <claudeSessionId>`) instead of
+   * starting a new one; 409 NOTHING_TO_RESUME when it has none yet.
+   */
+  continue: Type.Optional(Type.Boolean()),
 });
 
 export const InteractiveBody = Type.Object({

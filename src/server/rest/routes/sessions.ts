@@ -134,7 +134,8 @@ export const sessionRoutes =
       async (request, reply) => {
         const session = find(request.params.id, reply);
         if (session === null) return reply;
-        const started = session.runPrompt(request.body.prompt, request.body);
+        const { continue: resume, ...options } = request.body;
+        const started = session.runPrompt(request.body.prompt, { ...options, resume: resume === true });
         if (!started.ok) return replyWithResult(reply, started);
         // The outcome arrives as events; a failed run is already reported there.
         started.done.catch((error: Error) => request.log.error({ err: error }, 'run failed'));
