@@ -68,6 +68,7 @@ export interface SessionManagerOptions {
 export interface CreateSessionRequest {
   readonly workingDir?: string;
   readonly permissionMode?: PermissionMode;
+  readonly maxCostUsd?: number | null;
 }
 
 /** All Claude sessions: creation, lookup, deletion, persistence and restoration after a restart. */
@@ -181,6 +182,7 @@ export class SessionManager {
       terminalHost: null,
       observed: null,
     });
+    session.maxCostUsd = request.maxCostUsd ?? null;
     // Stored before anyone hears of it: a store that cannot take it refuses the session.
     const stored = tryWrite(() => this.options.repository.save(session.record()));
     if (stored !== null) return stored;

@@ -321,6 +321,10 @@ export abstract class SessionRuns extends SessionState {
     if (apiError !== null) this.turnFailed(apiError.error, apiError.kind);
   }
 
+  protected budgetReached(reason: string): void {
+    if (this.hasProcess) void this.stop(reason);
+  }
+
   /** A turn ended in an error (StopFailure hook, or the transcript's API error line). */
   protected abstract turnFailed(error: string, kind: string | null): void;
 

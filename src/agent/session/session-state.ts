@@ -56,7 +56,7 @@ const STATUS_OF_STATE: Readonly<Record<SessionAgentState, SessionStatus | null>>
  * clients, and the events and signals through which every change is reported. The runs
  * (session-runs.ts) and the Session itself (input, hooks) change it only through these.
  */
-export class SessionState {
+export abstract class SessionState {
   readonly id: string;
   readonly workingDir: string;
   readonly createdAt: number;
@@ -330,7 +330,13 @@ export class SessionState {
     });
     this.hooks.changed(this);
     this.signal({ kind: 'cost', totalUsd: this.totalCost });
+    const budget = this.maxCostUsd;
+    if (budget !== null && this.totalCost >= budget)
+      this.budgetReached(`cost budget reached: $${this.totalCost.toFixed(4)} spent of $${budget.toFixed(4)}`);
   }
+
+  /** The session's own budget is spent: whatever runs is stopped, saying why. */
+  protected abstract budgetReached(reason: string): void;
 
   protected signal(signal: SessionSignal): void {
     for (const listener of [...this.signalListeners]) listener(signal);

@@ -25,7 +25,12 @@ export const SessionIdParams = Type.Object({ id: Type.String({ maxLength: 200 })
 export const CaseNameParams = Type.Object({ name: Type.String({ maxLength: 200 }) });
 
 export const CreateSessionBody = Type.Object(
-  { workingDir: Type.Optional(WorkingDir), permissionMode: Type.Optional(PermissionMode) },
+  {
+    workingDir: Type.Optional(WorkingDir),
+    permissionMode: Type.Optional(PermissionMode),
+    /** The session's own budget (USD): its agent is stopped once `cost.totalUsd` reaches it. */
+    maxCostUsd: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Null()])),
+  },
   { additionalProperties: true },
 );
 
