@@ -102,6 +102,11 @@ export type QueueTaskEvent =
 export type RalphEvent =
   | GlobalEventOf<'ralph:started', { readonly status: RalphStatus }>
   | GlobalEventOf<'ralph:stopped', { readonly reason: string; readonly status: RalphStatus }>
+  | GlobalEventOf<
+      'ralph:paused',
+      { readonly until: number; readonly reason: string; readonly status: RalphStatus }
+    >
+  | GlobalEventOf<'ralph:resumed', { readonly status: RalphStatus }>
   | GlobalEventOf<'ralph:assigned', { readonly sessionId: string; readonly taskId: string }>
   | GlobalEventOf<
       'ralph:completed',

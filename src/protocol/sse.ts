@@ -64,6 +64,8 @@ const CATALOGUE: Readonly<Record<ApiEventType, { readonly terminalOutput: boolea
   'task:deleted': { terminalOutput: false },
   'ralph:started': { terminalOutput: false },
   'ralph:stopped': { terminalOutput: false },
+  'ralph:paused': { terminalOutput: false },
+  'ralph:resumed': { terminalOutput: false },
   'ralph:assigned': { terminalOutput: false },
   'ralph:completed': { terminalOutput: false },
   'scheduled:created': { terminalOutput: false },

@@ -43,11 +43,14 @@ const TASK_KEYS = [
 ];
 const STATUS_KEYS = [
   'assignments',
+  'autoResume',
   'completedCount',
   'failedCount',
   'maxCostUsd',
+  'maxWaitMinutes',
   'maxWorkers',
   'minDurationMinutes',
+  'pausedUntil',
   'running',
   'sessionIds',
   'startedAt',
@@ -278,6 +281,9 @@ describe('/api/ralph', () => {
       failedCount: 0,
       totalCost: 0,
       stopReason: null,
+      pausedUntil: null,
+      autoResume: true,
+      maxWaitMinutes: 360,
     });
     await expectApiError(await s.send('POST', '/api/ralph/stop'), 409, 'RALPH_NOT_RUNNING');
     await expectApiError(

@@ -117,6 +117,12 @@ export class FakeWorkerSession implements WorkerSession {
     this.messageCount++;
   }
 
+  /** The turn ended in an API error (a usage limit when `limitedUntil` is given). */
+  fails(error: string, limitedUntil: number | null = null): void {
+    this.status = 'idle';
+    this.emit({ kind: 'failed', error, limitedUntil });
+  }
+
   exit(): void {
     this.isInteractive = false;
     this.hasProcess = false;

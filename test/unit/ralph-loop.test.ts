@@ -4,6 +4,7 @@ import { FOLLOW_UP_PRIORITY, FOLLOW_UP_PROMPTS } from '../../src/agent/ralph/fol
 import { RalphLoop } from '../../src/agent/ralph/ralph-loop.js';
 import {
   INTERRUPT_KEY,
+  LIMIT_RESUME_MARGIN_MS,
   MAX_TASK_ATTEMPTS,
   RalphStopReason,
   type RalphTiming,
@@ -94,6 +95,10 @@ class Harness {
           return ['started'];
         case 'ralph:stopped':
           return [`stopped: ${event.data.reason}`];
+        case 'ralph:paused':
+          return [`paused until ${event.data.until}`];
+        case 'ralph:resumed':
+          return ['resumed'];
         case 'task:completed':
         case 'task:failed':
           return [`${event.kind} ${event.data.task.id}`];
@@ -198,6 +203,69 @@ describe('RalphLoop: assignment', () => {
     s1.assistantSays('Finished.\n<promise>ALL GOOD</promise>');
     s1.idle();
     expect(h.task('t').status).toBe('completed');
+  });
+
+  it('fails a task at once when its turn ends in an API error, not after its timeout', () => {
+    const s1 = FakeWorkerSession.interactive('s1');
+    const h = new Harness(new FakeWorkerSessions().add(s1));
+    h.add({ id: 't', prompt: 'do it' });
+    h.start({ sessionIds: ['s1'] });
+    clearAndPrompt(s1);
+    s1.fails('API Error: 400 bad request');
+    expect(h.task('t')).toMatchObject({
+      status: 'failed',
+      error: 'turn failed: API Error: 400 bad request',
+    });
+    expect(h.log()).toEqual([
+      'started',
+      'assigned t→s1',
+      'task:failed t',
+      'ralph-completed t false',
+      `stopped: ${RalphStopReason.done}`,
+    ]);
+  });
+
+  it('pauses at a usage limit, keeps the task, and resumes by itself after the reset and a margin', () => {
+    const s1 = FakeWorkerSession.interactive('s1');
+    const h = new Harness(new FakeWorkerSessions().add(s1));
+    h.add({ id: 't', prompt: 'do it' });
+    h.start({ sessionIds: ['s1'] });
+    clearAndPrompt(s1);
+    const until = h.clock.now() + 10 * 60_000;
+    s1.fails('Claude usage limit reached', until);
+    const resumeAt = until + LIMIT_RESUME_MARGIN_MS;
+    expect(h.task('t').status).toBe('pending');
+    expect(h.loop.status()).toMatchObject({ running: true, pausedUntil: resumeAt, assignments: [] });
+    const lines = s1.lines.length;
+    h.clock.advance(10 * 60_000);
+    expect(s1.lines.length).toBe(lines); // still waiting: nothing typed
+    h.clock.advance(LIMIT_RESUME_MARGIN_MS + TIMING.tickMs);
+    expect(h.loop.status().pausedUntil).toBeNull();
+    expect(h.task('t').status).toBe('running');
+    expect(h.log()).toEqual([
+      'started',
+      'assigned t→s1',
+      `paused until ${resumeAt}`,
+      'resumed',
+      'assigned t→s1',
+    ]);
+  });
+
+  it('stops at a usage limit that resets later than maxWaitMinutes, or at any limit without autoResume', () => {
+    for (const options of [{ maxWaitMinutes: 5 }, { autoResume: false }]) {
+      const s1 = FakeWorkerSession.interactive('s1');
+      const h = new Harness(new FakeWorkerSessions().add(s1));
+      h.add({ id: 't', prompt: 'do it' });
+      h.start({ sessionIds: ['s1'], ...options });
+      clearAndPrompt(s1);
+      const until = h.clock.now() + 10 * 60_000;
+      s1.fails('Claude usage limit reached', until);
+      expect(h.loop.status()).toMatchObject({
+        running: false,
+        stopReason: RalphStopReason.limit(until, 'Claude usage limit reached'),
+      });
+      expect(h.task('t').status).toBe('pending');
+    }
   });
 
   it('gives the next task to the worker that waited longest', () => {

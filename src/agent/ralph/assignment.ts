@@ -12,8 +12,8 @@ export type AssignmentOutcome =
   | { readonly kind: 'timed-out'; readonly afterMs: number }
   /** The agent went away (its process exited) or refused input: the task itself did not fail. */
   | { readonly kind: 'lost'; readonly reason: string }
-  /** The agent's turn ended in an error (the API's): no marker will come; `limited` for a usage limit. */
-  | { readonly kind: 'failed'; readonly error: string; readonly limited: boolean };
+  /** The agent's turn ended in an error (the API's): no marker will come; a usage limit says until when. */
+  | { readonly kind: 'failed'; readonly error: string; readonly limitedUntil: number | null };
 
 export interface AssignmentSpec {
   readonly taskId: string;
@@ -114,7 +114,7 @@ export class Assignment {
         return;
       case 'failed':
         if (this.phase === 'prompting' || this.phase === 'resuming')
-          this.finish({ kind: 'failed', error: signal.error, limited: signal.limited });
+          this.finish({ kind: 'failed', error: signal.error, limitedUntil: signal.limitedUntil });
         return;
       case 'output':
         // A CLI that reports its turns is read from its messages only: the screen is repainted

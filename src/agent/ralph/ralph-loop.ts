@@ -1,13 +1,13 @@
 import type { RalphEvent } from '../../protocol/events.js';
 import type { RalphStatus } from '../../protocol/rest/ralph.js';
 import type { QueueTask } from '../../protocol/rest/tasks.js';
-import { type Failure, failure, type Result } from '../../protocol/result.js';
+import { failure, type Result } from '../../protocol/result.js';
 import type { RalphStateRecord, RalphStateRepository } from '../../store/ralph-state.js';
-import { type StorageErrorCode, tryWrite } from '../../store/storage-errors.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import { Assignment, type AssignmentOutcome } from './assignment.js';
 import { FollowUps } from './follow-up.js';
+import { LimitPause } from './limit-pause.js';
 import { PassGate } from './pass-gate.js';
 import { RalphProgress } from './ralph-progress.js';
 import {
@@ -20,6 +20,7 @@ import {
   RalphStopReason,
   type RalphTiming,
 } from './ralph-settings.js';
+import { RalphStateWriter } from './ralph-state-writer.js';
 import { requeueInterrupted, resumableTasks, resumedTimeoutMs } from './resumed-tasks.js';
 import { WorkerPool } from './worker-pool.js';
 import type { WorkerSession, WorkerSessions } from './worker-session.js';
@@ -38,20 +39,17 @@ export interface RalphLoopOptions {
  * The Ralph loop: hands the queue's ready tasks, highest priority first, to idle interactive sessions
  * and watches each for its completion marker, until the work is done.
  *
- * - **Workers**: the sessions it was given, and sessions it starts itself (a stopped one of its pool
- *   brought back, else a new one in the task's directory) while fewer than `maxWorkers` of its pool
- *   run. A task with a working directory runs only in a session there. Idle workers take turns.
- * - **A task**: `/clear` (unless the CLI is new), the prompt with the marker instruction, then the
- *   marker ends it (completed), the timeout ends it (failed; the agent is interrupted), or the
- *   session's exit ends the attempt (the task is pending again; after MAX_TASK_ATTEMPTS it fails).
- * - **The end**: when nothing runs and nothing is ready. Before the minimum duration has passed the
- *   loop gives itself a follow-up task instead (follow-up.ts). The budget stops it as soon as the
- *   cost its sessions report reaches `maxCostUsd`.
- * - **Stop**: running tasks go back to pending, agents are interrupted, the processes the loop
- *   started are stopped (their sessions stay, with their output).
- * - **Restart**: the state is stored on every change; a loop that was running resumes, its clock
- *   (the minimum duration) still counting from the original start. The queue has put the tasks that
- *   were running back to pending; the loop brings its pool's sessions back as it needs workers.
+ * - **Workers**: the sessions it was given, and ones it starts (a stopped one of its pool, else a new
+ *   one in the task's directory) while fewer than `maxWorkers` run; idle workers take turns.
+ * - **A task**: `/clear` (unless the CLI is new), the prompt, then: the marker (completed), the
+ *   timeout (failed, the agent interrupted), an API error (failed at once), a usage limit (pending
+ *   again, the loop paused until the reset: limit-pause.ts), or the session's exit (pending again;
+ *   after MAX_TASK_ATTEMPTS it fails).
+ * - **The end**: nothing runs and nothing is ready; before the minimum duration a follow-up task
+ *   instead (follow-up.ts). The budget stops it once its sessions' cost reaches `maxCostUsd`.
+ * - **Stop**: running tasks go back to pending, agents are interrupted, its own processes stop.
+ * - **Restart**: the state is stored on every change; a running loop resumes, its minimum duration
+ *   counted from the original start, and brings its pool's sessions back as it needs workers.
  */
 export class RalphLoop {
   private readonly timing: RalphTiming;
@@ -62,10 +60,13 @@ export class RalphLoop {
   private followUps = new FollowUps();
   private readonly assignments = new Map<string, Assignment>();
   private tickTimer: TimerHandle | null = null;
+  private readonly pause = new LimitPause();
+  private readonly writer: RalphStateWriter;
   private unsubscribeQueue: (() => void) | null = null;
 
   constructor(private readonly options: RalphLoopOptions) {
     this.timing = { ...DEFAULT_RALPH_TIMING, ...options.timing };
+    this.writer = new RalphStateWriter(options.repository, options.warn);
     this.passes = new PassGate({
       pass: () => this.pass(),
       active: () => this.running,
@@ -94,11 +95,13 @@ export class RalphLoop {
     const record = this.record();
     return {
       ...record,
+      pausedUntil: this.pause.pausedUntil,
+      autoResume: this.progress.settings.autoResume,
+      maxWaitMinutes: this.progress.settings.maxWaitMinutes,
       sessionIds: [...record.sessionIds],
-      assignments: [...this.assignments.values()].map((assignment) => ({
-        sessionId: assignment.session.id,
-        taskId: assignment.taskId,
-        since: assignment.since,
+      assignments: [...this.assignments.values()].map(({ session, taskId, since }) => ({
+        sessionId: session.id,
+        ...{ taskId, since },
       })),
     };
   }
@@ -110,7 +113,7 @@ export class RalphLoop {
     const startedAt = this.options.clock.now();
     // The start is written before the loop acts on it: a store that cannot take it refuses the start.
     const progress = new RalphProgress(checked.settings, startedAt);
-    const written = this.write(progress.record(true, checked.settings.sessionIds));
+    const written = this.writer.write(progress.record(true, checked.settings.sessionIds));
     if (written !== null) return written;
     this.progress = progress;
     this.followUps = new FollowUps();
@@ -121,7 +124,7 @@ export class RalphLoop {
 
   stop(reason: string = RalphStopReason.requested): Result<{ status: RalphStatus }> {
     if (!this.running) return failure('RALPH_NOT_RUNNING', 'the Ralph loop is not running');
-    const written = this.write({
+    const written = this.writer.write({
       ...this.record(),
       running: false,
       sessionIds: [...this.pool.ids],
@@ -152,13 +155,10 @@ export class RalphLoop {
 
   /** After a restart: the tasks whose agent survived are watched on where they are. */
   private resumeAssignments(): void {
-    for (const { task, session } of resumableTasks(
-      this.options.queue,
-      this.options.sessions,
-      this.pool.ids,
-    )) {
+    const { queue, sessions, clock } = this.options;
+    for (const { task, session } of resumableTasks(queue, sessions, this.pool.ids)) {
       session.currentTaskId = task.id;
-      const timeoutMs = resumedTimeoutMs(task, this.timing.taskTimeoutMs, this.options.clock.now());
+      const timeoutMs = resumedTimeoutMs(task, this.timing.taskTimeoutMs, clock.now());
       this.watch(task, session, timeoutMs, false).resume();
     }
   }
@@ -185,6 +185,7 @@ export class RalphLoop {
 
   private deactivate(): void {
     this.running = false;
+    this.pause.clear();
     if (this.tickTimer !== null) this.options.clock.clearTimeout(this.tickTimer);
     this.tickTimer = null;
     this.unsubscribeQueue?.();
@@ -233,6 +234,9 @@ export class RalphLoop {
       this.halt(overBudget);
       return;
     }
+    const paused = this.pause.check(this.options.clock.now());
+    if (paused === 'waiting') return;
+    if (paused === 'resumed') this.emit('ralph:resumed', { status: this.status() });
     const unplaced = this.placeReadyTasks();
     for (const task of unplaced) {
       if (!this.running) return;
@@ -335,27 +339,33 @@ export class RalphLoop {
           break;
         case 'timed-out':
           session.write(INTERRUPT_KEY);
-          this.failTask(
-            taskId,
-            `timed out after ${outcome.afterMs} ms without the completion marker`,
-            session.id,
-          );
+          this.failTask(taskId, `timed out after ${outcome.afterMs} ms without the marker`, session.id);
           break;
-        case 'lost':
-          this.options.warn('Ralph task lost its session; it is pending again', {
-            taskId,
-            sessionId: session.id,
-            reason: outcome.reason,
-          });
+        case 'lost': {
+          const detail = { taskId, sessionId: session.id, reason: outcome.reason };
+          this.options.warn('Ralph task lost its session; it is pending again', detail);
           this.options.queue.requeue(taskId);
           break;
+        }
         case 'failed':
-          // The turn is over with an error: the task fails now, not after its timeout.
-          this.failTask(taskId, `the agent's turn failed: ${outcome.error}`, session.id);
+          // An API error fails the task now, not after its timeout; at a usage limit the task did
+          // nothing wrong: it waits, with the loop, for the reset.
+          if (outcome.limitedUntil === null)
+            this.failTask(taskId, `turn failed: ${outcome.error}`, session.id);
+          else this.pauseFor(taskId, outcome.limitedUntil, outcome.error);
           break;
       }
       this.passes.want();
     });
+  }
+
+  /** A usage limit holds until `until` (see limit-pause.ts). */
+  private pauseFor(taskId: string, until: number, why: string): void {
+    this.options.queue.requeue(taskId);
+    const decision = this.pause.hit(until, this.options.clock.now(), this.progress.settings);
+    if (decision.kind === 'stop') this.halt(RalphStopReason.limit(until, why));
+    else if (decision.kind === 'pause')
+      this.emit('ralph:paused', { until: decision.resumeAt, reason: why, status: this.status() });
   }
 
   private failTask(taskId: string, error: string, sessionId: string | null): void {
@@ -372,30 +382,16 @@ export class RalphLoop {
 
   private workerStartFailed(sessionId: string, reason: string, inARow: number): void {
     this.options.warn('Ralph worker failed to start', { sessionId, reason, inARow });
-    if (inARow >= MAX_WORKER_START_FAILURES) {
+    if (inARow >= MAX_WORKER_START_FAILURES)
       this.halt(`workers failed to start ${inARow} times in a row (last: ${reason})`);
-    }
   }
 
   private record(): RalphStateRecord {
     return this.progress.record(this.running, this.pool.ids);
   }
 
-  /** A change a client asked for (start, stop), written first: null, or the failure to answer. */
-  private write(record: RalphStateRecord): Failure<StorageErrorCode> | null {
-    return tryWrite(() => this.options.repository.save(record));
-  }
-
-  /**
-   * Writes the loop's own progress: now, or as soon as the store can (a full disk); never thrown into
-   * the session that caused the change.
-   */
   private persist(): void {
-    try {
-      this.options.repository.saveEventually(this.record());
-    } catch (error) {
-      this.options.warn('Ralph loop state not persisted', { error: (error as Error).message });
-    }
+    this.writer.persist(this.record());
   }
 
   private emit<K extends RalphEvent['kind']>(kind: K, data: Extract<RalphEvent, { kind: K }>['data']): void {

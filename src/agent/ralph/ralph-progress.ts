@@ -1,11 +1,18 @@
 import type { RalphStateRecord } from '../../store/ralph-state.js';
-import { DEFAULT_MAX_WORKERS, type RalphSettings, RalphStopReason } from './ralph-settings.js';
+import {
+  DEFAULT_MAX_WAIT_MINUTES,
+  DEFAULT_MAX_WORKERS,
+  type RalphSettings,
+  RalphStopReason,
+} from './ralph-settings.js';
 
 const NO_SETTINGS: RalphSettings = {
   minDurationMinutes: null,
   maxCostUsd: null,
   maxWorkers: DEFAULT_MAX_WORKERS,
   sessionIds: [],
+  autoResume: true,
+  maxWaitMinutes: DEFAULT_MAX_WAIT_MINUTES,
 };
 
 /**
@@ -33,6 +40,9 @@ export class RalphProgress {
         maxCostUsd: stored.maxCostUsd,
         maxWorkers: stored.maxWorkers,
         sessionIds: stored.sessionIds,
+        // Not stored (yet): a restored loop waits out limits by the defaults.
+        autoResume: NO_SETTINGS.autoResume,
+        maxWaitMinutes: NO_SETTINGS.maxWaitMinutes,
       },
       stored.startedAt,
     );

@@ -7,6 +7,8 @@ export interface RalphStartOptions {
   readonly sessionIds?: readonly string[];
   readonly maxCostUsd?: number | null;
   readonly maxWorkers?: number;
+  readonly autoResume?: boolean;
+  readonly maxWaitMinutes?: number;
 }
 
 export interface RalphSettings {
@@ -14,7 +16,14 @@ export interface RalphSettings {
   readonly maxCostUsd: number | null;
   readonly maxWorkers: number;
   readonly sessionIds: readonly string[];
+  readonly autoResume: boolean;
+  readonly maxWaitMinutes: number;
 }
+
+/** How long the loop waits at most for a usage limit to lift unless told (minutes): a 5-hour window. */
+export const DEFAULT_MAX_WAIT_MINUTES = 6 * 60;
+/** Waited past a limit's reset before the loop resumes (ms): the reset is not to the second. */
+export const LIMIT_RESUME_MARGIN_MS = 60_000;
 
 /**
  * Sessions the loop keeps running when not told: one agent at a time (each spends money), or as many
@@ -55,7 +64,25 @@ export function checkStartOptions(
       `maxWorkers must be an integer from 0 to ${RalphLimits.maxWorkers}, got ${maxWorkers}`,
     );
   }
-  return { ok: true, settings: Object.freeze({ minDurationMinutes, maxCostUsd, maxWorkers, sessionIds }) };
+  const maxWaitMinutes = options.maxWaitMinutes ?? DEFAULT_MAX_WAIT_MINUTES;
+  if (!inRange(maxWaitMinutes, RalphLimits.maxWaitMinutes)) {
+    return failure(
+      'BAD_REQUEST',
+      `maxWaitMinutes must be a number > 0 and ≤ ${RalphLimits.maxWaitMinutes}, got ${maxWaitMinutes}`,
+    );
+  }
+  const autoResume = options.autoResume ?? true;
+  return {
+    ok: true,
+    settings: Object.freeze({
+      minDurationMinutes,
+      maxCostUsd,
+      maxWorkers,
+      sessionIds,
+      autoResume,
+      maxWaitMinutes,
+    }),
+  };
 }
 
 function inRange(value: number, max: number): boolean {
@@ -92,4 +119,6 @@ export const RalphStopReason = {
   done: 'all tasks done',
   budget: (spent: number, limit: number): string =>
     `budget reached: $${spent.toFixed(4)} spent of $${limit.toFixed(4)}`,
+  limit: (until: number, why: string): string =>
+    `usage limit until ${new Date(until).toISOString()} (${why})`,
 } as const;

@@ -9,6 +9,11 @@ export type SessionSignal =
   /** The session's cost moved (USD over all its runs). */
   | { readonly kind: 'cost'; readonly totalUsd: number }
   /** A turn ended in an error (the API's, reported by the CLI): no reply will come for it. */
-  | { readonly kind: 'failed'; readonly error: string; readonly limited: boolean };
+  | {
+      readonly kind: 'failed';
+      readonly error: string;
+      /** Set for a usage or rate limit: when it lifts (epoch ms). */
+      readonly limitedUntil: number | null;
+    };
 
 export type SessionSignalListener = (signal: SessionSignal) => void;

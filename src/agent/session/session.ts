@@ -114,7 +114,7 @@ export class Session extends SessionRuns {
     this.setAgentState(limit === null ? 'errored' : 'limited', error, limit?.until ?? null);
     if (limit !== null) this.emit('session:limited', { limitedUntil: limit.until, reason: error });
     this.emit('session:completion', { cost: this.totalCost, result: '', isError: true, error });
-    this.signal({ kind: 'failed', error, limited: limit !== null });
+    this.signal({ kind: 'failed', error, limitedUntil: limit?.until ?? null });
   }
 
   private failedTurn = -1;

@@ -24,6 +24,12 @@ export const RalphStatus = Type.Object({
   failedCount: Type.Integer(),
   totalCost: Type.Number(),
   stopReason: Nullable(Type.String()),
+  /** Set while a usage limit holds the loop: it assigns nothing until then (epoch ms), then resumes. */
+  pausedUntil: Nullable(Type.Number()),
+  /** Wait for a usage limit to lift and go on (default true); false stops the loop at a limit. */
+  autoResume: Type.Boolean(),
+  /** Longest wait for a limit to lift (minutes); a later reset stops the loop. */
+  maxWaitMinutes: Type.Number(),
 });
 export type RalphStatus = Static<typeof RalphStatus>;
 
@@ -37,6 +43,8 @@ export const RalphLimits = {
   maxWorkers: 10,
   /** Most sessions a start request may name. */
   sessionIds: 50,
+  /** Longest wait for a usage limit to lift (minutes): a week, the longest plan window. */
+  maxWaitMinutes: 7 * 24 * 60,
 } as const;
 
 /** `POST /api/ralph/start`. */
@@ -52,6 +60,8 @@ export const StartRalphRequest = Type.Object(
       Nullable(Type.Number({ exclusiveMinimum: 0, maximum: RalphLimits.maxCostUsd })),
     ),
     maxWorkers: Type.Optional(Type.Integer({ minimum: 0, maximum: RalphLimits.maxWorkers })),
+    autoResume: Type.Optional(Type.Boolean()),
+    maxWaitMinutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: RalphLimits.maxWaitMinutes })),
   },
   { additionalProperties: false },
 );

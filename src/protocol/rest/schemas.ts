@@ -29,7 +29,9 @@ export const CreateSessionBody = Type.Object(
     workingDir: Type.Optional(WorkingDir),
     permissionMode: Type.Optional(PermissionMode),
     /** The session's own budget (USD): its agent is stopped once `cost.totalUsd` reaches it. */
-    maxCostUsd: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Null()])),
+    maxCostUsd: Type.Optional(
+      Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Null()]),
+    ),
   },
   { additionalProperties: true },
 );
