@@ -10,6 +10,7 @@ import type {
 import type { ScheduledRun } from '../src/protocol/rest/scheduled.js';
 import type { SessionInfo } from '../src/protocol/rest/session.js';
 import type { CreateTaskRequest, QueueTask } from '../src/protocol/rest/tasks.js';
+import type { TranscriptPage } from '../src/protocol/rest/transcript.js';
 
 /** A failed API call, with the server's stable code and human message. */
 export class ApiError extends Error {
@@ -98,6 +99,8 @@ export const api = {
       'GET',
       `/api/sessions/${enc(id)}/output`,
     ),
+  transcript: (id: string, after: number, limit: number) =>
+    call<TranscriptPage>('GET', `/api/sessions/${enc(id)}/transcript?after=${after}&limit=${limit}`),
   cases: () => callAll<CaseInfo>('/api/cases'),
   createCase: (name: string, description?: string) =>
     call<{ case: { name: string; path: string } }>('POST', '/api/cases', { name, description }),

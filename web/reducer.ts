@@ -35,6 +35,33 @@ export function applyEvent(store: Store, event: ServerEvent): void {
     case 'session:error':
       store.addTranscript(event.sessionId, { kind: 'error', value: event.data.error });
       return;
+    case 'session:state': {
+      const session = store.sessions.get(event.sessionId);
+      if (session !== undefined)
+        store.upsertSession({
+          ...session,
+          state: event.data.state,
+          stateSince: event.data.since,
+          stateReason: event.data.reason,
+          limitedUntil: event.data.limitedUntil,
+        });
+      return;
+    }
+    case 'session:cost': {
+      const session = store.sessions.get(event.sessionId);
+      if (session !== undefined)
+        store.upsertSession({
+          ...session,
+          cost: event.data.cost,
+          totalCost: event.data.cost.totalUsd,
+          contextUsedPct: event.data.contextUsedPct,
+          model: event.data.model ?? session.model,
+        });
+      return;
+    }
+    case 'session:transcript':
+      store.addAgentTranscript(event.sessionId, event.data.entries);
+      return;
     case 'respawn:started':
       store.respawn.set(event.sessionId, event.data.status);
       store.addRespawnLog(event.sessionId, 'controller started');
@@ -112,6 +139,8 @@ export function applyEvent(store: Store, event: ServerEvent): void {
     case 'session:idle':
     case 'session:working':
     case 'session:interactive':
+    case 'session:limited':
+      // `session:state` carries the limit too.
       return;
   }
 }

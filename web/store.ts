@@ -4,6 +4,8 @@ import type { ScheduledRun } from '../src/protocol/rest/scheduled.js';
 import type { SessionInfo } from '../src/protocol/rest/session.js';
 import type { StatusSnapshot } from '../src/protocol/rest/status.js';
 import type { QueueTask } from '../src/protocol/rest/tasks.js';
+import type { TranscriptEntry } from '../src/protocol/rest/transcript.js';
+import { TranscriptLog } from './transcript-log.js';
 
 /** What changed; views subscribe to the topics they draw. */
 export type Topic =
@@ -15,6 +17,7 @@ export type Topic =
   | 'ralph'
   | 'scheduled'
   | 'messages'
+  | 'transcript'
   | 'connection'
   | 'defaults';
 
@@ -36,6 +39,8 @@ export class Store {
   readonly respawn = new Map<string, RespawnStatus>();
   readonly respawnLog = new Map<string, string[]>();
   readonly transcripts = new Map<string, TranscriptItem[]>();
+  /** The agents' transcripts (GET …/transcript, `session:transcript`), for sessions that were shown. */
+  readonly agentTranscripts = new Map<string, TranscriptLog>();
   readonly tasks = new Map<string, QueueTask>();
   readonly scheduled = new Map<string, ScheduledRun>();
   ralph: RalphStatus | null = null;
@@ -94,6 +99,7 @@ export class Store {
   removeSession(id: string): void {
     this.sessions.delete(id);
     this.transcripts.delete(id);
+    this.agentTranscripts.delete(id);
     this.respawn.delete(id);
     if (this.selectedId === id) this.select(this.orderedSessions()[0]?.id ?? null);
     this.emit('sessions');
@@ -117,6 +123,22 @@ export class Store {
     if (list.length > MAX_TRANSCRIPT) list.splice(0, list.length - MAX_TRANSCRIPT);
     this.transcripts.set(sessionId, list);
     if (sessionId === this.selectedId) this.emit('messages');
+  }
+
+  /** The transcript log of a session, created (empty, to be paged) on first use. */
+  agentTranscript(sessionId: string): TranscriptLog {
+    let log = this.agentTranscripts.get(sessionId);
+    if (log === undefined) {
+      log = new TranscriptLog();
+      this.agentTranscripts.set(sessionId, log);
+    }
+    return log;
+  }
+
+  /** Live entries: kept only for sessions whose transcript was loaded (the others page when shown). */
+  addAgentTranscript(sessionId: string, entries: readonly TranscriptEntry[]): void {
+    const log = this.agentTranscripts.get(sessionId);
+    if (log?.receive(entries) === true) this.emit('transcript');
   }
 
   addRespawnLog(sessionId: string, line: string): void {

@@ -1,6 +1,7 @@
 import { api, errorMessage } from '../api.js';
 import { h, replace } from '../dom.js';
 import type { Store } from '../store.js';
+import { expectedTerminalSize } from '../terminal-size.js';
 
 /**
  * Creating a session: in a case (a directory under the cases root, made with a CLAUDE.md) or in any
@@ -68,7 +69,10 @@ export function newSessionForm(store: Store, report: (text: string) => void, don
       store.upsertSession(session);
       store.setView('sessions');
       store.select(session.id);
-      if (interactive.checked) await api.startInteractive(session.id, 120, 36);
+      if (interactive.checked) {
+        const size = expectedTerminalSize();
+        await api.startInteractive(session.id, size.cols, size.rows);
+      }
       dirInput.value = '';
       done();
     } catch (error) {

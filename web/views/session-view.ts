@@ -1,10 +1,22 @@
-import { MAX_TERMINAL_COLS, MAX_TERMINAL_ROWS } from '../../src/protocol/limits.js';
 import type { SessionInfo } from '../../src/protocol/rest/session.js';
 import { api, errorMessage } from '../api.js';
 import { formatCost, h, replace } from '../dom.js';
 import { type Store, sessionState } from '../store.js';
+import { expectedTerminalSize } from '../terminal-size.js';
 import { RunBox } from './run-box.js';
+import { agentFacts, agentStateBadge } from './session-facts.js';
 import { TerminalView } from './terminal-view.js';
+import { TranscriptView } from './transcript-view.js';
+
+/** Whether the transcript pane is shown, remembered across reloads. */
+const TRANSCRIPT_KEY = 'claudeman.transcript';
+function transcriptPreference(): boolean {
+  try {
+    return localStorage.getItem(TRANSCRIPT_KEY) !== 'hidden';
+  } catch {
+    return true;
+  }
+}
 
 type Body = { kind: 'terminal'; view: TerminalView } | { kind: 'run'; view: RunBox };
 
@@ -20,6 +32,8 @@ function bodyKind(session: SessionInfo): Body['kind'] {
  */
 export class SessionView {
   private body: Body | null = null;
+  private transcript: TranscriptView | null = null;
+  private transcriptShown = transcriptPreference();
   private bodyKey = '';
   private readonly header: HTMLElement;
   private readonly main: HTMLElement;
@@ -50,6 +64,8 @@ export class SessionView {
     this.bodyKey = key;
     this.body?.view.dispose();
     this.body = null;
+    this.transcript?.dispose();
+    this.transcript = null;
     if (session === null) {
       replace(
         this.main,
@@ -66,12 +82,28 @@ export class SessionView {
       const id = session.id;
       const view = new TerminalView(id, () => this.store.sessions.has(id));
       this.body = { kind: 'terminal', view };
-      replace(this.main, view.element);
     } else {
       const view = new RunBox(this.store, session.id, this.report);
       this.body = { kind: 'run', view };
-      replace(this.main, view.element);
     }
+    this.transcript = new TranscriptView(this.store, session.id, this.report);
+    this.transcript.hidden = !this.transcriptShown;
+    replace(
+      this.main,
+      h('div', { class: 'session-primary' }, this.body.view.element),
+      this.transcript.element,
+    );
+  }
+
+  private toggleTranscript(): void {
+    this.transcriptShown = !this.transcriptShown;
+    try {
+      localStorage.setItem(TRANSCRIPT_KEY, this.transcriptShown ? 'shown' : 'hidden');
+    } catch {
+      // Storage may be off (private mode): the choice lasts for this page.
+    }
+    if (this.transcript !== null) this.transcript.hidden = !this.transcriptShown;
+    this.renderHeader(this.store.selected());
   }
 
   private renderHeader(session: SessionInfo | null): void {
@@ -88,6 +120,7 @@ export class SessionView {
         { class: 'session-title' },
         h('span', { class: `dot dot-${state}`, 'aria-hidden': 'true' }),
         h('span', { class: 'path', title: session.workingDir }, session.workingDir),
+        agentStateBadge(session),
       ),
       h(
         'div',
@@ -102,11 +135,22 @@ export class SessionView {
             )
           : null,
         h('span', { 'data-testid': 'session-cost' }, formatCost(session.totalCost)),
+        ...agentFacts(session),
         session.exitCode !== null ? h('span', {}, `exit ${session.exitCode}`) : null,
       ),
       h(
         'div',
         { class: 'session-actions' },
+        h(
+          'button',
+          {
+            class: 'small toggle',
+            'aria-pressed': String(this.transcriptShown),
+            title: 'Show or hide the transcript',
+            onclick: () => this.toggleTranscript(),
+          },
+          'Transcript',
+        ),
         canStartInteractive
           ? h(
               'button',
@@ -136,13 +180,9 @@ export class SessionView {
   }
 
   private startInteractive(id: string, resume = false): void {
-    // The terminal area's size, so the CLI's first screen is drawn for it (the terminal refits later).
-    const cols = Math.max(40, Math.floor((this.main.clientWidth - 16) / 7.8));
-    const rows = Math.max(10, Math.floor((this.main.clientHeight - 16) / 17));
-    api
-      .startInteractive(id, Math.min(cols, MAX_TERMINAL_COLS), Math.min(rows, MAX_TERMINAL_ROWS), resume)
-      .catch((error: unknown) => {
-        this.report(errorMessage(error));
-      });
+    const { cols, rows } = expectedTerminalSize();
+    api.startInteractive(id, cols, rows, resume).catch((error: unknown) => {
+      this.report(errorMessage(error));
+    });
   }
 }
