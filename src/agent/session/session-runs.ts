@@ -144,7 +144,6 @@ export abstract class SessionRuns extends SessionState {
       if (outcome.claudeSessionId !== null) this.claudeSessionId = outcome.claudeSessionId;
       this.meter.reportRunTotal(outcome.cost);
       this.meter.endRun();
-      this.totalCost = this.meter.cost.totalUsd;
       this.lastError = outcome.error;
       this.emit('session:completion', {
         cost: outcome.cost,

@@ -64,7 +64,6 @@ export abstract class SessionState {
   status: SessionStatus;
   pid: number | null = null;
   claudeSessionId: string | null;
-  totalCost: number;
   messageCount: number;
   lastActivityAt: number;
   lastPromptTime: number | null;
@@ -101,7 +100,6 @@ export abstract class SessionState {
     this.mode = record.mode;
     this.status = record.status;
     this.claudeSessionId = record.claudeSessionId;
-    this.totalCost = record.totalCost;
     this.messageCount = record.messageCount;
     this.lastActivityAt = record.lastActivityAt;
     this.lastPromptTime = record.lastPromptTime;
@@ -122,6 +120,11 @@ export abstract class SessionState {
     this.limitedUntil = observed?.limitedUntil ?? null;
     this.contextUsedPct = observed?.contextUsedPct ?? null;
     this.maxCostUsd = observed?.maxCostUsd ?? null;
+  }
+
+  /** USD over all runs: the meter's, never a copy that could drift from it. */
+  get totalCost(): number {
+    return this.meter.cost.totalUsd;
   }
 
   get transcript(): SessionTranscript {
@@ -169,14 +172,7 @@ export abstract class SessionState {
         messages: this.messages.length,
         messagesLimit: SessionLimits.messages,
       },
-      state: this.state,
-      stateSince: this.stateSince,
-      stateReason: this.stateReason,
-      limitedUntil: this.limitedUntil,
-      cost: this.meter.cost,
-      contextUsedPct: this.contextUsedPct,
-      model: this.meter.model,
-      maxCostUsd: this.maxCostUsd,
+      ...this.observed(),
     };
   }
 
@@ -322,7 +318,6 @@ export abstract class SessionState {
 
   /** The cost moved: told to clients, kept, and the session's own budget checked. */
   protected costChanged(): void {
-    this.totalCost = this.meter.cost.totalUsd;
     this.emit('session:cost', {
       cost: this.meter.cost,
       contextUsedPct: this.contextUsedPct,
