@@ -17,6 +17,11 @@ export const MAX_PROMPT_CHARS_REASON: LimitReason = {
   reason: 'Longest prompt accepted (400 beyond); it goes to the CLI on stdin.',
 };
 
+/** Longest wait for a usage limit to lift (minutes) a loop, run or controller may be given: a week, the longest plan window. */
+export const MAX_LIMIT_WAIT_MINUTES = 7 * 24 * 60;
+/** How long a loop, run or controller waits at most for a usage limit to lift unless told (minutes): a 5-hour window and some. */
+export const DEFAULT_MAX_WAIT_MINUTES = 6 * 60;
+
 /** Priorities are small integers in practice; the bound keeps them exact in SQLite and JSON. */
 export const MAX_ABS_TASK_PRIORITY = 1_000_000;
 

@@ -30,6 +30,11 @@ export interface ClaudemanConfig {
   readonly overseerLogFile?: string | null;
   /** Silence after which a client is disconnected (CLAUDEMAN_CLIENT_TIMEOUT_MS; default Limits.clientTimeoutMs; 0: never). */
   readonly clientTimeoutMs?: number;
+  /**
+   * Waited past a usage limit's reset before the Ralph loop, scheduled runs and respawn controllers
+   * go on (CLAUDEMAN_LIMIT_RESUME_MARGIN_MS; default a minute, see agent/session/limit-pause.ts).
+   */
+  readonly limitResumeMarginMs?: number;
 }
 
 export type TerminalHostSetting = 'auto' | 'tmux' | 'pty';
@@ -85,6 +90,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Claud
     );
   }
   const clientTimeoutMs = parseTimeout('CLAUDEMAN_CLIENT_TIMEOUT_MS', env.CLAUDEMAN_CLIENT_TIMEOUT_MS);
+  const limitResumeMarginMs = parseTimeout(
+    'CLAUDEMAN_LIMIT_RESUME_MARGIN_MS',
+    env.CLAUDEMAN_LIMIT_RESUME_MARGIN_MS,
+  );
   // An empty path resolves to the current directory, where the database would land unnoticed.
   if (flags.dataDir === '') throw new ConfigError('--data-dir needs a directory, not an empty path');
   return {
@@ -104,5 +113,6 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Claud
     terminalHost,
     overseerLogFile: env.OVERSEER_LOG_FILE ? resolve(env.OVERSEER_LOG_FILE) : null,
     ...(clientTimeoutMs === undefined ? {} : { clientTimeoutMs }),
+    ...(limitResumeMarginMs === undefined ? {} : { limitResumeMarginMs }),
   };
 }

@@ -8,6 +8,7 @@ import { SessionHookFiles } from '../agent/claude/hooks/session-hook-files.js';
 import { RalphLoop } from '../agent/ralph/ralph-loop.js';
 import { RespawnManager } from '../agent/respawn/respawn-manager.js';
 import { ScheduledRunner } from '../agent/scheduled/scheduled-runner.js';
+import { LIMIT_RESUME_MARGIN_MS } from '../agent/session/limit-pause.js';
 import { SessionManager } from '../agent/session/session-manager.js';
 import { TaskQueue } from '../agent/tasks/task-queue.js';
 import { TmuxServer } from '../agent/terminal/tmux/tmux-server.js';
@@ -110,6 +111,7 @@ async function startLocked(
 ): Promise<RunningClaudeman> {
   const log = logAdapter(logger);
   const clock = systemClock;
+  const limitResumeMarginMs = config.limitResumeMarginMs ?? LIMIT_RESUME_MARGIN_MS;
   // Owner only, also when it existed with looser modes: it holds the token, the database, the
   // sessions' hook secrets and the agents' environment.
   ensurePrivateDir(config.dataDir);
@@ -165,6 +167,7 @@ async function startLocked(
     clock,
     publish,
     warn: log.warn,
+    limitResumeMarginMs,
   });
   respawn.restore();
 
@@ -187,6 +190,7 @@ async function startLocked(
     clock,
     publish,
     warn: log.warn,
+    timing: { limitResumeMarginMs },
   });
   ralph.restore();
 
@@ -198,6 +202,7 @@ async function startLocked(
     publish,
     casesRoot: config.casesDir,
     iterationTimeoutMs: config.oneShotTimeoutMs,
+    limitResumeMarginMs,
     warn: log.warn,
   });
   scheduled.restore();

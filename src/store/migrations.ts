@@ -170,6 +170,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'usage-limit policy and pause of the Ralph loop and scheduled runs, so a restart keeps both',
+    sql: `
+      ALTER TABLE ralph_state ADD COLUMN auto_resume INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE ralph_state ADD COLUMN max_wait_minutes REAL NOT NULL DEFAULT 360;
+      ALTER TABLE ralph_state ADD COLUMN paused_until REAL;
+      ALTER TABLE scheduled_runs ADD COLUMN auto_resume INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE scheduled_runs ADD COLUMN max_wait_minutes REAL NOT NULL DEFAULT 360;
+      ALTER TABLE scheduled_runs ADD COLUMN paused_until REAL;
+    `,
+  },
 ];
 
 export function schemaVersion(db: BetterSqlite3.Database): number {

@@ -17,6 +17,11 @@ export interface RalphStateRecord {
   readonly failedCount: number;
   readonly totalCost: number;
   readonly stopReason: string | null;
+  /** The loop's limit policy (see agent/session/limit-pause.ts). */
+  readonly autoResume: boolean;
+  readonly maxWaitMinutes: number;
+  /** Set while a usage limit holds the running loop (epoch ms): a restart waits on until then. */
+  readonly pausedUntil: number | null;
 }
 
 interface RalphStateRow {
@@ -30,6 +35,9 @@ interface RalphStateRow {
   failed_count: number;
   total_cost: number;
   stop_reason: string | null;
+  auto_resume: number;
+  max_wait_minutes: number;
+  paused_until: number | null;
 }
 
 export interface RalphStateRepository {
@@ -50,14 +58,18 @@ export class SqliteRalphStateRepository implements RalphStateRepository {
     this.guard = storageGuardOf(db);
     this.upsertStatement = db.prepare(`
       INSERT INTO ralph_state (id, running, started_at, min_duration_minutes, max_cost_usd, max_workers,
-        session_ids, completed_count, failed_count, total_cost, stop_reason)
+        session_ids, completed_count, failed_count, total_cost, stop_reason, auto_resume,
+        max_wait_minutes, paused_until)
       VALUES (1, @running, @started_at, @min_duration_minutes, @max_cost_usd, @max_workers,
-        @session_ids, @completed_count, @failed_count, @total_cost, @stop_reason)
+        @session_ids, @completed_count, @failed_count, @total_cost, @stop_reason, @auto_resume,
+        @max_wait_minutes, @paused_until)
       ON CONFLICT (id) DO UPDATE SET running = excluded.running, started_at = excluded.started_at,
         min_duration_minutes = excluded.min_duration_minutes, max_cost_usd = excluded.max_cost_usd,
         max_workers = excluded.max_workers, session_ids = excluded.session_ids,
         completed_count = excluded.completed_count, failed_count = excluded.failed_count,
-        total_cost = excluded.total_cost, stop_reason = excluded.stop_reason`);
+        total_cost = excluded.total_cost, stop_reason = excluded.stop_reason,
+        auto_resume = excluded.auto_resume, max_wait_minutes = excluded.max_wait_minutes,
+        paused_until = excluded.paused_until`);
     this.selectStatement = db.prepare<[], RalphStateRow>('SELECT * FROM ralph_state WHERE id = 1');
   }
 
@@ -75,6 +87,9 @@ export class SqliteRalphStateRepository implements RalphStateRepository {
       failedCount: row.failed_count,
       totalCost: row.total_cost,
       stopReason: row.stop_reason,
+      autoResume: row.auto_resume !== 0,
+      maxWaitMinutes: row.max_wait_minutes,
+      pausedUntil: row.paused_until,
     };
   }
 
@@ -103,5 +118,8 @@ function toRow(record: RalphStateRecord): RalphStateRow {
     failed_count: record.failedCount,
     total_cost: record.totalCost,
     stop_reason: record.stopReason,
+    auto_resume: record.autoResume ? 1 : 0,
+    max_wait_minutes: record.maxWaitMinutes,
+    paused_until: record.pausedUntil,
   };
 }

@@ -21,6 +21,9 @@ interface ScheduledRunRow {
   max_cost_usd: number | null;
   logs: string;
   stop_reason: string | null;
+  auto_resume: number;
+  max_wait_minutes: number;
+  paused_until: number | null;
 }
 
 function toRow(run: ScheduledRun): ScheduledRunRow {
@@ -38,6 +41,9 @@ function toRow(run: ScheduledRun): ScheduledRunRow {
     max_cost_usd: run.maxCostUsd,
     logs: JSON.stringify(run.logs),
     stop_reason: run.stopReason,
+    auto_resume: run.autoResume ? 1 : 0,
+    max_wait_minutes: run.maxWaitMinutes,
+    paused_until: run.pausedUntil,
   };
 }
 
@@ -56,6 +62,9 @@ function fromRow(row: ScheduledRunRow): ScheduledRun {
     maxCostUsd: row.max_cost_usd,
     logs: parseLogs(row.logs),
     stopReason: row.stop_reason,
+    autoResume: row.auto_resume !== 0,
+    maxWaitMinutes: row.max_wait_minutes,
+    pausedUntil: row.paused_until,
   };
 }
 
@@ -97,12 +106,14 @@ export class SqliteScheduledRunRepository implements ScheduledRunRepository {
     this.guard = storageGuardOf(db);
     this.upsertStatement = db.prepare(`
       INSERT INTO scheduled_runs (id, prompt, working_dir, duration_minutes, started_at, end_at, status,
-        session_id, completed_tasks, total_cost, max_cost_usd, logs, stop_reason)
+        session_id, completed_tasks, total_cost, max_cost_usd, logs, stop_reason, auto_resume,
+        max_wait_minutes, paused_until)
       VALUES (@id, @prompt, @working_dir, @duration_minutes, @started_at, @end_at, @status,
-        @session_id, @completed_tasks, @total_cost, @max_cost_usd, @logs, @stop_reason)
+        @session_id, @completed_tasks, @total_cost, @max_cost_usd, @logs, @stop_reason, @auto_resume,
+        @max_wait_minutes, @paused_until)
       ON CONFLICT (id) DO UPDATE SET status = excluded.status, session_id = excluded.session_id,
         completed_tasks = excluded.completed_tasks, total_cost = excluded.total_cost, logs = excluded.logs,
-        stop_reason = excluded.stop_reason`);
+        stop_reason = excluded.stop_reason, paused_until = excluded.paused_until`);
     this.deleteStatement = db.prepare('DELETE FROM scheduled_runs WHERE id = ?');
     this.selectAll = db.prepare<[], ScheduledRunRow>('SELECT * FROM scheduled_runs ORDER BY seq');
   }

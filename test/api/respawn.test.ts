@@ -36,6 +36,7 @@ const STATUS_KEYS = [
   'cycleCount',
   'enabled',
   'lastActivityTime',
+  'pausedUntil',
   'promptDetected',
   'startedAt',
   'state',

@@ -22,12 +22,15 @@ import { pollUntil, processExists } from '../helpers/poll.js';
 const r = useApiResources();
 
 const RUN_KEYS = [
+  'autoResume',
   'completedTasks',
   'durationMinutes',
   'endAt',
   'id',
   'logs',
   'maxCostUsd',
+  'maxWaitMinutes',
+  'pausedUntil',
   'prompt',
   'sessionId',
   'startedAt',
@@ -38,12 +41,14 @@ const RUN_KEYS = [
 ];
 
 /** A server whose fake claude appends every prompt it is given to a record file. */
-async function recordingServer(options: { dataDir?: string; casesDir?: string; record?: string } = {}) {
+async function recordingServer(
+  options: { dataDir?: string; casesDir?: string; record?: string; env?: Record<string, string> } = {},
+) {
   const record = options.record ?? join(r.tempDir('claudeman-record-'), 'claude.jsonl');
   const server = await r.server({
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.casesDir === undefined ? {} : { casesDir: options.casesDir }),
-    env: { ...process.env, FAKE_CLAUDE_RECORD: record },
+    env: { ...process.env, FAKE_CLAUDE_RECORD: record, ...options.env },
   });
   return { server, record };
 }
@@ -265,6 +270,46 @@ describe('scheduled runs', () => {
     expect(failures[0]).toContain('simulated crash');
     expect(recordedPrompts(record)).toHaveLength(failures.length);
     expect(await expectJsonArray(await server.api('/api/sessions'))).toEqual([]);
+  });
+
+  it('waits out a usage limit (its reset plus the margin) instead of retrying, then goes on', async () => {
+    const { server, record } = await recordingServer({ env: { CLAUDEMAN_LIMIT_RESUME_MARGIN_MS: '700' } });
+    const resetS = Math.ceil(Date.now() / 1000) + 2;
+    const run = await createRun(server, {
+      prompt: `work [[limit:${resetS}]]`,
+      workingDir: r.tempDir(),
+      durationMinutes: 1,
+      maxWaitMinutes: 10,
+    });
+    const id = asString(run.id);
+    const paused = await waitForRun(server, id, (x) => x.pausedUntil !== null, 'the pause');
+    expect(paused.pausedUntil).toBe(resetS * 1000 + 700);
+    expect(logMessages(paused).at(-1)).toMatch(/^usage limit until .*: the next iteration starts at /);
+    expect(recordedPrompts(record)).toHaveLength(1);
+    const resumed = await waitForRun(
+      server,
+      id,
+      (x) => logMessages(x).includes('the usage limit has lifted: resuming'),
+      'the resume',
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(resetS * 1000 + 700);
+    expect(resumed.status).toBe('running');
+    await pollAsync(async () => recordedPrompts(record).length >= 2, 'the next iteration', 10_000);
+    await expectJson(await server.send('DELETE', `/api/scheduled/${id}`), 200);
+  });
+
+  it('ends a run at a usage limit when autoResume is off, saying why', async () => {
+    const { server } = await recordingServer();
+    const resetS = Math.ceil(Date.now() / 1000) + 3600;
+    const run = await createRun(server, {
+      prompt: `work [[limit:${resetS}]]`,
+      workingDir: r.tempDir(),
+      durationMinutes: 120,
+      autoResume: false,
+    });
+    const ended = await waitForRun(server, asString(run.id), (x) => x.status !== 'running', 'the end');
+    expect(ended).toMatchObject({ status: 'error', pausedUntil: null, autoResume: false });
+    expect(asString(ended.stopReason)).toMatch(/^usage limit until .*: autoResume is off$/);
   });
 
   it('refuses bad requests and answers unknown ids with 404', async () => {

@@ -36,6 +36,8 @@ export interface StartClaudemanOptions {
   clientLimits?: Partial<ClientLimits>;
   /** Like CLAUDEMAN_CLIENT_TIMEOUT_MS; default the server's constant. */
   clientTimeoutMs?: number;
+  /** Like CLAUDEMAN_LIMIT_RESUME_MARGIN_MS (also read from `env` when given there); default a minute. */
+  limitResumeMarginMs?: number;
 }
 
 export interface ClaudemanTestServer {
@@ -78,6 +80,13 @@ async function endTmuxAgents(dataDir: string): Promise<void> {
   for (const pgid of groups) if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
 }
 
+/** The usage-limit margin a test asked for, as the option or as the server's environment variable. */
+function limitMarginOf(options: StartClaudemanOptions): { limitResumeMarginMs?: number } {
+  const text = options.env?.CLAUDEMAN_LIMIT_RESUME_MARGIN_MS;
+  const ms = options.limitResumeMarginMs ?? (text === undefined ? undefined : Number(text));
+  return ms === undefined ? {} : { limitResumeMarginMs: ms };
+}
+
 /** A real `claudeman web` server in this process, on a loopback port chosen by the OS. */
 export async function startClaudeman(options: StartClaudemanOptions = {}): Promise<ClaudemanTestServer> {
   const temp = makeTempDir('claudeman-web-');
@@ -99,6 +108,7 @@ export async function startClaudeman(options: StartClaudemanOptions = {}): Promi
       childEnv: options.env ?? process.env,
       terminalHost: options.terminalHost ?? 'auto',
       ...(options.clientTimeoutMs === undefined ? {} : { clientTimeoutMs: options.clientTimeoutMs }),
+      ...limitMarginOf(options),
     },
     createLogger('silent'),
     options.clientLimits === undefined ? {} : { clientLimits: options.clientLimits },

@@ -43,6 +43,14 @@ describe('claudeman web configuration', () => {
     );
   });
 
+  it('takes the usage-limit margin from CLAUDEMAN_LIMIT_RESUME_MARGIN_MS, and refuses a bad one', () => {
+    expect(resolveConfig({}, {}).limitResumeMarginMs).toBeUndefined();
+    expect(resolveConfig({}, { CLAUDEMAN_LIMIT_RESUME_MARGIN_MS: '1500' }).limitResumeMarginMs).toBe(1500);
+    expect(() => resolveConfig({}, { CLAUDEMAN_LIMIT_RESUME_MARGIN_MS: '-1' })).toThrow(
+      /CLAUDEMAN_LIMIT_RESUME_MARGIN_MS/,
+    );
+  });
+
   it('refuses an empty --data-dir, and takes empty variables as unset', () => {
     expect(() => resolveConfig({ dataDir: '' }, {})).toThrow(ConfigError);
     expect(resolveConfig({}, { CLAUDEMAN_HOME: '', CLAUDEMAN_CASES_DIR: '' })).toMatchObject({

@@ -4,12 +4,12 @@ import { FOLLOW_UP_PRIORITY, FOLLOW_UP_PROMPTS } from '../../src/agent/ralph/fol
 import { RalphLoop } from '../../src/agent/ralph/ralph-loop.js';
 import {
   INTERRUPT_KEY,
-  LIMIT_RESUME_MARGIN_MS,
   MAX_TASK_ATTEMPTS,
   RalphStopReason,
   type RalphTiming,
 } from '../../src/agent/ralph/ralph-settings.js';
 import { buildTaskPrompt } from '../../src/agent/ralph/task-prompt.js';
+import { LIMIT_RESUME_MARGIN_MS } from '../../src/agent/session/limit-pause.js';
 import { TaskQueue } from '../../src/agent/tasks/task-queue.js';
 import type { NewTask } from '../../src/agent/tasks/task-validation.js';
 import type { QueueTaskEvent, RalphEvent } from '../../src/protocol/events.js';
@@ -20,7 +20,12 @@ import { SqliteRalphStateRepository } from '../../src/store/ralph-state.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeWorkerSession, FakeWorkerSessions } from '../helpers/fake-worker-sessions.js';
 
-const TIMING: RalphTiming = { taskTimeoutMs: 60_000, workerStartTimeoutMs: 10_000, tickMs: 1_000 };
+const TIMING: RalphTiming = {
+  taskTimeoutMs: 60_000,
+  workerStartTimeoutMs: 10_000,
+  tickMs: 1_000,
+  limitResumeMarginMs: LIMIT_RESUME_MARGIN_MS,
+};
 const DONE = DEFAULT_COMPLETION_PHRASE;
 const MARKER = `<promise>${DONE}</promise>`;
 
@@ -249,6 +254,37 @@ describe('RalphLoop: assignment', () => {
       'resumed',
       'assigned t→s1',
     ]);
+  });
+
+  it('keeps its pause and its limit policy over a restart: the restored loop waits on, then resumes', () => {
+    const clock = new FakeClock();
+    const db = Harness.database();
+    const before = new Harness(new FakeWorkerSessions().add(FakeWorkerSession.interactive('s1')), clock, db);
+    before.add({ id: 't', prompt: 'do it' });
+    before.start({ sessionIds: ['s1'], maxWaitMinutes: 90 });
+    const s1 = before.sessions.at('s1');
+    clearAndPrompt(s1);
+    const until = clock.now() + 10 * 60_000;
+    s1.fails('Claude usage limit reached', until);
+    const resumeAt = until + LIMIT_RESUME_MARGIN_MS;
+    before.loop.shutdown();
+
+    const adopted = FakeWorkerSession.interactive('s1');
+    const after = new Harness(new FakeWorkerSessions().add(adopted), clock, db);
+    after.queue.restore(() => false);
+    expect(after.loop.restore()).toBe(true);
+    expect(after.loop.status()).toMatchObject({
+      pausedUntil: resumeAt,
+      maxWaitMinutes: 90,
+      autoResume: true,
+    });
+    clock.advance(5 * 60_000);
+    expect(after.task('t').status).toBe('pending');
+    expect(adopted.lines).toEqual([]);
+    clock.advance(5 * 60_000 + LIMIT_RESUME_MARGIN_MS + TIMING.tickMs);
+    expect(after.loop.status().pausedUntil).toBeNull();
+    expect(after.task('t').status).toBe('running');
+    after.loop.shutdown();
   });
 
   it('stops at a usage limit that resets later than maxWaitMinutes, or at any limit without autoResume', () => {

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   DURATION_LIMIT_REASON,
   HOOK_IDLE_CONFIRM_MS,
-  RespawnController,
   type RespawnTarget,
   STEP_TIMEOUT_MS,
   STOP_REQUESTED_REASON,
-} from '../../src/agent/respawn/respawn-controller.js';
+} from '../../src/agent/respawn/respawn-contract.js';
+import { RespawnController } from '../../src/agent/respawn/respawn-controller.js';
 import type {
   ActivitySource,
   SessionSignal,
@@ -24,6 +24,7 @@ const STEP_DELAY_MS = DEFAULT_RESPAWN_CONFIG.interStepDelayMs;
 class FakeTarget implements RespawnTarget {
   isInteractive = true;
   isIdle = false;
+  limitedUntil: number | null = null;
   readonly submitted: string[] = [];
   readonly listeners = new Set<SessionSignalListener>();
   /** Like Session: submitting marks a heuristically idle session working, synchronously. */
@@ -623,6 +624,7 @@ describe('RespawnController: stop and status', () => {
       config: DEFAULT_RESPAWN_CONFIG,
       startedAt,
       stopReason: null,
+      pausedUntil: null,
     });
     h.clock.advance(700);
     h.target.output('\u2733');
@@ -636,5 +638,67 @@ describe('RespawnController: stop and status', () => {
     });
     h.target.idle();
     expect(h.controller.status()).toMatchObject({ workingDetected: false, promptDetected: true });
+  });
+});
+
+describe('RespawnController: usage limits', () => {
+  const MARGIN = 60_000;
+  const limit = (h: ReturnType<typeof setup>, inMs: number): number => {
+    const until = h.clock.now() + inMs;
+    h.target.signal({ kind: 'failed', error: 'API Error: 429 rate limited', limitedUntil: until });
+    return until;
+  };
+
+  it('starts no cycle until a margin after the reset, then goes on by itself', () => {
+    const h = setup();
+    h.controller.start();
+    h.target.working('hook');
+    const until = limit(h, 10 * 60_000);
+    h.target.idle('hook');
+    expect(h.controller.status().pausedUntil).toBe(until + MARGIN);
+    h.clock.advance(10 * 60_000);
+    expect(h.target.submitted).toEqual([]);
+    expect(h.controller.state).toBe('watching');
+    h.clock.advance(MARGIN);
+    expect(h.controller.status().pausedUntil).toBeNull();
+    h.clock.advance(IDLE_MS + STEP_DELAY_MS);
+    expect(h.target.submitted).toEqual([DEFAULT_RESPAWN_CONFIG.updatePrompt]);
+  });
+
+  it('abandons a cycle under way at a limit, so nothing more is typed into it', () => {
+    const h = setup();
+    h.controller.start();
+    h.target.idle('hook');
+    h.clock.advance(IDLE_MS + STEP_DELAY_MS);
+    expect(h.controller.state).toBe('waiting_update');
+    limit(h, 60_000);
+    expect(h.controller.state).toBe('watching');
+    h.target.idle('hook');
+    h.clock.advance(60_000);
+    expect(h.target.submitted).toEqual([DEFAULT_RESPAWN_CONFIG.updatePrompt]);
+  });
+
+  it('waits for a limit the session already has when it starts', () => {
+    const h = setup();
+    h.target.isIdle = true;
+    h.target.limitedUntil = h.clock.now() + 5 * 60_000;
+    h.controller.start();
+    h.clock.advance(5 * 60_000);
+    expect(h.target.submitted).toEqual([]);
+    h.clock.advance(MARGIN + IDLE_MS + STEP_DELAY_MS);
+    expect(h.target.submitted).toEqual([DEFAULT_RESPAWN_CONFIG.updatePrompt]);
+  });
+
+  it('stops at a limit without autoResume, or one that lifts later than maxWaitMinutes', () => {
+    for (const config of [{ autoResume: false }, { maxWaitMinutes: 5 }]) {
+      const h = setup(config);
+      h.controller.start();
+      limit(h, 10 * 60_000);
+      expect(h.controller.state).toBe('stopped');
+      expect(h.controller.status().stopReason).toMatch(
+        /^usage limit until .*(autoResume is off|maxWaitMinutes)/,
+      );
+      expect(h.clock.pendingTimers).toBe(0);
+    }
   });
 });

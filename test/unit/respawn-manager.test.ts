@@ -10,7 +10,7 @@ import type { SessionErrorCode } from '../../src/agent/session/session-errors.js
 import type { SessionSignal, SessionSignalListener } from '../../src/agent/session/session-signals.js';
 import type { RespawnEvent } from '../../src/protocol/events.js';
 import { DEFAULT_RESPAWN_CONFIG } from '../../src/protocol/rest/respawn.js';
-import type { SessionStatus } from '../../src/protocol/rest/session.js';
+import type { SessionAgentState, SessionStatus } from '../../src/protocol/rest/session.js';
 import type { Result } from '../../src/protocol/result.js';
 import { type Database, openDatabase } from '../../src/store/database.js';
 import { SqliteRespawnRepository } from '../../src/store/respawn-controllers.js';
@@ -22,6 +22,8 @@ const B = 'bbbbbbbb-0000-4000-8000-000000000002';
 class FakeSession implements RespawnSession {
   isInteractive = true;
   status: SessionStatus = 'busy';
+  state: SessionAgentState = 'working';
+  limitedUntil: number | null = null;
   readonly listeners = new Set<SessionSignalListener>();
   readonly submitted: string[] = [];
 

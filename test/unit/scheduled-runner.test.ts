@@ -464,6 +464,51 @@ describe('ScheduledRunner', () => {
     await runner.cancel(run.id);
   });
 
+  describe('at a usage limit', () => {
+    const MARGIN = 60_000;
+    it('waits for the reset and a margin, without a backoff, then goes on; the pause is stored and kept over a restart', async () => {
+      const first = makeRunner();
+      const run = create(first, { durationMinutes: 120 });
+      const until = clock.now() + 20 * MINUTE;
+      sessions.last.finish({ cost: 0, error: 'API Error: 429 rate limited', limitedUntil: until });
+      await settle();
+      expect(current(first, run.id).pausedUntil).toBe(until + MARGIN);
+      expect(current(first, run.id).logs.at(-1)?.message).toContain('usage limit until');
+      expect(new SqliteScheduledRunRepository(db).loadAll()[0]?.pausedUntil).toBe(until + MARGIN);
+      clock.advance(10 * MINUTE);
+      expect(sessions.runs).toHaveLength(1);
+      await first.shutdown();
+
+      const second = makeRunner();
+      expect(second.restore()).toBe(1);
+      await settle();
+      expect(sessions.runs).toHaveLength(1);
+      expect(current(second, run.id).logs.at(-1)?.message).toContain('still paused for a usage limit');
+      clock.advance(10 * MINUTE + MARGIN);
+      await settle();
+      expect(sessions.runs).toHaveLength(2);
+      expect(current(second, run.id)).toMatchObject({ status: 'running', pausedUntil: null });
+      await second.cancel(run.id);
+    });
+
+    it('ends the run when it may not wait (autoResume off, longer than maxWaitMinutes) or the reset is past its end', async () => {
+      const cases: [Partial<CreateScheduledRunRequest>, string, RegExp][] = [
+        [{ autoResume: false, durationMinutes: 120 }, 'error', /autoResume is off/],
+        [{ maxWaitMinutes: 5, durationMinutes: 120 }, 'error', /later than maxWaitMinutes \(5\)/],
+        [{ durationMinutes: 10 }, 'completed', /past the run's end/],
+      ];
+      for (const [request, status, reason] of cases) {
+        const runner = makeRunner();
+        const run = create(runner, request);
+        sessions.last.finish({ error: 'limit', limitedUntil: clock.now() + 20 * MINUTE });
+        await settle();
+        expect(current(runner, run.id)).toMatchObject({ status, pausedUntil: null });
+        expect(current(runner, run.id).stopReason).toMatch(reason);
+      }
+      expect(clock.pendingTimers).toBe(0);
+    });
+  });
+
   describe('after a restart', () => {
     it('resumes a run whose end is ahead with a new iteration, told the time left then', async () => {
       const first = makeRunner();
@@ -509,6 +554,9 @@ describe('ScheduledRunner', () => {
         maxCostUsd: null,
         logs: [],
         stopReason: null,
+        autoResume: true,
+        maxWaitMinutes: 360,
+        pausedUntil: null,
       };
       new SqliteScheduledRunRepository(db).save(run);
       sessions.live.add('stale-session');

@@ -21,6 +21,9 @@ const RUN: ScheduledRun = {
     { ts: 1_767_225_600_002, message: 'iteration "one" ✓' },
   ],
   stopReason: null,
+  autoResume: false,
+  maxWaitMinutes: 42.5,
+  pausedUntil: 1_767_225_700_000,
 };
 
 describe('SqliteScheduledRunRepository', () => {

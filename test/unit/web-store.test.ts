@@ -118,9 +118,12 @@ describe('web store and reducer', () => {
             interStepDelayMs: 1000,
             enabled: true,
             durationLimitMs: null,
+            autoResume: true,
+            maxWaitMinutes: 360,
           },
           startedAt: 0,
           stopReason: null,
+          pausedUntil: null,
         },
       },
     });

@@ -4,10 +4,10 @@ import type { QueueTask } from '../../protocol/rest/tasks.js';
 import { failure, type Result } from '../../protocol/result.js';
 import type { RalphStateRecord, RalphStateRepository } from '../../store/ralph-state.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
+import { LimitPause } from '../session/limit-pause.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import { Assignment, type AssignmentOutcome } from './assignment.js';
 import { FollowUps } from './follow-up.js';
-import { LimitPause } from './limit-pause.js';
 import { PassGate } from './pass-gate.js';
 import { RalphProgress } from './ralph-progress.js';
 import {
@@ -42,9 +42,8 @@ export interface RalphLoopOptions {
  * - **Workers**: the sessions it was given, and ones it starts (a stopped one of its pool, else a new
  *   one in the task's directory) while fewer than `maxWorkers` run; idle workers take turns.
  * - **A task**: `/clear` (unless the CLI is new), the prompt, then: the marker (completed), the
- *   timeout (failed, the agent interrupted), an API error (failed at once), a usage limit (pending
- *   again, the loop paused until the reset: limit-pause.ts), or the session's exit (pending again;
- *   after MAX_TASK_ATTEMPTS it fails).
+ *   timeout (failed), an API error (failed at once), a usage limit (pending, the loop paused: see
+ *   session/limit-pause.ts), or the session's exit (pending again; after MAX_TASK_ATTEMPTS it fails).
  * - **The end**: nothing runs and nothing is ready; before the minimum duration a follow-up task
  *   instead (follow-up.ts). The budget stops it once its sessions' cost reaches `maxCostUsd`.
  * - **Stop**: running tasks go back to pending, agents are interrupted, its own processes stop.
@@ -60,12 +59,13 @@ export class RalphLoop {
   private followUps = new FollowUps();
   private readonly assignments = new Map<string, Assignment>();
   private tickTimer: TimerHandle | null = null;
-  private readonly pause = new LimitPause();
+  private readonly pause: LimitPause;
   private readonly writer: RalphStateWriter;
   private unsubscribeQueue: (() => void) | null = null;
 
   constructor(private readonly options: RalphLoopOptions) {
     this.timing = { ...DEFAULT_RALPH_TIMING, ...options.timing };
+    this.pause = new LimitPause(this.timing.limitResumeMarginMs);
     this.writer = new RalphStateWriter(options.repository, options.warn);
     this.passes = new PassGate({
       pass: () => this.pass(),
@@ -95,9 +95,6 @@ export class RalphLoop {
     const record = this.record();
     return {
       ...record,
-      pausedUntil: this.pause.pausedUntil,
-      autoResume: this.progress.settings.autoResume,
-      maxWaitMinutes: this.progress.settings.maxWaitMinutes,
       sessionIds: [...record.sessionIds],
       assignments: [...this.assignments.values()].map(({ session, taskId, since }) => ({
         sessionId: session.id,
@@ -143,6 +140,7 @@ export class RalphLoop {
       return false;
     }
     this.progress = RalphProgress.restored(stored);
+    this.pause.restore(stored.pausedUntil);
     if (!stored.running) {
       requeueInterrupted(this.options.queue, () => false);
       return false;
@@ -236,6 +234,7 @@ export class RalphLoop {
     }
     const paused = this.pause.check(this.options.clock.now());
     if (paused === 'waiting') return;
+    if (paused === 'resumed') this.persist();
     if (paused === 'resumed') this.emit('ralph:resumed', { status: this.status() });
     const unplaced = this.placeReadyTasks();
     for (const task of unplaced) {
@@ -359,13 +358,14 @@ export class RalphLoop {
     });
   }
 
-  /** A usage limit holds until `until` (see limit-pause.ts). */
+  /** A usage limit holds until `until` (see session/limit-pause.ts); the pause is stored. */
   private pauseFor(taskId: string, until: number, why: string): void {
     this.options.queue.requeue(taskId);
     const decision = this.pause.hit(until, this.options.clock.now(), this.progress.settings);
     if (decision.kind === 'stop') this.halt(RalphStopReason.limit(until, why));
-    else if (decision.kind === 'pause')
-      this.emit('ralph:paused', { until: decision.resumeAt, reason: why, status: this.status() });
+    if (decision.kind !== 'pause') return;
+    this.persist();
+    this.emit('ralph:paused', { until: decision.resumeAt, reason: why, status: this.status() });
   }
 
   private failTask(taskId: string, error: string, sessionId: string | null): void {
@@ -387,7 +387,7 @@ export class RalphLoop {
   }
 
   private record(): RalphStateRecord {
-    return this.progress.record(this.running, this.pool.ids);
+    return this.progress.record(this.running, this.pool.ids, this.pause.pausedUntil);
   }
 
   private persist(): void {

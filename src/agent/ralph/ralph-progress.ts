@@ -1,18 +1,13 @@
 import type { RalphStateRecord } from '../../store/ralph-state.js';
-import {
-  DEFAULT_MAX_WAIT_MINUTES,
-  DEFAULT_MAX_WORKERS,
-  type RalphSettings,
-  RalphStopReason,
-} from './ralph-settings.js';
+import { DEFAULT_LIMIT_WAIT } from '../session/limit-pause.js';
+import { DEFAULT_MAX_WORKERS, type RalphSettings, RalphStopReason } from './ralph-settings.js';
 
 const NO_SETTINGS: RalphSettings = {
   minDurationMinutes: null,
   maxCostUsd: null,
   maxWorkers: DEFAULT_MAX_WORKERS,
   sessionIds: [],
-  autoResume: true,
-  maxWaitMinutes: DEFAULT_MAX_WAIT_MINUTES,
+  ...DEFAULT_LIMIT_WAIT,
 };
 
 /**
@@ -40,9 +35,8 @@ export class RalphProgress {
         maxCostUsd: stored.maxCostUsd,
         maxWorkers: stored.maxWorkers,
         sessionIds: stored.sessionIds,
-        // Not stored (yet): a restored loop waits out limits by the defaults.
-        autoResume: NO_SETTINGS.autoResume,
-        maxWaitMinutes: NO_SETTINGS.maxWaitMinutes,
+        autoResume: stored.autoResume,
+        maxWaitMinutes: stored.maxWaitMinutes,
       },
       stored.startedAt,
     );
@@ -54,7 +48,7 @@ export class RalphProgress {
   }
 
   /** The record to store; a running loop's sessions are its pool's (`poolIds`). */
-  record(running: boolean, poolIds: readonly string[]): RalphStateRecord {
+  record(running: boolean, poolIds: readonly string[], pausedUntil: number | null = null): RalphStateRecord {
     return {
       running,
       startedAt: this.startedAt,
@@ -66,6 +60,9 @@ export class RalphProgress {
       failedCount: this.failedCount,
       totalCost: this.totalCost,
       stopReason: this.stopReason,
+      autoResume: this.settings.autoResume,
+      maxWaitMinutes: this.settings.maxWaitMinutes,
+      pausedUntil: running ? pausedUntil : null,
     };
   }
 

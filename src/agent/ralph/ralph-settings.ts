@@ -1,5 +1,7 @@
+import { DEFAULT_MAX_WAIT_MINUTES } from '../../protocol/limits.js';
 import { RalphLimits } from '../../protocol/rest/ralph.js';
 import { failure, type Result } from '../../protocol/result.js';
+import { LIMIT_RESUME_MARGIN_MS, type LimitWaitPolicy } from '../session/limit-pause.js';
 
 /** What a client may ask of a loop it starts (`POST /api/ralph/start`). */
 export interface RalphStartOptions {
@@ -11,19 +13,13 @@ export interface RalphStartOptions {
   readonly maxWaitMinutes?: number;
 }
 
-export interface RalphSettings {
+/** Its limit policy (`autoResume`, `maxWaitMinutes`) is the one every controller shares. */
+export interface RalphSettings extends LimitWaitPolicy {
   readonly minDurationMinutes: number | null;
   readonly maxCostUsd: number | null;
   readonly maxWorkers: number;
   readonly sessionIds: readonly string[];
-  readonly autoResume: boolean;
-  readonly maxWaitMinutes: number;
 }
-
-/** How long the loop waits at most for a usage limit to lift unless told (minutes): a 5-hour window. */
-export const DEFAULT_MAX_WAIT_MINUTES = 6 * 60;
-/** Waited past a limit's reset before the loop resumes (ms): the reset is not to the second. */
-export const LIMIT_RESUME_MARGIN_MS = 60_000;
 
 /**
  * Sessions the loop keeps running when not told: one agent at a time (each spends money), or as many
@@ -96,6 +92,8 @@ export interface RalphTiming {
   readonly workerStartTimeoutMs: number;
   /** Period of the re-evaluation that catches what sends no event: cost, time, deleted sessions (ms). */
   readonly tickMs: number;
+  /** Waited past a usage limit's reset before tasks are handed out again (ms). */
+  readonly limitResumeMarginMs: number;
 }
 
 export const DEFAULT_RALPH_TIMING: RalphTiming = {
@@ -105,6 +103,7 @@ export const DEFAULT_RALPH_TIMING: RalphTiming = {
   workerStartTimeoutMs: 60 * 1000,
   // Costs arrive from sessions without a signal; a second is soon enough to stop a budget.
   tickMs: 1000,
+  limitResumeMarginMs: LIMIT_RESUME_MARGIN_MS,
 };
 
 /** A task handed to agents this often without an outcome (their sessions died) is given up. */

@@ -28,57 +28,29 @@
  *   new cycle until enabled again.
  * - The session exiting stops the controller with the reason (a respawn:log at error level during a
  *   cycle, at warn while watching).
+ * - A usage limit (the session's failed turn, or a session already limited at start) abandons a
+ *   cycle under way and starts none until a margin after the reset (limit-wait.ts); by the config's
+ *   `autoResume` and `maxWaitMinutes` it stops instead.
  */
 
 import type { RespawnEvent, RespawnStep } from '../../protocol/events.js';
 import type { RespawnConfig, RespawnState, RespawnStatus } from '../../protocol/rest/respawn.js';
 import type { Clock } from '../../supervisor/clock.js';
-import type { ActivitySource, SessionSignal, SessionSignalListener } from '../session/session-signals.js';
+import { LIMIT_RESUME_MARGIN_MS } from '../session/limit-pause.js';
+import type { ActivitySource, SessionSignal } from '../session/session-signals.js';
 import { PROMPT_GLYPH } from '../terminal/activity-detector.js';
+import { RespawnLimitWait } from './limit-wait.js';
 import { type ConfigResult, mergeRespawnConfig } from './respawn-config.js';
+import {
+  DURATION_LIMIT_REASON,
+  HOOK_IDLE_CONFIRM_MS,
+  type RespawnControllerOptions,
+  type RespawnTarget,
+  STEP_TIMEOUT_MS,
+  STOP_REQUESTED_REASON,
+} from './respawn-contract.js';
 import { idleCompletesStep, NEXT_STEP, SENDING, type SinceSend, stepText, WAITING } from './respawn-steps.js';
 import { Timer } from './timer.js';
-
-/**
- * A step (one agent turn) still unfinished after 10 min is taken as stuck: updating the docs or
- * `/init` on a large repository takes minutes, not tens of minutes.
- */
-export const STEP_TIMEOUT_MS = 10 * 60_000;
-/**
- * Shortest confirmation wait after a hook's idle (ms): the Stop hook fires just before the CLI
- * repaints its prompt; half a second keeps typed text from racing that repaint.
- */
-export const HOOK_IDLE_CONFIRM_MS = 500;
-/** Why a controller stopped when someone asked it to. */
-export const STOP_REQUESTED_REASON = 'stopped by request';
-/** Start of the reason when the duration limit ended the controller (tests and clients match on it). */
-export const DURATION_LIMIT_REASON = 'duration limit reached';
-
-/** What the controller drives: a Session (through a thin adapter), or a fake in tests. */
-export interface RespawnTarget {
-  readonly isInteractive: boolean;
-  /** The session's current verdict is idle: a controller started on an idle session need not wait. */
-  readonly isIdle: boolean;
-  /** Types `text`, then presses Enter as a separate write. */
-  submitLine(text: string): { readonly ok: true } | { readonly ok: false; readonly message: string };
-  /** Subscribes to idle/working/output/exit; returns the unsubscribe function. */
-  onSignal(listener: SessionSignalListener): () => void;
-}
-
-export interface RespawnControllerOptions {
-  readonly sessionId: string;
-  readonly target: RespawnTarget;
-  readonly clock: Clock;
-  /** Already validated (mergeRespawnConfig). */
-  readonly config: Readonly<RespawnConfig>;
-  readonly publish: (event: RespawnEvent) => void;
-  /** A controller restored from the store, stopped: its last counters and why it stopped. */
-  readonly restored?: {
-    readonly cycleCount: number;
-    readonly startedAt: number | null;
-    readonly stopReason: string | null;
-  };
-}
 
 type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -110,6 +82,7 @@ export class RespawnController {
   readonly #stepTimeout: Timer;
   readonly #clearQuiet: Timer;
   readonly #durationLimit: Timer;
+  readonly #limitWait: RespawnLimitWait;
 
   constructor(options: RespawnControllerOptions) {
     this.sessionId = options.sessionId;
@@ -126,6 +99,8 @@ export class RespawnController {
     this.#stepTimeout = new Timer(options.clock);
     this.#clearQuiet = new Timer(options.clock);
     this.#durationLimit = new Timer(options.clock);
+    const marginMs = options.limitResumeMarginMs ?? LIMIT_RESUME_MARGIN_MS;
+    this.#limitWait = new RespawnLimitWait(options.clock, marginMs, () => this.#limitLifted());
   }
 
   get state(): RespawnState {
@@ -158,6 +133,8 @@ export class RespawnController {
     this.#transition('watching');
     this.#emit('respawn:started', { status: this.status() });
     this.#armDurationLimit();
+    const limitedUntil = this.#target.limitedUntil;
+    if (limitedUntil !== null && limitedUntil > now) this.#onLimit(limitedUntil, 'the session is limited');
     if (this.#activity === 'idle') this.#armConfirm(this.#confirmDelayFor(this.#idleSource));
     return { ok: true };
   }
@@ -167,6 +144,7 @@ export class RespawnController {
     if (this.#state === 'stopped') return;
     for (const timer of [this.#confirm, this.#stepDelay, this.#stepTimeout, this.#clearQuiet]) timer.cancel();
     this.#durationLimit.cancel();
+    this.#limitWait.cancel();
     this.#unsubscribe?.();
     this.#unsubscribe = null;
     this.#step = null;
@@ -214,6 +192,7 @@ export class RespawnController {
       config: { ...this.#config },
       startedAt: this.#startedAt,
       stopReason: this.#stopReason,
+      pausedUntil: this.#limitWait.pausedUntil,
     };
   }
 
@@ -229,6 +208,9 @@ export class RespawnController {
         return;
       case 'idle':
         this.#onIdle(signal.source);
+        return;
+      case 'failed':
+        if (signal.limitedUntil !== null) this.#onLimit(signal.limitedUntil, signal.error);
         return;
       case 'exit': {
         const how = signal.signal !== null ? `on ${signal.signal}` : `with code ${signal.code}`;
@@ -284,12 +266,37 @@ export class RespawnController {
   }
 
   #armConfirm(delayMs: number): void {
-    if (!this.#config.enabled) return;
+    if (!this.#config.enabled || this.#limitWait.pausedUntil !== null) return;
     this.#confirmDelayMs = delayMs;
     this.#confirm.arm(delayMs, () => {
       if (this.#state !== 'watching' || this.#activity !== 'idle' || !this.#config.enabled) return;
       this.#startCycle(delayMs);
     });
+  }
+
+  /** A usage limit: no cycle before a margin after its reset (one under way is abandoned), or stop. */
+  #onLimit(until: number, why: string): void {
+    const at = new Date(until).toISOString();
+    if (this.#limitWait.hit(until, this.#config) === 'stop') {
+      const policy = this.#config.autoResume
+        ? 'it lifts later than maxWaitMinutes allows'
+        : 'autoResume is off';
+      this.stop(`usage limit until ${at} (${why}): ${policy}`, 'warn');
+      return;
+    }
+    this.#confirm.cancel();
+    const resumeAt = new Date(this.#limitWait.pausedUntil ?? until).toISOString();
+    this.#log('warn', `usage limit until ${at} (${why}): no cycle before ${resumeAt}`);
+    if (this.#step === null) return;
+    for (const timer of [this.#stepDelay, this.#stepTimeout, this.#clearQuiet]) timer.cancel();
+    this.#log('warn', `cycle ${this.#cycleCount} abandoned at the usage limit`);
+    this.#endCycle();
+  }
+
+  #limitLifted(): void {
+    this.#log('info', 'the usage limit has lifted: watching again');
+    if (this.#state === 'watching' && this.#activity === 'idle')
+      this.#armConfirm(this.#confirmDelayFor(this.#idleSource));
   }
 
   #startCycle(idleForMs: number): void {

@@ -8,7 +8,8 @@ import type { Clock } from '../../supervisor/clock.js';
 import type { Session } from '../session/session.js';
 import { notInteractive } from '../session/session-errors.js';
 import { mergeRespawnConfig } from './respawn-config.js';
-import { RespawnController, type RespawnTarget, STOP_REQUESTED_REASON } from './respawn-controller.js';
+import { type RespawnTarget, STOP_REQUESTED_REASON } from './respawn-contract.js';
+import { RespawnController } from './respawn-controller.js';
 
 /**
  * Why a controller that ran when the server stopped (or crashed) no longer runs. Its session's CLI
@@ -23,7 +24,10 @@ export const SERVER_SHUTDOWN_REASON = 'server shutting down';
 export const REPLACED_REASON = 'replaced by a new start';
 
 /** What the manager needs of a session. */
-export type RespawnSession = Pick<Session, 'isInteractive' | 'status' | 'submitLine' | 'onSignal'>;
+export type RespawnSession = Pick<
+  Session,
+  'isInteractive' | 'status' | 'state' | 'limitedUntil' | 'submitLine' | 'onSignal'
+>;
 
 /** How the respawn API fails: codes of the REST API, so each one has its HTTP status. */
 export type RespawnErrorCode =
@@ -43,6 +47,8 @@ export interface RespawnManagerOptions {
   readonly clock: Clock;
   readonly publish: (event: RespawnEvent) => void;
   readonly warn: (message: string, detail?: Record<string, unknown>) => void;
+  /** Waited past a usage limit's reset before cycles start again (ms; default a minute). */
+  readonly limitResumeMarginMs?: number;
 }
 
 /** The Session as the controller sees it. */
@@ -53,6 +59,9 @@ function targetOf(session: RespawnSession): RespawnTarget {
     },
     get isIdle() {
       return session.status === 'idle';
+    },
+    get limitedUntil() {
+      return session.state === 'limited' ? session.limitedUntil : null;
     },
     submitLine: (text) => session.submitLine(text),
     onSignal: (listener) => session.onSignal(listener),
@@ -199,6 +208,9 @@ export class RespawnManager {
       clock: this.options.clock,
       config,
       publish: (event) => this.#onEvent(controller, event),
+      ...(this.options.limitResumeMarginMs === undefined
+        ? {}
+        : { limitResumeMarginMs: this.options.limitResumeMarginMs }),
       ...(restored === undefined ? {} : { restored }),
     });
     return controller;

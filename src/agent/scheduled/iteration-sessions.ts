@@ -11,6 +11,8 @@ export interface IterationOutcome {
   readonly cost: number;
   /** Why the iteration failed, or null when it succeeded. */
   readonly error: string | null;
+  /** Set when it failed at a usage limit: when the limit lifts (epoch ms). */
+  readonly limitedUntil?: number | null;
 }
 
 export interface IterationSession {

@@ -1,6 +1,7 @@
 import type { ScheduledEvent } from '../../protocol/events.js';
 import type { ScheduledRun } from '../../protocol/rest/scheduled.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
+import { LimitPause } from '../session/limit-pause.js';
 import { failureBackoffMs } from './backoff.js';
 import { formatRemaining, iterationPrompt } from './iteration-prompt.js';
 import type { IterationOutcome, IterationSessions } from './iteration-sessions.js';
@@ -15,6 +16,8 @@ export interface RunLoopDeps {
   readonly save: (run: ScheduledRun) => void;
   /** Deadline of one CLI run, for a CLI that hangs (the server's one-shot timeout, ms). */
   readonly iterationTimeoutMs: number;
+  /** Waited past a usage limit's reset before the next iteration (ms). */
+  readonly limitResumeMarginMs: number;
   /** Told once, when the run reached its final status (completed, stopped or error). */
   readonly ended: (run: ScheduledRun) => void;
 }
@@ -26,7 +29,8 @@ const INVALID_PATH = 'INVALID_PATH';
  * One scheduled run: one-shot runs of its prompt, each in a fresh session that is deleted after it,
  * until `endAt` or the cost budget is reached. No new iteration starts at or after `endAt`; one still
  * running then may finish within ScheduledTiming.overrunGraceMs. A failed iteration is logged and the
- * next one waits a backoff. The state is saved on every change; on a server shutdown the run is
+ * next one waits a backoff; one that hit a usage limit waits for the reset and a margin (or ends the
+ * run, by its `autoResume` and `maxWaitMinutes`). The state is saved on every change; on a server shutdown the run is
  * suspended with status `running`, so the next server resumes it.
  */
 export class ScheduledRunLoop {
@@ -39,12 +43,14 @@ export class ScheduledRunLoop {
   private consecutiveFailures = 0;
   private retryTimer: TimerHandle | null = null;
   private tickTimer: TimerHandle | null = null;
+  private readonly limitPause: LimitPause;
 
   constructor(
     run: ScheduledRun,
     private readonly deps: RunLoopDeps,
   ) {
     this.run = run;
+    this.limitPause = new LimitPause(deps.limitResumeMarginMs);
   }
 
   get id(): string {
@@ -78,12 +84,24 @@ export class ScheduledRunLoop {
     this.armTick();
     const interrupted = this.run.sessionId;
     if (interrupted === null) {
-      this.next();
+      this.continueAfterRestart();
       return;
     }
     this.log(`the iteration in session ${interrupted} was interrupted by the restart`);
     this.update({ sessionId: null });
-    void this.removeSession(interrupted).then(() => this.next());
+    void this.removeSession(interrupted).then(() => this.continueAfterRestart());
+  }
+
+  /** A run restarted during a usage-limit pause waits on; otherwise its next iteration starts now. */
+  private continueAfterRestart(): void {
+    const until = this.run.pausedUntil;
+    if (until !== null && until > this.now()) {
+      this.log(`still paused for a usage limit until ${new Date(until).toISOString()}`);
+      this.waitForReset(until);
+      return;
+    }
+    if (until !== null) this.update({ pausedUntil: null });
+    this.next();
   }
 
   /** Ends the run for good (DELETE): stops the iteration, removes its session, status `stopped`. */
@@ -91,7 +109,7 @@ export class ScheduledRunLoop {
     if (!this.active) return;
     this.deactivate();
     await this.drain();
-    this.update({ status: 'stopped', stopReason: reason, sessionId: null });
+    this.update({ status: 'stopped', stopReason: reason, sessionId: null, pausedUntil: null });
     this.log(`stopped: ${reason}; ${this.summary()}`);
     this.publishUpdated();
     this.deps.publish({ kind: 'scheduled:stopped', data: { id: this.id, reason }, ts: this.now() });
@@ -172,7 +190,46 @@ export class ScheduledRunLoop {
     else if (succeeded) {
       this.consecutiveFailures = 0;
       this.next();
-    } else this.retryLater();
+    } else if (typeof outcome.limitedUntil === 'number') this.pauseAtLimit(outcome.limitedUntil);
+    else this.retryLater();
+  }
+
+  /**
+   * The iteration hit a usage limit: the next one starts a margin after its reset (no backoff: the
+   * wait is known), unless the run may not wait that long or ends before.
+   */
+  private pauseAtLimit(limitedUntil: number): void {
+    const at = new Date(limitedUntil).toISOString();
+    const decision = this.limitPause.hit(limitedUntil, this.now(), this.run);
+    if (decision.kind === 'stop') {
+      const why = this.run.autoResume
+        ? `it lifts later than maxWaitMinutes (${this.run.maxWaitMinutes}) allows`
+        : 'autoResume is off';
+      this.end('error', `usage limit until ${at}: ${why}`);
+      return;
+    }
+    const resumeAt = this.limitPause.pausedUntil ?? this.now();
+    if (resumeAt >= this.run.endAt) {
+      this.end('completed', `usage limit until ${at}, past the run's end`);
+      return;
+    }
+    this.update({ pausedUntil: resumeAt });
+    this.log(`usage limit until ${at}: the next iteration starts at ${new Date(resumeAt).toISOString()}`);
+    this.publishUpdated();
+    this.waitForReset(resumeAt);
+  }
+
+  private waitForReset(resumeAt: number): void {
+    this.clearRetry();
+    this.retryTimer = this.deps.clock.setTimeout(
+      () => {
+        this.limitPause.clear();
+        this.update({ pausedUntil: null });
+        this.log('the usage limit has lifted: resuming');
+        this.next();
+      },
+      Math.max(0, resumeAt - this.now()),
+    );
   }
 
   /** The next iteration after a backoff, or the end of the run if that comes first. */
@@ -185,7 +242,7 @@ export class ScheduledRunLoop {
 
   private end(status: 'completed' | 'error', reason: string): void {
     this.deactivate();
-    this.update({ status, stopReason: reason, sessionId: null });
+    this.update({ status, stopReason: reason, sessionId: null, pausedUntil: null });
     this.log(`${status === 'completed' ? 'completed' : 'ended with an error'}: ${reason}; ${this.summary()}`);
     this.publishUpdated();
     // Success: the run ended as planned and at least one iteration did its work.

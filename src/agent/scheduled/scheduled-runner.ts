@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiErrorCode } from '../../protocol/errors.js';
 import type { ScheduledEvent } from '../../protocol/events.js';
+import { MAX_LIMIT_WAIT_MINUTES } from '../../protocol/limits.js';
 import type { ScheduledRun } from '../../protocol/rest/scheduled.js';
 import { failure, type Result } from '../../protocol/result.js';
 import type { ScheduledRunRepository } from '../../store/scheduled-runs.js';
 import { type StorageErrorCode, tryWrite } from '../../store/storage-errors.js';
 import type { Clock } from '../../supervisor/clock.js';
 import { resolveWorkingDir } from '../cases/working-dir.js';
+import { DEFAULT_LIMIT_WAIT, LIMIT_RESUME_MARGIN_MS } from '../session/limit-pause.js';
 import type { IterationSessions } from './iteration-sessions.js';
 import { ScheduledLimits } from './limits.js';
 import { appendLog } from './run-log.js';
@@ -33,6 +35,8 @@ export interface ScheduledRunnerOptions {
   readonly casesRoot: string;
   /** Deadline of one iteration's CLI run (ms): the server's one-shot timeout. */
   readonly iterationTimeoutMs: number;
+  /** Waited past a usage limit's reset before the next iteration (ms; default a minute). */
+  readonly limitResumeMarginMs?: number;
   readonly warn: (message: string, detail?: Record<string, unknown>) => void;
 }
 
@@ -43,6 +47,9 @@ export interface CreateScheduledRunRequest {
   readonly durationMinutes: number;
   /** Stop once the iterations have cost this much (USD); none when absent or null. */
   readonly maxCostUsd?: number | null;
+  /** At a usage limit: wait for its reset and go on (default true), for at most `maxWaitMinutes`. */
+  readonly autoResume?: boolean;
+  readonly maxWaitMinutes?: number;
 }
 
 /** All scheduled runs: creation, lookup, cancellation, restoration after a restart, and retention. */
@@ -80,6 +87,9 @@ export class ScheduledRunner {
       maxCostUsd: request.maxCostUsd ?? null,
       logs: [],
       stopReason: null,
+      autoResume: request.autoResume ?? DEFAULT_LIMIT_WAIT.autoResume,
+      maxWaitMinutes: request.maxWaitMinutes ?? DEFAULT_LIMIT_WAIT.maxWaitMinutes,
+      pausedUntil: null,
     };
     // The intent is stored before anything runs, so a crash right after still knows the run; a store
     // that cannot take it refuses the run (nothing was started).
@@ -182,6 +192,7 @@ export class ScheduledRunner {
       publish: this.options.publish,
       save: (state) => this.save(state),
       iterationTimeoutMs: this.options.iterationTimeoutMs,
+      limitResumeMarginMs: this.options.limitResumeMarginMs ?? LIMIT_RESUME_MARGIN_MS,
       ended: () => this.prune(),
     });
     this.runs.set(run.id, loop);
@@ -230,6 +241,10 @@ function validate(request: CreateScheduledRunRequest): string | null {
   const max = request.maxCostUsd;
   if (max !== undefined && max !== null && !(Number.isFinite(max) && max > 0)) {
     return `maxCostUsd must be a number above 0, got ${String(max)}`;
+  }
+  const wait = request.maxWaitMinutes;
+  if (wait !== undefined && !(Number.isFinite(wait) && wait > 0 && wait <= MAX_LIMIT_WAIT_MINUTES)) {
+    return `maxWaitMinutes must be a number above 0 and at most ${MAX_LIMIT_WAIT_MINUTES}, got ${String(wait)}`;
   }
   return null;
 }

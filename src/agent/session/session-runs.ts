@@ -6,12 +6,14 @@ import { childEnvironment, interactiveArgs, oneShotArgs } from '../claude/claude
 import { TranscriptFileTail } from '../claude/transcript/transcript-file.js';
 import { stripAnsi } from '../terminal/ansi.js';
 import { type InteractiveListener, InteractiveTerminal } from '../terminal/interactive-terminal.js';
+import type { PaneSnapshot, SnapshotBounds } from '../terminal/tmux/pane-snapshot.js';
 import type { TmuxServer } from '../terminal/tmux/tmux-server.js';
 import { TmuxTerminalProcess } from '../terminal/tmux/tmux-terminal-process.js';
 import { type OneShotOutcome, OneShotRun } from './oneshot-run.js';
 import type { SessionErrorCode } from './session-errors.js';
 import { DEFAULT_TERMINAL_SIZE, type RunOptions, type SessionSettings } from './session-settings.js';
 import { type SessionHooks, SessionState } from './session-state.js';
+import { usageLimitOf } from './usage-limit.js';
 
 /**
  * How often the transcript of a running CLI is looked at (ms), besides every hook: a turn that ends
@@ -75,7 +77,7 @@ export abstract class SessionRuns extends SessionState {
   runPrompt(
     prompt: string,
     options: RunOptions = {},
-  ): Result<{ done: Promise<OneShotOutcome> }, SessionErrorCode> {
+  ): Result<{ done: Promise<OneShotOutcome & { limitedUntil: number | null }> }, SessionErrorCode> {
     if (this.hasProcess) return failure('SESSION_BUSY', 'session already has a running process');
     const claude = resolveClaudeBinary(this.settings.claudeBin, this.settings.env.PATH);
     if (!claude.ok) return failure('CLAUDE_NOT_FOUND', claude.error);
@@ -85,6 +87,8 @@ export abstract class SessionRuns extends SessionState {
     }
     const permissionMode = options.permissionMode ?? this.permissionMode;
     const now = this.hooks.clock.now();
+    /** The CLI's class of the run's API error (`rate_limit`, …), from its stream. */
+    let apiErrorKind: string | null = null;
     // The run is on disk before it exists, so a restart knows it was interrupted.
     const intent = this.hooks.persistIntent({
       ...this.record(),
@@ -110,7 +114,7 @@ export abstract class SessionRuns extends SessionState {
         onRawOutput: (text) => this.appendTerminal(text),
         onMessage: (message, rawLine) => {
           this.addMessage(message);
-          this.takeStructured([parseLine(rawLine)]);
+          apiErrorKind = this.takeStructured([parseLine(rawLine)])?.kind ?? apiErrorKind;
         },
         onText: (line) => this.addText(line, line),
         onStderr: (text) => this.errors.append(text),
@@ -152,13 +156,22 @@ export abstract class SessionRuns extends SessionState {
         error: outcome.error,
       });
       this.emit('session:exit', { code: outcome.exit.code, signal: outcome.exit.signal });
+      // A usage limit is told as such, so that whoever runs the next prompt can wait for its reset.
+      const limit =
+        outcome.error === null || this.stopRequested
+          ? null
+          : usageLimitOf(outcome.error, apiErrorKind, this.hooks.clock.now());
+      if (limit === null) this.setAgentState('exited', outcome.error ?? 'the run finished');
+      else {
+        this.setAgentState('limited', outcome.error, limit.until);
+        this.emit('session:limited', { limitedUntil: limit.until, reason: outcome.error ?? '' });
+      }
       // A run stopped on request is stopped, not failed.
       this.setStatus(outcome.error === null ? 'idle' : this.stopRequested ? 'stopped' : 'error');
-      this.setAgentState('exited', outcome.error ?? 'the run finished');
       this.costChanged();
       this.stopRequested = false;
       this.hooks.buffersChanged(this);
-      return outcome;
+      return { ...outcome, limitedUntil: limit?.until ?? null };
     });
     return { ok: true, done };
   }
@@ -331,6 +344,16 @@ export abstract class SessionRuns extends SessionState {
     this.size = size;
     this.interactive?.resize(size);
     return { ok: true };
+  }
+
+  /** The size the agent's terminal has (or starts with). */
+  get terminalSize(): PtySize {
+    return this.size;
+  }
+
+  /** For an agent in tmux, its scrollback and screen as tmux holds them; null otherwise. */
+  terminalSnapshot(bounds: SnapshotBounds): PaneSnapshot | null {
+    return this.runningTerminal?.snapshot(bounds) ?? null;
   }
 
   /**

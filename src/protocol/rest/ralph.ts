@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { MAX_LIMIT_WAIT_MINUTES } from '../limits.js';
 import { Nullable } from './nullable.js';
 
 export const RalphAssignment = Type.Object({
@@ -44,7 +45,7 @@ export const RalphLimits = {
   /** Most sessions a start request may name. */
   sessionIds: 50,
   /** Longest wait for a usage limit to lift (minutes): a week, the longest plan window. */
-  maxWaitMinutes: 7 * 24 * 60,
+  maxWaitMinutes: MAX_LIMIT_WAIT_MINUTES,
 } as const;
 
 /** `POST /api/ralph/start`. */

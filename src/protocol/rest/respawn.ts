@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { RespawnTimingLimits } from '../limits.js';
+import { DEFAULT_MAX_WAIT_MINUTES, MAX_LIMIT_WAIT_MINUTES, RespawnTimingLimits } from '../limits.js';
 import { InteractiveBody } from './schemas.js';
 
 /** The respawn controller's states, in cycle order (the seed's state machine), plus stopped. */
@@ -29,6 +29,10 @@ const RespawnConfigFields = {
   enabled: Type.Boolean(),
   /** Stop the controller after this long (ms); null runs until stopped. */
   durationLimitMs: Type.Union([Type.Integer({ minimum: 1_000 }), Type.Null()]),
+  /** At a usage limit: start no cycle until a margin after its reset (true), or stop (false). */
+  autoResume: Type.Boolean(),
+  /** Longest wait for a usage limit to lift (minutes); a later reset stops the controller. */
+  maxWaitMinutes: Type.Number({ exclusiveMinimum: 0, maximum: MAX_LIMIT_WAIT_MINUTES }),
 };
 
 export const RespawnConfig = Type.Object(RespawnConfigFields);
@@ -40,6 +44,8 @@ export const DEFAULT_RESPAWN_CONFIG: RespawnConfig = {
   interStepDelayMs: 1_000,
   enabled: true,
   durationLimitMs: null,
+  autoResume: true,
+  maxWaitMinutes: DEFAULT_MAX_WAIT_MINUTES,
 };
 
 /**
@@ -54,6 +60,8 @@ export const RespawnConfigPatch = Type.Object(
     interStepDelayMs: Type.Optional(RespawnConfigFields.interStepDelayMs),
     enabled: Type.Optional(RespawnConfigFields.enabled),
     durationLimitMs: Type.Optional(RespawnConfigFields.durationLimitMs),
+    autoResume: Type.Optional(RespawnConfigFields.autoResume),
+    maxWaitMinutes: Type.Optional(RespawnConfigFields.maxWaitMinutes),
   },
   { additionalProperties: Type.Never() },
 );
@@ -86,6 +94,8 @@ export const RespawnStatus = Type.Object({
   startedAt: Type.Union([Type.Number(), Type.Null()]),
   /** Why the controller stopped (requested, duration limit, the session ended, …), null while it runs. */
   stopReason: Type.Union([Type.String(), Type.Null()]),
+  /** Set while a usage limit holds the controller (epoch ms): no cycle starts before then. */
+  pausedUntil: Type.Union([Type.Number(), Type.Null()]),
 });
 export type RespawnStatus = Static<typeof RespawnStatus>;
 

@@ -5,7 +5,11 @@ import { ScheduledLimits } from '../../../agent/scheduled/limits.js';
 import type { ScheduledRunner } from '../../../agent/scheduled/scheduled-runner.js';
 import { ApiErrorCode } from '../../../protocol/errors.js';
 import { MAX_PROMPT_CHARS } from '../../../protocol/limits.js';
-import { CreatedScheduledRunReply, ScheduledRun } from '../../../protocol/rest/scheduled.js';
+import {
+  CreatedScheduledRunReply,
+  ScheduledLimitPolicyFields,
+  ScheduledRun,
+} from '../../../protocol/rest/scheduled.js';
 import { SuccessReply } from '../../../protocol/rest/success.js';
 import { sendApiError } from '../error-reply.js';
 import { replies } from '../replies.js';
@@ -19,6 +23,7 @@ const CreateScheduledRunBody = Type.Object({
   workingDir: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_PATH_CHARS })),
   durationMinutes: Type.Number({ exclusiveMinimum: 0, maximum: ScheduledLimits.durationMinutes }),
   maxCostUsd: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Null()])),
+  ...ScheduledLimitPolicyFields,
 });
 
 const ScheduledRunIdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
