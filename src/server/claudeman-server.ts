@@ -8,12 +8,14 @@ import { SessionHookFiles } from '../agent/claude/hooks/session-hook-files.js';
 import { RalphLoop } from '../agent/ralph/ralph-loop.js';
 import { RespawnManager } from '../agent/respawn/respawn-manager.js';
 import { ScheduledRunner } from '../agent/scheduled/scheduled-runner.js';
+import { CostLedger } from '../agent/session/cost-ledger.js';
 import { LIMIT_RESUME_MARGIN_MS } from '../agent/session/limit-pause.js';
 import { SessionManager } from '../agent/session/session-manager.js';
 import { TaskQueue } from '../agent/tasks/task-queue.js';
 import { TmuxServer } from '../agent/terminal/tmux/tmux-server.js';
 import { EventBus } from '../events/bus.js';
-import type { StatusSnapshot } from '../protocol/rest/status.js';
+import type { CostSummary, StatusSnapshot } from '../protocol/rest/status.js';
+import { SqliteCostLedgerRepository } from '../store/cost-ledger.js';
 import { databaseHealth, openDatabase } from '../store/database.js';
 import { InstanceLock } from '../store/instance-lock.js';
 import { SqliteQueueTaskRepository } from '../store/queue-tasks.js';
@@ -30,6 +32,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { ensurePrivateDir } from '../util/private-file.js';
 import { BODY_LIMIT_BYTES, buildClaudemanApp } from './claudeman-app.js';
 import type { ClaudemanConfig } from './claudeman-config.js';
+import { CostFeed } from './cost-feed.js';
 import type { EngineEvent } from './engine-event.js';
 import type { ClientLimits } from './limits.js';
 import { type Logger, logAdapter } from './logger.js';
@@ -120,7 +123,18 @@ async function startLocked(
   const storage = storageGuardOf(db);
   const storageWatch = watchStorage(db, log);
   const bus = new EventBus<EngineEvent>();
-  const publish = (event: EngineEvent): void => bus.publish(event);
+  const costFeed = new CostFeed(
+    new CostLedger({
+      repository: new SqliteCostLedgerRepository(db),
+      clock,
+      casesRoot: config.casesDir,
+      warn: log.warn,
+    }),
+  );
+  const publish = (event: EngineEvent): void => {
+    costFeed.take(event);
+    bus.publish(event);
+  };
 
   // ── the overseer half: what a killed earlier instance left running is ended before anything is
   // restored (sessions included: they share the process ledger) ──
@@ -156,6 +170,7 @@ async function startLocked(
     warn: log.warn,
   });
   sessions.restore();
+  costFeed.begin(sessions.list());
   // The default working directory of every session, task and run: it must exist.
   mkdirSync(config.casesDir, { recursive: true });
   const cases = new CaseStore(config.casesDir);
@@ -207,12 +222,14 @@ async function startLocked(
   });
   scheduled.restore();
 
+  const costSummary = (): CostSummary => costFeed.summary(ralph.status().totalCost, scheduled.list());
   const snapshot = (): StatusSnapshot => ({
     sessions: sessions.list().map((session) => session.info()),
     scheduledRuns: scheduled.list(),
     respawnStatus: respawn.list(),
     timestamp: clock.now(),
     casesRoot: config.casesDir,
+    costs: costSummary(),
   });
   const sse = new SseHub(bus, {
     snapshot,
@@ -271,6 +288,7 @@ async function startLocked(
           databaseOk: databaseHealth(db)?.ok,
           storage: storage.status(),
           recovery: { orphans: orphanCounts(orphans.report), sessions: sessions.recovery },
+          costs: costSummary(),
         }),
     });
     await app.listen({ host: config.host, port: config.port });

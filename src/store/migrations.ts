@@ -182,6 +182,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE scheduled_runs ADD COLUMN paused_until REAL;
     `,
   },
+  {
+    version: 8,
+    name: 'what the agents spent, per day and per case, beyond the life of their sessions',
+    sql: `
+      CREATE TABLE cost_ledger (
+        day       TEXT NOT NULL,               -- YYYY-MM-DD, the server's local date
+        case_name TEXT NOT NULL,               -- '' for work outside the cases root
+        usd       REAL NOT NULL,
+        PRIMARY KEY (day, case_name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function schemaVersion(db: BetterSqlite3.Database): number {

@@ -53,6 +53,7 @@ describe('GET /api/events: init and framing', () => {
     expectFraming(init);
     expect(Object.keys(init.data).sort()).toEqual([
       'casesRoot',
+      'costs',
       'respawnStatus',
       'scheduledRuns',
       'sessions',

@@ -55,6 +55,7 @@ describe('web store and reducer', () => {
         respawnStatus: {},
         timestamp: 0,
         casesRoot: '/cases',
+        costs: { totalUsd: 0, todayUsd: 0, days: [], cases: [], ralphUsd: 0, scheduledRuns: [] },
       },
     });
     expect(store.orderedSessions().map((s) => s.id)).toEqual(['s1', 's2']);

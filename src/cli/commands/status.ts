@@ -3,6 +3,8 @@ import type { StatusSnapshot } from '../../protocol/rest/status.js';
 import { clientCommand, onRun } from '../client/command.js';
 import { details, out, printRaw } from '../client/output.js';
 
+const usd = (amount: number): string => `$${amount.toFixed(4)}`;
+
 export function registerStatus(program: Command): void {
   onRun(
     clientCommand(program, 'status', 'the server’s state: sessions, scheduled runs, respawn controllers'),
@@ -16,7 +18,13 @@ export function registerStatus(program: Command): void {
         ['sessions', `${value.sessions.length} (${working} working)`],
         ['scheduled runs', `${value.scheduledRuns.length} (${activeRuns} running)`],
         ['respawn', `${Object.keys(value.respawnStatus).length} controller(s)`],
-        ['total cost', `$${value.sessions.reduce((sum, session) => sum + session.totalCost, 0).toFixed(4)}`],
+        // The ledger's sums: they include the sessions deleted since (each scheduled iteration's).
+        ['cost today', usd(value.costs.todayUsd)],
+        ['total cost', usd(value.costs.totalUsd)],
+        ...value.costs.cases
+          .filter((entry) => entry.case !== '')
+          .slice(0, 5)
+          .map((entry): [string, string] => [`  case ${entry.case}`, usd(entry.usd)]),
       ]);
     },
   );

@@ -1,4 +1,5 @@
 import type { SessionManager, SessionRecovery } from '../../agent/session/session-manager.js';
+import type { CostSummary } from '../../protocol/rest/status.js';
 import type { StorageStatus } from '../../store/storage-guard.js';
 import type { ReapOutcomeKind } from '../../supervisor/recovery/orphan-reaper.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
@@ -22,11 +23,40 @@ export interface MetricsSources {
   readonly databaseOk?: boolean;
   /** Whether the store takes writes now (see StorageGuard). */
   readonly storage?: StorageStatus;
+  /** What the agents spent: per day, case, Ralph run and scheduled run. */
+  readonly costs?: CostSummary;
   /** What this server's start found of the previous one's processes (after a crash: its orphans). */
   readonly recovery?: {
     readonly orphans: ReadonlyMap<ReapOutcomeKind, number>;
     readonly sessions: SessionRecovery;
   };
+}
+
+function costFamilies(costs: CostSummary | undefined): MetricFamily[] {
+  if (costs === undefined) return [];
+  const usd = (name: string, help: string, samples: MetricFamily['samples']): MetricFamily => ({
+    name: `claudeman_${name}`,
+    help,
+    type: 'gauge',
+    samples,
+  });
+  return [
+    usd('cost_usd_total', 'USD the agents spent since the ledger began (deleted sessions included).', [
+      { value: costs.totalUsd },
+    ]),
+    usd('cost_usd_today', "USD spent today (the server's local date).", [{ value: costs.todayUsd }]),
+    usd(
+      'case_cost_usd',
+      'USD spent per case, all time (case "" is work outside the cases root).',
+      costs.cases.map((entry) => ({ labels: { case: entry.case }, value: entry.usd })),
+    ),
+    usd('ralph_cost_usd', "USD the Ralph loop's current (or last) run spent.", [{ value: costs.ralphUsd }]),
+    usd(
+      'scheduled_run_cost_usd',
+      'USD each kept scheduled run spent.',
+      costs.scheduledRuns.map((run) => ({ labels: { run: run.id }, value: run.usd })),
+    ),
+  ];
 }
 
 function limitFamilies(sources: MetricsSources): MetricFamily[] {
@@ -126,6 +156,7 @@ export function collectClaudemanMetrics(sources: MetricsSources): MetricFamily[]
       })),
     },
     ...limitFamilies(sources),
+    ...costFamilies(sources.costs),
     ...recoveryFamilies(sources.recovery),
     ...storageFamilies(sources.databaseOk, sources.storage),
   ];
