@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlink
 import { hostname } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildTaskPrompt } from '../../src/agent/ralph/task-prompt.js';
+import { promptAsWritten } from '../../src/agent/ralph/task-prompt.js';
 import { DEFAULT_COMPLETION_PHRASE } from '../../src/protocol/rest/tasks.js';
 import {
   asObject,
@@ -738,7 +738,8 @@ describe('shell metacharacters are inert and reach the CLI byte for byte', () =>
         60_000,
         100,
       );
-      expect(submitted(m.record)).toContain(buildTaskPrompt(taskPrompt, DEFAULT_COMPLETION_PHRASE));
+      // The CLI reports its turns: the prompt goes as written, the instruction appended.
+      expect(submitted(m.record)).toContain(promptAsWritten(taskPrompt, DEFAULT_COMPLETION_PHRASE));
       m.expectNoMarker();
     },
     120_000,

@@ -386,11 +386,11 @@ describe('/api/ralph', () => {
         id: 'quoted',
         error: expect.stringMatching(/timed out after 4000 ms/),
       });
-      // The fake echoed what was typed: the reference, never the marker itself.
+      // The prompt went as written (the CLI reports its turns); the fake's reply quoted it, marker and all.
       const [sessionId] = asArray((await ralph(s)).sessionIds);
       const output = await expectJson(await s.api(`/api/sessions/${asString(sessionId)}/terminal`), 200);
       expect(asString(output.terminalBuffer)).toContain(
-        'Echo: Do nothing. Print the completion marker when done.',
+        `Echo: Do nothing. Print <promise>${DEFAULT_COMPLETION_PHRASE}</promise> when done.`,
       );
       await waitForStop(s, sse);
       expect(await ralph(s)).toMatchObject({ completedCount: 0, failedCount: 1 });

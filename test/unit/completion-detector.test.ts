@@ -4,7 +4,7 @@ import {
   completionMarkerPattern,
   containsCompletionMarker,
 } from '../../src/agent/ralph/completion-detector.js';
-import { buildTaskPrompt, MARKER_REFERENCE } from '../../src/agent/ralph/task-prompt.js';
+import { buildTaskPrompt, MARKER_REFERENCE, promptAsWritten } from '../../src/agent/ralph/task-prompt.js';
 
 const assistant = (text: string) => ({ type: 'assistant', message: { content: [{ type: 'text', text }] } });
 
@@ -84,5 +84,28 @@ describe('buildTaskPrompt', () => {
     const phrase = MARKER_REFERENCE;
     const text = buildTaskPrompt(`<promise> <promise>${phrase}</promise></promise>`, phrase);
     expect(containsCompletionMarker(text, phrase)).toBe(false);
+  });
+});
+
+describe('the prompt as written, for a CLI read from its replies', () => {
+  const PHRASE = 'TASK_COMPLETE';
+  const written = `Fix the parser. Print <promise>${PHRASE}</promise> when all tests pass.`;
+
+  it('is sent unchanged when it names the marker, else with the instruction appended', () => {
+    expect(promptAsWritten(written, PHRASE)).toBe(written);
+    const plain = promptAsWritten('Fix the parser.', PHRASE);
+    expect(plain.startsWith('Fix the parser.\n\n')).toBe(true);
+    expect(containsCompletionMarker(plain, PHRASE)).toBe(true);
+  });
+
+  it("does not take a reply that quotes the prompt around the marker as the agent's own", () => {
+    const detector = new CompletionDetector(PHRASE, 0, written);
+    expect(detector.checkTexts([`Echo: ${written}`])).toBe(false);
+    expect(detector.checkTexts([`You asked: "${written.replace(/ /g, '\n ')}"`])).toBe(false);
+    expect(detector.checkTexts([`All tests pass now.\n<promise>${PHRASE}</promise>`])).toBe(true);
+    expect(detector.checkTexts([`<promise>${PHRASE}</promise>`])).toBe(true);
+    expect(detector.checkTexts([`Echo: ${written}\nDone: <promise>${PHRASE}</promise>`])).toBe(true);
+    // Without a typed prompt to compare with (a task resumed after a restart), any marker counts.
+    expect(new CompletionDetector(PHRASE, 0).checkTexts([`Echo: ${written}`])).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
 import type { SessionSignal } from '../session/session-signals.js';
 import { CompletionDetector, type CompletionSource } from './completion-detector.js';
-import { buildTaskPrompt } from './task-prompt.js';
+import { buildTaskPrompt, promptAsWritten } from './task-prompt.js';
 import type { WorkerSession } from './worker-session.js';
 
 /** Clears the agent's conversation and screen (Claude Code's own command). */
@@ -134,8 +134,19 @@ export class Assignment {
   private submitPrompt(): void {
     this.phase = 'prompting';
     this.turnAtStart = this.session.turn;
-    this.detector = new CompletionDetector(this.spec.completionPhrase, this.session.messageCount);
-    const submitted = this.session.submitLine(buildTaskPrompt(this.spec.prompt, this.spec.completionPhrase));
+    const { prompt, completionPhrase } = this.spec;
+    // Read from its replies, a CLI gets the prompt as written; read from the screen, one whose echo
+    // cannot show the marker.
+    const asWritten = this.session.reportsTurns;
+    const typed = asWritten
+      ? promptAsWritten(prompt, completionPhrase)
+      : buildTaskPrompt(prompt, completionPhrase);
+    this.detector = new CompletionDetector(
+      completionPhrase,
+      this.session.messageCount,
+      asWritten ? typed : null,
+    );
+    const submitted = this.session.submitLine(typed);
     if (!submitted.ok) this.finish({ kind: 'lost', reason: submitted.message });
   }
 
