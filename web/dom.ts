@@ -60,3 +60,13 @@ export function baseName(path: string): string {
   const parts = path.split('/').filter((part) => part !== '');
   return parts[parts.length - 1] ?? path;
 }
+
+/** "paused until 15:04 (usage limit)" for a loop, run or controller that waits out a usage limit. */
+export function pausedNote(pausedUntil: number | null): HTMLElement | null {
+  if (pausedUntil === null) return null;
+  return h(
+    'span',
+    { class: 'state-text-attention', 'data-testid': 'paused-until', title: 'It goes on by itself then.' },
+    `paused until ${formatTime(pausedUntil)} (usage limit)`,
+  );
+}

@@ -1,6 +1,6 @@
 import type { RespawnConfigPatch } from '../../src/protocol/rest/respawn.js';
 import { api, errorMessage } from '../api.js';
-import { baseName, h, replace } from '../dom.js';
+import { baseName, h, pausedNote, replace } from '../dom.js';
 import type { Store } from '../store.js';
 
 function numberField(name: string, label: string, value: number): HTMLLabelElement {
@@ -92,6 +92,7 @@ export function mountRespawnPanel(store: Store, section: HTMLElement, report: (t
         h('span', {}, 'state ', h('b', { 'data-testid': 'respawn-state' }, status?.state ?? 'off')),
         h('span', {}, 'cycles ', h('b', {}, String(status?.cycleCount ?? 0))),
         status?.stopReason ? h('span', { class: 'muted' }, status.stopReason) : null,
+        pausedNote(status?.pausedUntil ?? null),
       ),
       session.mode !== 'interactive' ? h('p', { class: 'muted' }, 'Needs an interactive session.') : null,
       form,

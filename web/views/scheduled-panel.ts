@@ -1,6 +1,6 @@
 import type { ScheduledRun } from '../../src/protocol/rest/scheduled.js';
 import { api, errorMessage } from '../api.js';
-import { formatCost, formatDuration, formatTime, h, replace } from '../dom.js';
+import { formatCost, formatDuration, formatTime, h, pausedNote, replace } from '../dom.js';
 import type { Store } from '../store.js';
 
 /** Scheduled runs: create, remaining time as a progress bar (ticking every second), cost, logs, cancel. */
@@ -96,6 +96,7 @@ export function mountScheduledPanel(
         ),
         h('span', {}, `${run.completedTasks} runs`),
         h('span', {}, formatCost(run.totalCost)),
+        pausedNote(run.pausedUntil),
       ),
       run.logs.length > 0
         ? h(

@@ -1,6 +1,6 @@
 import type { CreateTaskRequest } from '../../src/protocol/rest/tasks.js';
 import { api, errorMessage } from '../api.js';
-import { formatCost, h, replace } from '../dom.js';
+import { formatCost, h, pausedNote, replace } from '../dom.js';
 import type { Store } from '../store.js';
 
 /** The task queue (add with priority and dependencies, status, delete) and the Ralph loop that works it. */
@@ -127,6 +127,7 @@ export function mountTasksPanel(store: Store, section: HTMLElement, report: (tex
             status.stopReason !== null && !status.running
               ? h('span', { class: 'muted' }, status.stopReason)
               : null,
+            pausedNote(status.pausedUntil),
           ),
       h(
         'div',
