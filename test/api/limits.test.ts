@@ -189,6 +189,8 @@ describe('the terminal socket backlog', () => {
       id: 'session-1',
       terminalSequence: 0,
       terminal: { toString: () => '' },
+      terminalSize: { cols: 80, rows: 24 },
+      terminalSnapshot: () => null,
     } as unknown as Session;
     new TerminalSocket(socket as unknown as WebSocket, session, bus, 10_000);
     const chunk = 'x'.repeat(4_000);

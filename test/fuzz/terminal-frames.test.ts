@@ -1,7 +1,8 @@
 // Property-based fuzzing of the terminal socket (`/ws/sessions/:id/terminal`) of a real `claudeman
 // web` in this process, with a live interactive session of the fake claude behind it. 5,000 generated
 // frames — random text and bytes, random JSON values (null, numbers, strings, arrays), and valid
-// `input`/`resize`/`ack` frames mutated in every way a client could get them wrong — go over four
+// `input` (with and without `clientId`/`seq`)/`resize`/`ack` frames mutated in every way a client
+// could get them wrong — go over four
 // connections at once. The contract: every frame that is not a valid client frame is answered by
 // exactly one `error` frame naming what is wrong; a valid one gets no error; no connection closes;
 // the server never exits. Afterwards the same session still answers typed input, a fresh request is
@@ -54,9 +55,25 @@ function isValid(text: string): boolean {
   const frame = value as Record<string, unknown>;
   const whole = (n: unknown, max: number) =>
     typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= max;
-  if (frame.type === 'input') return typeof frame.data === 'string';
-  if (frame.type === 'resize')
-    return whole(frame.cols, MAX_TERMINAL_COLS) && whole(frame.rows, MAX_TERMINAL_ROWS);
+  if (frame.type === 'input') {
+    if (typeof frame.data !== 'string') return false;
+    // Sequence numbers: both or neither; a plain client id, a whole number ≥ 0.
+    if (frame.clientId === undefined && frame.seq === undefined) return true;
+    return (
+      typeof frame.clientId === 'string' &&
+      /^[A-Za-z0-9_-]{1,64}$/.test(frame.clientId) &&
+      typeof frame.seq === 'number' &&
+      Number.isSafeInteger(frame.seq) &&
+      frame.seq >= 0
+    );
+  }
+  if (frame.type === 'resize') {
+    const clientIdOk =
+      frame.clientId === undefined ||
+      (typeof frame.clientId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(frame.clientId));
+    return whole(frame.cols, MAX_TERMINAL_COLS) && whole(frame.rows, MAX_TERMINAL_ROWS) && clientIdOk;
+  }
+  if (frame.type === 'refresh') return true;
   if (frame.type === 'ack') {
     // `chars`, or the old `bytes` of clients built before the rename; `chars` wins when both are there.
     const count = 'chars' in frame ? frame.chars : frame.bytes;
@@ -76,6 +93,11 @@ const anyNumber = fc.oneof(
   fc.constantFrom(0, 1, 500, 501, 200, 201, -1, 1.5, 2 ** 53),
 );
 const fieldValue = fc.oneof(anyValue, anyNumber, harmlessText);
+/** Client ids, mostly valid: the edges of the allowed set and length, and just past them. */
+const clientIdArb = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
+  fc.constantFrom('', 'a', 'x'.repeat(64), 'x'.repeat(65), 'has space', 'ünï', 'a;b', '-_-'),
+);
 
 const mutatedFrame: fc.Arbitrary<string> = fc.oneof(
   fc
@@ -84,12 +106,27 @@ const mutatedFrame: fc.Arbitrary<string> = fc.oneof(
       encodeEntries([entry('type', 'input'), entry('data', data), ...(extra ? [entry('x', 1)] : [])]),
     ),
   fc
-    .tuple(fc.option(anyNumber), fc.option(anyNumber))
-    .map(([cols, rows]) =>
+    .tuple(
+      harmlessText,
+      fc.option(fc.oneof(clientIdArb, fieldValue)),
+      fc.option(fc.oneof(fc.nat(), anyNumber, fieldValue)),
+    )
+    .map(([data, clientId, seq]) =>
+      encodeEntries([
+        entry('type', 'input'),
+        entry('data', data),
+        entry('clientId', clientId ?? undefined),
+        entry('seq', seq ?? undefined),
+      ]),
+    ),
+  fc
+    .tuple(fc.option(anyNumber), fc.option(anyNumber), fc.option(fc.oneof(clientIdArb, fieldValue)))
+    .map(([cols, rows, clientId]) =>
       encodeEntries([
         entry('type', 'resize'),
         entry('cols', cols ?? undefined),
         entry('rows', rows ?? undefined),
+        entry('clientId', clientId ?? undefined),
       ]),
     ),
   fc
@@ -107,6 +144,8 @@ const mutatedFrame: fc.Arbitrary<string> = fc.oneof(
       fieldValue,
     )
     .map(([type, data]) => encodeEntries([entry('type', type), entry('data', data)])),
+  // `refresh` asks for the opening again: valid with anything beside its type.
+  fieldValue.map((extra) => encodeEntries([entry('type', 'refresh'), entry('x', extra)])),
   // Duplicate keys: the last one wins in JSON.parse.
   harmlessText.map((data) => encodeEntries([entry('type', 'input'), entry('data', 5), entry('data', data)])),
 );

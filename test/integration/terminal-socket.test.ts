@@ -83,10 +83,25 @@ describe('terminal WebSocket', () => {
       '{"type":"input"}',
       '{"type":"input","data":5}',
       '{"type":"input","data":null}',
+      // Sequence numbers come as a pair of well-formed fields, or not at all.
+      '{"type":"input","data":"x","clientId":"page"}',
+      '{"type":"input","data":"x","seq":1}',
+      '{"type":"input","data":"x","clientId":7,"seq":1}',
+      '{"type":"input","data":"x","clientId":null,"seq":1}',
+      '{"type":"input","data":"x","clientId":"","seq":1}',
+      '{"type":"input","data":"x","clientId":"has space","seq":1}',
+      `{"type":"input","data":"x","clientId":"${'c'.repeat(65)}","seq":1}`,
+      '{"type":"input","data":"x","clientId":"page","seq":-1}',
+      '{"type":"input","data":"x","clientId":"page","seq":1.5}',
+      '{"type":"input","data":"x","clientId":"page","seq":"1"}',
+      '{"type":"input","data":"x","clientId":"page","seq":9007199254740992}',
+      '{"type":"input","data":"x","clientId":"page","seq":null}',
       '{"type":"resize","cols":"x","rows":10}',
       '{"type":"resize","cols":0,"rows":10}',
       '{"type":"resize","cols":80.5,"rows":10}',
       '{"type":"resize","cols":501,"rows":10}',
+      '{"type":"resize","cols":80,"rows":10,"clientId":""}',
+      '{"type":"resize","cols":80,"rows":10,"clientId":42}',
       '{"type":"ack","chars":-1}',
       '{"type":"ack","chars":"10"}',
       '{"type":"ack","chars":1e309}',
@@ -109,6 +124,8 @@ describe('terminal WebSocket', () => {
       '{"type":"ack","bytes":0}',
       '{"type":"ack","chars":0,"bytes":"ignored"}',
     ];
+    // Well-formed sequence fields: no error, an acknowledgement.
+    validAcks.push('{"type":"input","data":"","clientId":"page_1-A","seq":0}');
     const errorsBefore = terminal.frames.filter((f) => f.type === 'error').length;
     for (const frame of validAcks) terminal.ws.send(frame);
     for (const frame of hostile) terminal.ws.send(frame);
@@ -132,6 +149,7 @@ describe('terminal WebSocket', () => {
     }
     // The same connection still types into the agent, and the server still answers others.
     expect(terminal.ws.readyState).toBe(WebSocket.OPEN);
+    expect(terminal.frames.filter((f) => f.type === 'inputAck').map((f) => f.seq)).toEqual([0]);
     terminal.ws.send(JSON.stringify({ type: 'input', data: 'still here' }));
     await new Promise((resolve) => setTimeout(resolve, 50));
     terminal.ws.send(JSON.stringify({ type: 'input', data: '\r' }));

@@ -3,6 +3,7 @@ import { OutputBatcher } from '../../supervisor/output/output-batcher.js';
 import type { ExitStatus } from '../../supervisor/spawn/child-process.js';
 import { type PtySize, spawnPty } from '../../supervisor/spawn/pty-process.js';
 import { ActivityDetector } from './activity-detector.js';
+import type { PaneSnapshot, SnapshotBounds } from './tmux/pane-snapshot.js';
 
 /**
  * How long terminal output is coalesced after the first chunk of a burst (ms). The first chunk goes
@@ -39,6 +40,8 @@ export interface TerminalProcess {
   detach?(): Promise<void>;
   /** Types `text` and then Enter as separate writes, when the process has its own way to. */
   submitLine?(text: string, enterDelayMs: number): void;
+  /** Its scrollback and screen, when something other than its output holds them (tmux). */
+  snapshot?(bounds: SnapshotBounds): PaneSnapshot | null;
 }
 
 export type TerminalSpawner = (
@@ -144,6 +147,11 @@ export class InteractiveTerminal {
 
   resize(size: PtySize): void {
     this.child.resize(size);
+  }
+
+  /** The scrollback and screen of an agent in tmux (from tmux itself); null for a plain PTY. */
+  snapshot(bounds: SnapshotBounds): PaneSnapshot | null {
+    return this.child.snapshot?.(bounds) ?? null;
   }
 
   stop(): void {

@@ -11,8 +11,9 @@ export const DETACH_KEY = '\u001d';
 
 /**
  * `session attach <id>`: the session's live terminal in this one, over `/ws/sessions/:id/terminal`.
- * Raw mode, keystrokes forwarded, the window size sent at start and on SIGWINCH, output acknowledged
- * once written; Ctrl-] detaches (exit 0); the session's exit ends the attach too.
+ * Raw mode, keystrokes forwarded, the window size sent at start and on SIGWINCH (the agent takes it
+ * when this terminal types, as for any viewer), the scrollback written before the replay, output
+ * acknowledged once written; Ctrl-] detaches (exit 0); the session's exit ends the attach too.
  */
 export function registerAttach(session: Command): void {
   onRun(
@@ -90,7 +91,11 @@ function attachTerminal(socket: WebSocket, id: string, early: readonly WebSocket
       } catch {
         return;
       }
-      if ((frame.type === 'replay' || frame.type === 'output') && typeof frame.data === 'string') {
+      if (frame.type === 'history' && typeof frame.data === 'string') {
+        // The agent's scrollback (tmux): drawn, then scrolled off the screen into this terminal's
+        // own scrollback, so the replay that clears the screen next does not erase it.
+        stdout.write(`${frame.data}\r\n\x1b[999;1H${'\n'.repeat(stdout.rows > 0 ? stdout.rows : 24)}`);
+      } else if ((frame.type === 'replay' || frame.type === 'output') && typeof frame.data === 'string') {
         const length = frame.data.length;
         stdout.write(frame.data, () => {
           if (frame.type === 'output') send({ type: 'ack', chars: length });

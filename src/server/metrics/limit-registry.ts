@@ -4,7 +4,12 @@ import { SESSION_LIMIT_REASONS, SessionLimits } from '../../agent/session/sessio
 import { MAX_QUEUE_TASKS, MAX_QUEUE_TASKS_REASON } from '../../agent/tasks/task-queue.js';
 import { MAX_PROMPT_CHARS, MAX_PROMPT_CHARS_REASON } from '../../protocol/limits.js';
 import { MAX_INPUT_CHARS, MAX_INPUT_CHARS_REASON } from '../../protocol/rest/schemas.js';
-import { TERMINAL_FLOW_REASONS, TerminalFlow } from '../../protocol/terminal-frames.js';
+import {
+  TERMINAL_FLOW_REASONS,
+  TERMINAL_VIEW_REASONS,
+  TerminalFlow,
+  TerminalViewLimits,
+} from '../../protocol/terminal-frames.js';
 import { type DescribedLimit, describeLimit, describeLimits } from '../../util/limit-reasons.js';
 import { BODY_LIMIT_REASON } from '../claudeman-app.js';
 import { LIMIT_REASONS, Limits } from '../limits.js';
@@ -49,6 +54,7 @@ export function serverLimits(runtime: RuntimeLimits): DescribedLimit[] {
       LIMIT_REASONS,
     ),
     ...describeLimits(TerminalFlow, TERMINAL_FLOW_REASONS),
+    ...describeLimits(TerminalViewLimits, TERMINAL_VIEW_REASONS),
     describeLimit(runtime.terminalBacklogBytes, TERMINAL_BACKLOG_REASON),
   ];
 }

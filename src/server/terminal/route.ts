@@ -8,6 +8,7 @@ import type { EngineEvent } from '../engine-event.js';
 import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { sendApiError } from '../rest/error-reply.js';
 import { SocketHeartbeat } from '../socket-heartbeat.js';
+import { ViewerRegistry } from './session-viewers.js';
 import { TERMINAL_BACKLOG_BYTES, TerminalSocket } from './terminal-socket.js';
 
 /** The open terminal sockets, counted against their limit (and shown in /metrics). */
@@ -15,6 +16,8 @@ export class TerminalClients {
   private open = 0;
   /** Pings every terminal socket; ends those that stopped answering (they would hold a slot). */
   readonly heartbeat: SocketHeartbeat;
+  /** Each session's viewers: who sizes its terminal, what input was applied. */
+  readonly viewers = new ViewerRegistry();
 
   constructor(
     /** Most sockets at once; one more is closed with 1013. */
@@ -83,8 +86,13 @@ export async function registerTerminalRoute(
         return;
       }
       if (!clients.admit(socket)) return;
-      new TerminalSocket(socket, session, options.bus, clients.backlogBytes, (message, detail) =>
-        app.log.warn(detail ?? {}, message),
+      new TerminalSocket(
+        socket,
+        session,
+        options.bus,
+        clients.backlogBytes,
+        (message, detail) => app.log.warn(detail ?? {}, message),
+        clients.viewers.of(session),
       );
     },
   });

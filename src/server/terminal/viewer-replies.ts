@@ -26,3 +26,15 @@ export function withoutViewerReplies(input: string): string {
   // Most input is a keystroke or a paste without ESC: nothing to scan.
   return input.includes('\x1b') ? input.replace(VIEWER_REPLY, '') : input;
 }
+
+/**
+ * Focus reports (`CSI I`, `CSI O`, sent when the agent asked for them): a viewer's window gained or
+ * lost focus. They still reach the agent, but they are not typing: switching windows must not take
+ * the agent's size.
+ */
+const FOCUS_REPORT = new RegExp(`${'\x1b'}\\[[IO]`, 'g');
+
+/** Whether `input` (already without viewer replies) holds anything a person typed. */
+export function isTyping(input: string): boolean {
+  return input !== '' && (!input.includes('\x1b') || input.replace(FOCUS_REPORT, '') !== '');
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../../supervisor/clock.js';
 import type { ExitStatus } from '../../../supervisor/spawn/child-process.js';
 import { type PtyChild, type PtySize, spawnPty } from '../../../supervisor/spawn/pty-process.js';
@@ -16,6 +17,13 @@ import {
   removeLaunchFiles,
   writeLaunchScript,
 } from './launch-script.js';
+import {
+  bracketedPasteAfter,
+  type PaneSnapshot,
+  parseSnapshot,
+  type SnapshotBounds,
+  snapshotArgs,
+} from './pane-snapshot.js';
 import { type TmuxServer, tmuxSessionName } from './tmux-server.js';
 
 /**
@@ -67,6 +75,8 @@ export class TmuxTerminalProcess implements TerminalProcess {
   private readonly reattachTimes: number[] = [];
   private inputChain: Promise<void> = Promise.resolve();
   private readonly terminator: GroupTerminator;
+  /** Whether our client last turned bracketed paste on (for snapshots: tmux has no format for it). */
+  private bracketedPaste = false;
 
   private constructor(
     private readonly tmux: TmuxServer,
@@ -155,6 +165,14 @@ export class TmuxTerminalProcess implements TerminalProcess {
     this.client?.resize(size);
   }
 
+  /** The pane's scrollback and screen as tmux holds them (see pane-snapshot.ts); null once it is gone. */
+  snapshot(bounds: SnapshotBounds): PaneSnapshot | null {
+    if (this.finished) return null;
+    const marker = `claudeman-snapshot-${randomBytes(12).toString('hex')}`;
+    const captured = this.tmux.run(snapshotArgs(`=${this.name}:`, marker, bounds.maxLines));
+    return captured.ok ? parseSnapshot(captured.stdout, marker, bounds, this.bracketedPaste) : null;
+  }
+
   /** Stops the agent itself (SIGTERM to the pane's group, SIGKILL after the grace). */
   terminate(graceMs: number): void {
     this.terminator.terminate(graceMs);
@@ -177,7 +195,10 @@ export class TmuxTerminalProcess implements TerminalProcess {
     const { command, args } = this.tmux.attachCommand(this.name);
     const spawned = spawnPty(
       { command, args, cwd: this.tmux.stateDir, env: this.tmux.tmuxEnv(), size: this.size },
-      this.onData,
+      (chunk) => {
+        this.bracketedPaste = bracketedPasteAfter(chunk, this.bracketedPaste);
+        this.onData(chunk);
+      },
       this.clock,
     );
     if (!spawned.ok) return spawned;
