@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import {
   defaultReplyText,
   type FakeAnthropic,
@@ -9,14 +9,14 @@ import {
 import { TerminalScreen } from '../fixtures/fake-claude/screen.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
 import { pollUntil } from '../helpers/poll.js';
-import { createRealClaudeHome, REAL_CLAUDE_PATH, type RealClaudeHome } from '../helpers/real-claude.js';
+import { createRealClaudeHome, describeEachRealClaude, type RealClaudeHome } from '../helpers/real-claude.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 /**
- * claudeman web driving the real Claude Code CLI (node_modules/.bin/claude), offline, against our fake
- * Anthropic Messages API: what users get, end to end, in both session modes.
+ * claudeman web driving the real Claude Code CLI (each version the tests cover), offline, against our
+ * fake Anthropic Messages API: what users get, end to end, in both session modes.
  */
-describe('claudeman web with the real Claude Code CLI', () => {
+describeEachRealClaude('claudeman web with the real Claude Code CLI', (claude) => {
   let fake: FakeAnthropic;
   let temp: ReturnType<typeof makeTempDir>;
   let workDir: string;
@@ -28,7 +28,7 @@ describe('claudeman web with the real Claude Code CLI', () => {
     temp = makeTempDir('claudeman-e2e-');
     workDir = join(temp.path, 'work');
     mkdirSync(workDir);
-    home = createRealClaudeHome({ baseUrl: fake.url, trustedDirs: [workDir] });
+    home = createRealClaudeHome({ baseUrl: fake.url, trustedDirs: [workDir], version: claude.version });
   });
   afterEach(async () => {
     await server?.close();
@@ -41,7 +41,7 @@ describe('claudeman web with the real Claude Code CLI', () => {
   });
 
   it('answers a quick run with the API reply and a non-zero cost, and removes its session', async () => {
-    server = await startClaudeman({ claudeBin: REAL_CLAUDE_PATH, env: home.env, oneShotTimeoutMs: 60_000 });
+    server = await startClaudeman({ claudeBin: claude.path, env: home.env, oneShotTimeoutMs: 60_000 });
     const prompt = 'Say hello to the end-to-end test';
     const response = await server.send('POST', '/api/run', { prompt, workingDir: workDir });
     const body = (await response.json()) as {
@@ -59,7 +59,7 @@ describe('claudeman web with the real Claude Code CLI', () => {
   }, 90_000);
 
   it('shows the reply to typed input in the terminal of an interactive session, and its hooks report the turn', async () => {
-    server = await startClaudeman({ claudeBin: REAL_CLAUDE_PATH, env: home.env });
+    server = await startClaudeman({ claudeBin: claude.path, env: home.env });
     const created = (await (await server.send('POST', '/api/sessions', { workingDir: workDir })).json()) as {
       session: { id: string };
     };

@@ -1,25 +1,41 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionInfo } from '../../src/protocol/rest/session.js';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { TranscriptPage } from '../../src/protocol/rest/transcript.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../fixtures/fake-anthropic/server.js';
 import { type ClaudemanTestServer, startClaudeman } from '../helpers/claudeman-server.js';
-import { pollUntil } from '../helpers/poll.js';
-import { createRealClaudeHome, REAL_CLAUDE_PATH, type RealClaudeHome } from '../helpers/real-claude.js';
+import {
+  createRealClaudeHome,
+  describeEachRealClaude,
+  openTerminal,
+  pollFor,
+  type RealClaudeHome,
+  realCliSessions,
+  sendFrame,
+} from '../helpers/real-claude.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * The real Claude Code CLI, interactive, against our fake Messages API: what the session knows comes
- * from the CLI's structure (hooks, its transcript), not from its screen. The fake answers by the
- * prompt: "TOOL" → a Bash tool call, "FAIL" → HTTP 400, "LIMIT" → HTTP 429, else a text reply.
+ * The real Claude Code CLI, interactive, against our fake Messages API, in each version the tests
+ * cover: what the session knows comes from the CLI's structure (hooks, its transcript), not from its
+ * screen. The fake answers by the prompt: "TOOL" → a Bash tool call, "FAIL" → HTTP 400, "LIMIT" →
+ * HTTP 429, "TASK-DONE" → a reply with the completion marker, "TASK-HELD" → the marker too, but only
+ * once the test lets it go; else a text reply. One server per version; each test has its sessions.
  */
-describe('interactive sessions of the real CLI, observed through structure', () => {
+describeEachRealClaude('interactive sessions of the real CLI, observed through structure', (claude) => {
   let fake: FakeAnthropic;
   let temp: ReturnType<typeof makeTempDir>;
   let workDir: string;
   let home: RealClaudeHome;
-  let server: ClaudemanTestServer | null = null;
+  let server: ClaudemanTestServer;
+  let api: ReturnType<typeof realCliSessions>;
+  const sessions: string[] = [];
+  let releaseHeld: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    releaseHeld = resolve;
+  });
 
   beforeAll(async () => {
     fake = await startFakeAnthropic({
@@ -27,9 +43,9 @@ describe('interactive sessions of the real CLI, observed through structure', () 
         if (call.structured) return undefined;
         if (call.userText.includes('FAIL')) return { errorStatus: 400 };
         if (call.userText.includes('LIMIT')) return { errorStatus: 429 };
-        // A Ralph task: "TASK-DONE" answers with its marker, "TASK-SLOW" takes its time and says nothing.
         if (call.userText.includes('TASK-DONE')) return { text: 'Finished. <promise>COMPLETE</promise>' };
-        if (call.userText.includes('TASK-SLOW')) return { text: 'Still thinking about it.', delayMs: 8_000 };
+        if (call.userText.includes('TASK-HELD'))
+          return { text: 'Finished at last. <promise>COMPLETE</promise>', after: held };
         if (call.userText.includes('TOOL') && !call.hasToolResult)
           return {
             text: 'Running it.',
@@ -41,73 +57,31 @@ describe('interactive sessions of the real CLI, observed through structure', () 
     temp = makeTempDir('claudeman-structured-');
     workDir = join(temp.path, 'work');
     mkdirSync(workDir);
-    home = createRealClaudeHome({ baseUrl: fake.url, trustedDirs: [workDir] });
+    home = createRealClaudeHome({ baseUrl: fake.url, trustedDirs: [workDir], version: claude.version });
+    server = await startClaudeman({ claudeBin: claude.path, env: home.env });
+    api = realCliSessions(server);
   });
   afterEach(async () => {
-    await server?.close();
-    server = null;
+    for (const id of sessions.splice(0)) await api.remove(id);
   });
   afterAll(async () => {
-    await fake.close();
-    home.remove();
-    temp.remove();
+    releaseHeld();
+    await server?.close();
+    await fake?.close();
+    home?.remove();
+    temp?.remove();
   });
 
-  async function interactiveSession(s: ClaudemanTestServer): Promise<string> {
-    const created = (await (await s.send('POST', '/api/sessions', { workingDir: workDir })).json()) as {
-      session: { id: string };
-    };
-    const id = created.session.id;
-    expect((await s.send('POST', `/api/sessions/${id}/interactive`, { cols: 120, rows: 40 })).status).toBe(
-      200,
-    );
-    let ready = false;
-    await pollUntil(
-      () => {
-        void info(s, id).then((session) => {
-          ready = session.status === 'idle';
-        });
-        return ready;
-      },
-      'the CLI at its prompt',
-      45_000,
-    );
+  async function interactiveSession(): Promise<string> {
+    const id = await api.interactive(workDir);
+    sessions.push(id);
     return id;
   }
 
-  async function info(s: ClaudemanTestServer, id: string): Promise<SessionInfo> {
-    return (await (await s.api(`/api/sessions/${id}`)).json()) as SessionInfo;
-  }
-
-  async function waitFor(
-    s: ClaudemanTestServer,
-    id: string,
-    test: (session: SessionInfo) => boolean,
-    what: string,
-  ): Promise<SessionInfo> {
-    let last: SessionInfo | null = null;
-    await pollUntil(
-      () => {
-        void info(s, id).then((session) => {
-          last = session;
-        });
-        return last !== null && test(last);
-      },
-      what,
-      45_000,
-    );
-    return last as unknown as SessionInfo;
-  }
-
   it('keeps the transcript of a turn with a tool call, and its cost; a viewer resizing changes nothing', async () => {
-    server = await startClaudeman({ claudeBin: REAL_CLAUDE_PATH, env: home.env });
-    const s = server;
-    const id = await interactiveSession(s);
-    expect(
-      (await s.send('POST', `/api/sessions/${id}/input`, { input: 'TOOL please run the echo\r' })).status,
-    ).toBe(200);
-    const done = await waitFor(
-      s,
+    const id = await interactiveSession();
+    await api.typeLine(id, 'TOOL please run the echo');
+    const done = await api.waitFor(
       id,
       (session) => session.state === 'waiting' && session.cost.totalUsd > 0,
       'the turn done, with its cost',
@@ -117,25 +91,26 @@ describe('interactive sessions of the real CLI, observed through structure', () 
     expect(done.cost.outputTokens).toBeGreaterThan(0);
     expect(done.model).toMatch(/claude/);
 
-    let page: TranscriptPage | null = null;
-    await pollUntil(
-      () => {
-        void s
-          .api(`/api/sessions/${id}/transcript?after=0&limit=100`)
-          .then((response) => response.json())
-          .then((body) => {
-            page = body as TranscriptPage;
-          });
-        const current = page as TranscriptPage | null;
-        if (current !== null && !Array.isArray(current.entries)) throw new Error(JSON.stringify(current));
-        return current?.entries.some((entry) => entry.text === 'FAKE REPLY: tool finished') === true;
+    const page = await pollFor(
+      async () =>
+        (await (
+          await server.api(`/api/sessions/${id}/transcript?after=0&limit=100`)
+        ).json()) as TranscriptPage,
+      (current) => {
+        if (!Array.isArray(current.entries)) throw new Error(JSON.stringify(current));
+        return current.entries.some((entry) => entry.text === 'FAKE REPLY: tool finished');
       },
       'the reply in the transcript',
       30_000,
     );
-    const entries = (page as unknown as TranscriptPage).entries;
-    const kinds = entries.map((entry) => entry.kind);
-    expect(kinds).toEqual(['user', 'assistant', 'tool_use', 'tool_result', 'assistant']);
+    const entries = page.entries;
+    expect(entries.map((entry) => entry.kind)).toEqual([
+      'user',
+      'assistant',
+      'tool_use',
+      'tool_result',
+      'assistant',
+    ]);
     expect(entries[0]).toMatchObject({ kind: 'user', text: 'TOOL please run the echo', turn: 1 });
     expect(entries[2]).toMatchObject({
       kind: 'tool_use',
@@ -147,100 +122,112 @@ describe('interactive sessions of the real CLI, observed through structure', () 
     expect(entries.every((entry) => entry.turn === 1)).toBe(true);
 
     // A viewer of another size arrives: the screen is redrawn, the session stays what it was.
-    const before = await info(s, id);
-    expect((await s.send('POST', `/api/sessions/${id}/resize`, { cols: 80, rows: 24 })).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const after = await info(s, id);
+    const before = await api.info(id);
+    expect((await server.send('POST', `/api/sessions/${id}/resize`, { cols: 80, rows: 24 })).status).toBe(
+      200,
+    );
+    await sleep(3_000);
+    const after = await api.info(id);
     expect(after.state).toBe('waiting');
     expect(after.stateSince).toBe(before.stateSince);
     expect(after.status).toBe('idle');
-  }, 150_000);
+  }, 120_000);
 
   it('shows an API error of an interactive turn as errored, with its text, within seconds', async () => {
-    server = await startClaudeman({ claudeBin: REAL_CLAUDE_PATH, env: home.env });
-    const s = server;
-    const id = await interactiveSession(s);
+    const id = await interactiveSession();
     const sent = Date.now();
-    await s.send('POST', `/api/sessions/${id}/input`, { input: 'FAIL on purpose\r' });
-    const failed = await waitFor(s, id, (session) => session.state === 'errored', 'the errored state');
+    await api.typeLine(id, 'FAIL on purpose');
+    const failed = await api.waitFor(id, (session) => session.state === 'errored', 'the errored state');
     expect(Date.now() - sent).toBeLessThan(30_000);
     expect(failed.stateReason).toContain('API Error: 400');
     expect(failed.lastError).toContain('API Error: 400');
     expect(failed.status).toBe('idle');
-  }, 120_000);
+  }, 90_000);
 
   it('shows a rate limit as limited, with when it lifts', async () => {
-    server = await startClaudeman({ claudeBin: REAL_CLAUDE_PATH, env: home.env });
-    const s = server;
-    const id = await interactiveSession(s);
-    await s.send('POST', `/api/sessions/${id}/input`, { input: 'LIMIT on purpose\r' });
-    const limited = await waitFor(s, id, (session) => session.state === 'limited', 'the limited state');
+    const id = await interactiveSession();
+    await api.typeLine(id, 'LIMIT on purpose');
+    const limited = await api.waitFor(id, (session) => session.state === 'limited', 'the limited state');
     expect(limited.limitedUntil).toBeGreaterThan(Date.now());
     expect(limited.stateReason).toContain('429');
-  }, 120_000);
+  }, 90_000);
 
-  it('a viewer of another size after a marker completes nothing; a Ralph budget stops interactive work', async () => {
-    server = await startClaudeman({ claudeBin: REAL_CLAUDE_PATH, env: home.env });
-    const s = server;
-    const id = await interactiveSession(s);
+  // Last: it leaves the queue with a pending task.
+  it('a viewer of another size attaching after a marker completes nothing; a Ralph budget stops interactive work', async () => {
+    const id = await interactiveSession();
     const task = async (taskId: string, prompt: string, dependsOn: string[] = []) =>
       expect(
-        (await s.send('POST', '/api/tasks', { id: taskId, prompt, completionPhrase: 'COMPLETE', dependsOn }))
-          .status,
+        (
+          await server.send('POST', '/api/tasks', {
+            id: taskId,
+            prompt,
+            completionPhrase: 'COMPLETE',
+            dependsOn,
+          })
+        ).status,
       ).toBe(201);
+    const status = async (taskId: string) => (await api.task(taskId)).status;
     await task('first', 'TASK-DONE the first task');
-    await task('second', 'TASK-SLOW the second task', ['first']);
-    expect((await s.send('POST', '/api/ralph/start', { sessionIds: [id] })).status).toBe(200);
-    const taskStatus = async (taskId: string): Promise<string> =>
-      ((await (await s.api(`/api/tasks/${taskId}`)).json()) as { status: string }).status;
-    let second = '';
-    await pollUntil(
-      () => {
-        void taskStatus('second').then((status) => {
-          second = status;
-        });
-        return second === 'running';
-      },
+    await task('second', 'TASK-HELD the second task', ['first']);
+    expect((await server.send('POST', '/api/ralph/start', { sessionIds: [id] })).status).toBe(200);
+    await pollFor(
+      () => status('second'),
+      (s) => s === 'running',
       'the second task handed out',
       60_000,
     );
-    expect(await taskStatus('first')).toBe('completed');
-    // The first task's marker is on the screen; a viewer of another size has it redrawn.
-    for (const size of [
-      { cols: 90, rows: 30 },
-      { cols: 160, rows: 50 },
-      { cols: 120, rows: 40 },
-    ]) {
-      expect((await s.send('POST', `/api/sessions/${id}/resize`, size)).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 700));
-    }
-    expect(await taskStatus('second')).toBe('running');
-    await s.send('POST', '/api/ralph/stop', {});
+    expect(await status('first')).toBe('completed');
+
+    // The first task's marker is on the screen. A viewer of another size attaches and has it redrawn,
+    // before and after the second prompt reached the API; the agent has not answered that prompt.
+    const viewer = await openTerminal(server, id);
+    let redrawn = '';
+    viewer.on('message', (raw) => {
+      const frame = JSON.parse(String(raw)) as { type: string; data?: string };
+      if (frame.type === 'output') redrawn += frame.data ?? '';
+    });
+    sendFrame(viewer, { type: 'resize', cols: 90, rows: 30 });
+    await pollFor(
+      async () => fake.turnRequests().some((request) => request.userText?.includes('TASK-HELD') === true),
+      (asked) => asked,
+      'the second prompt at the API',
+      30_000,
+    );
+    sendFrame(viewer, { type: 'resize', cols: 160, rows: 50 });
+    await sleep(1_000);
+    sendFrame(viewer, { type: 'resize', cols: 100, rows: 35 });
+    await sleep(3_000);
+    // The redraws showed a marker again (what a screen-reading detector would have taken as done).
+    expect(redrawn).toContain('<promise>COMPLETE</promise>');
+    expect(await status('second')).toBe('running');
+    expect((await api.ralph()).assignments).toMatchObject([{ sessionId: id, taskId: 'second' }]);
+    // Now the agent answers, with the marker: that completes it.
+    releaseHeld();
+    await pollFor(
+      () => status('second'),
+      (s) => s === 'completed',
+      'the second task completed',
+      30_000,
+    );
+    sendFrame(viewer, { type: 'resize', cols: 120, rows: 40 });
+    viewer.close();
+    await server.send('POST', '/api/ralph/stop', {});
 
     // The cost of interactive turns counts against the loop's budget.
     await task('third', 'TASK-DONE the third task');
     await task('fourth', 'TASK-DONE the fourth task', ['third']);
-    const spent = (await info(s, id)).cost.totalUsd;
-    expect(spent).toBeGreaterThan(0);
-    await waitFor(s, id, (session) => session.status === 'idle', 'the session at rest');
-    expect((await s.send('POST', '/api/ralph/start', { sessionIds: [id], maxCostUsd: 0.0001 })).status).toBe(
-      200,
-    );
-    let status: { running: boolean; stopReason: string | null } = { running: true, stopReason: null };
-    await pollUntil(
-      () => {
-        void s
-          .api('/api/ralph')
-          .then((response) => response.json())
-          .then((body) => {
-            status = body as typeof status;
-          });
-        return !status.running && status.stopReason !== null;
-      },
+    expect((await api.info(id)).cost.totalUsd).toBeGreaterThan(0);
+    await api.waitFor(id, (session) => session.status === 'idle', 'the session at rest');
+    expect(
+      (await server.send('POST', '/api/ralph/start', { sessionIds: [id], maxCostUsd: 0.0001 })).status,
+    ).toBe(200);
+    const stopped = await pollFor(
+      () => api.ralph(),
+      (ralph) => !ralph.running && ralph.stopReason !== null,
       'the loop stopped by its budget',
       90_000,
     );
-    expect(status.stopReason).toMatch(/^budget reached/);
-    expect(await taskStatus('fourth')).not.toBe('completed');
+    expect(stopped.stopReason).toMatch(/^budget reached/);
+    expect(await status('fourth')).not.toBe('completed');
   }, 240_000);
 });
