@@ -71,6 +71,11 @@ export function parseTimeout(name: string, text: string | undefined): number | u
   return value;
 }
 
+function claudeBinOf(value: string | undefined): string | null {
+  if (!value) return null;
+  return value.includes('/') ? resolve(value) : value;
+}
+
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): ClaudemanConfig {
   const portText = flags.port ?? env.CLAUDEMAN_PORT ?? String(DEFAULT_PORT);
   const port = Number(portText);
@@ -103,7 +108,9 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv): Claud
     dataDir: resolve(flags.dataDir ?? (env.CLAUDEMAN_HOME || join(homedir(), '.claudeman'))),
     casesDir: resolve(env.CLAUDEMAN_CASES_DIR || join(homedir(), 'claudeman-cases')),
     token: env.CLAUDEMAN_TOKEN || undefined,
-    claudeBin: env.CLAUDEMAN_CLAUDE_BIN || null,
+    // A path (not a bare name looked up on PATH) is the server's: relative to where it was started,
+    // not to each session's working directory, where it would silently not exist (exit 127).
+    claudeBin: claudeBinOf(env.CLAUDEMAN_CLAUDE_BIN),
     permissionMode: permission,
     oneShotTimeoutMs: DEFAULT_ONESHOT_TIMEOUT_MS,
     extraHostNames: parseHostNames(env.CLAUDEMAN_ALLOWED_HOSTS),

@@ -91,4 +91,25 @@ describe('terminal queries answered by viewers', () => {
       30_000,
     );
   }
+
+  it('are dropped when cut over several frames; an Escape key on its own still arrives', async () => {
+    const temp = makeTempDir('viewer-replies-');
+    temps.push(temp);
+    const agent = recordingAgent(temp.path);
+    server = await startClaudeman({ claudeBin: agent.bin, terminalHost: 'pty' });
+    const created = (await (await server.send('POST', '/api/sessions', {})).json()) as {
+      session: { id: string };
+    };
+    const id = created.session.id;
+    expect((await server.send('POST', `/api/sessions/${id}/interactive`, {})).status).toBe(200);
+    const viewer = await openViewer(server, id);
+    const type = (data: string): void => viewer.send(JSON.stringify({ type: 'input', data }));
+    for (const part of ['abc', '\x1b', '[>0;276;0c', 'def', '\x1bP>|xterm', '.js(6.0.0)\x1b', '\\', 'ghi'])
+      type(part);
+    await pollUntil(() => agent.received().includes('ghi'), 'the typed text', 10_000);
+    type('\x1b');
+    await pollUntil(() => agent.received().endsWith('\x1b'), 'the lone Escape', 10_000);
+    expect(agent.received()).toBe('abcdefghi\x1b');
+    viewer.close();
+  }, 30_000);
 });

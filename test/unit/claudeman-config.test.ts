@@ -43,6 +43,13 @@ describe('claudeman web configuration', () => {
     );
   });
 
+  it('takes a relative CLAUDEMAN_CLAUDE_BIN path from where the server starts; a bare name stays for PATH', () => {
+    expect(resolveConfig({}, { CLAUDEMAN_CLAUDE_BIN: 'node_modules/.bin/claude' }).claudeBin).toBe(
+      `${process.cwd()}/node_modules/.bin/claude`,
+    );
+    expect(resolveConfig({}, { CLAUDEMAN_CLAUDE_BIN: 'claude-beta' }).claudeBin).toBe('claude-beta');
+  });
+
   it('takes the usage-limit margin from CLAUDEMAN_LIMIT_RESUME_MARGIN_MS, and refuses a bad one', () => {
     expect(resolveConfig({}, {}).limitResumeMarginMs).toBeUndefined();
     expect(resolveConfig({}, { CLAUDEMAN_LIMIT_RESUME_MARGIN_MS: '1500' }).limitResumeMarginMs).toBe(1500);

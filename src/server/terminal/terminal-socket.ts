@@ -17,6 +17,7 @@ import { CloseCodes, closeWebSocket, Limits } from '../limits.js';
 import { frameText } from '../websocket-support.js';
 import { capturesFromTmux, openingFrames, untilQuiet } from './opening-frames.js';
 import { SessionViewers, type Viewer } from './session-viewers.js';
+import { SplitReplyJoiner } from './split-replies.js';
 import { isTyping, withoutViewerReplies } from './viewer-replies.js';
 
 /**
@@ -82,6 +83,7 @@ export class TerminalSocket {
     viewers.join(this.viewer);
     socket.on('message', (data: RawData) => this.receive(data));
     socket.once('close', () => {
+      this.joiner.dispose();
       this.subscription.close();
       viewers.leave(this.viewer);
       if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
@@ -197,10 +199,9 @@ export class TerminalSocket {
       this.send({ type: 'inputAck', seq });
       return;
     }
-    const typed = withoutViewerReplies(frame.data);
+    const typed = withoutViewerReplies(this.joiner.take(frame.data));
     if (typed !== '') {
-      if (this.session.isInteractive && isTyping(typed)) this.viewers.typed(this.viewer);
-      const written = this.session.write(typed);
+      const written = this.typeIntoAgent(typed);
       if (!written.ok) {
         this.send({
           type: 'error',
@@ -215,6 +216,18 @@ export class TerminalSocket {
     this.viewers.inputs.record(clientId, seq);
     this.send({ type: 'inputAck', seq });
   }
+
+  /** What the viewer really typed: it takes the agent's size first. */
+  private typeIntoAgent(typed: string): ReturnType<Session['write']> {
+    if (this.session.isInteractive && isTyping(typed)) this.viewers.typed(this.viewer);
+    return this.session.write(typed);
+  }
+
+  /** A held tail that no reply followed: it was typed (an Escape key), and goes to the agent late. */
+  private readonly joiner = new SplitReplyJoiner((text) => {
+    const written = this.typeIntoAgent(text);
+    if (!written.ok) this.send({ type: 'error', code: written.code, message: written.message });
+  });
 
   /** A client that was behind and has caught up gets the marker and the latest output. */
   private catchUp(): void {
