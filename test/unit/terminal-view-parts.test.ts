@@ -57,7 +57,7 @@ describe('a tmux pane snapshot', () => {
 
   it('splits the facts, the history and the screen, and draws the screen row by row with the cursor', () => {
     const stdout = [
-      '3 4 1 1 10 3',
+      '3 4 1 1 10 3 0',
       marker,
       'old 1',
       'old 2',
@@ -69,7 +69,7 @@ describe('a tmux pane snapshot', () => {
       '',
     ].join('\n');
     const snapshot = parseSnapshot(stdout, marker, bounds, true);
-    expect(snapshot).toMatchObject({ historyLines: 3, cols: 10, rows: 3 });
+    expect(snapshot).toMatchObject({ historyLines: 3, cols: 10, rows: 3, alternate: false });
     expect(snapshot?.history).toBe('\x1b[mold 1\r\nold 2\r\n\x1b[31mold 3\x1b[m');
     expect(snapshot?.screen).toContain('\x1b[1;1Htop\x1b[m\x1b[2;1Hmid\x1b[m');
     expect(snapshot?.screen).toContain('\x1b[2;5H\x1b[?25h');
@@ -78,15 +78,15 @@ describe('a tmux pane snapshot', () => {
 
   it('has no history when tmux has none, and bounds it by lines and characters', () => {
     const none = parseSnapshot(
-      ['0 0 0 1 10 1', marker, 'screen line', marker, 'screen line', ''].join('\n'),
+      ['0 0 0 1 10 1 1', marker, 'screen line', marker, 'screen line', ''].join('\n'),
       marker,
       bounds,
       false,
     );
-    expect(none).toMatchObject({ history: '', historyLines: 0 });
+    expect(none).toMatchObject({ history: '', historyLines: 0, alternate: true });
     expect(none?.screen).toContain('\x1b[?2004l');
     const lines = Array.from({ length: 50 }, (_, i) => `line ${i}`);
-    const many = `9 0 0 1 10 1\n${marker}\n${lines.join('\n')}\n${marker}\nx\n`;
+    const many = `9 0 0 1 10 1 0\n${marker}\n${lines.join('\n')}\n${marker}\nx\n`;
     expect(parseSnapshot(many, marker, { maxLines: 10, maxChars: 10_000 }, false)?.historyLines).toBe(10);
     const chars = parseSnapshot(many, marker, { maxLines: 100, maxChars: 40 }, false);
     expect(chars?.historyLines).toBe(4);
@@ -96,7 +96,7 @@ describe('a tmux pane snapshot', () => {
   it('is null for output that is not a snapshot', () => {
     expect(parseSnapshot('', marker, bounds, false)).toBeNull();
     expect(parseSnapshot(`1 2 3\n${marker}\n${marker}\n`, marker, bounds, false)).toBeNull();
-    expect(parseSnapshot(`0 0 0 1 10 1\nnot the marker\n`, marker, bounds, false)).toBeNull();
+    expect(parseSnapshot(`0 0 0 1 10 1 0\nnot the marker\n`, marker, bounds, false)).toBeNull();
   });
 
   it('follows bracketed paste in the client output', () => {

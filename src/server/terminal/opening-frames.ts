@@ -1,9 +1,16 @@
 import type { Session } from '../../agent/session/session.js';
 import { type TerminalServerFrame, TerminalViewLimits } from '../../protocol/terminal-frames.js';
+import { transcriptHistory } from './transcript-history.js';
 
 export type ReplayedSession = Pick<
   Session,
-  'terminal' | 'terminalSequence' | 'terminalHost' | 'terminalSize' | 'terminalSnapshot' | 'isInteractive'
+  | 'terminal'
+  | 'terminalSequence'
+  | 'terminalHost'
+  | 'terminalSize'
+  | 'terminalSnapshot'
+  | 'isInteractive'
+  | 'transcript'
 >;
 
 /** After the last output this long, a session in tmux is taken as quiet enough to capture (ms). */
@@ -58,6 +65,12 @@ export function openingFrames(session: ReplayedSession): TerminalServerFrame[] {
   const frames: TerminalServerFrame[] = [];
   if (snapshot.historyLines > 0) {
     frames.push({ type: 'history', data: snapshot.history, lines: snapshot.historyLines });
+  } else if (snapshot.alternate) {
+    // A fullscreen renderer leaves tmux no scrollback: the transcript tells what scrolled away.
+    const bounds = { maxLines: TerminalViewLimits.historyLines, maxChars: TerminalViewLimits.historyChars };
+    const { entries } = session.transcript.page(0, Number.MAX_SAFE_INTEGER);
+    const drawn = transcriptHistory(entries, bounds);
+    if (drawn.lines > 0) frames.push({ type: 'history', data: drawn.data, lines: drawn.lines });
   }
   frames.push({
     type: 'replay',

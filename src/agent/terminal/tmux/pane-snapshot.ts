@@ -16,6 +16,8 @@ export interface PaneSnapshot {
   readonly screen: string;
   readonly cols: number;
   readonly rows: number;
+  /** The pane shows its alternate screen (a fullscreen program: it leaves tmux no scrollback). */
+  readonly alternate: boolean;
 }
 
 export interface SnapshotBounds {
@@ -26,7 +28,8 @@ export interface SnapshotBounds {
 }
 
 /** The pane facts read with the capture, in this order. */
-const FORMAT = '#{history_size} #{cursor_x} #{cursor_y} #{cursor_flag} #{pane_width} #{pane_height}';
+const FORMAT =
+  '#{history_size} #{cursor_x} #{cursor_y} #{cursor_flag} #{pane_width} #{pane_height} #{alternate_on}';
 
 const RESET = '\x1b[m';
 /** tmux turns on cursor-key and keypad application modes when its client starts (smkx), whatever the pane. */
@@ -101,8 +104,8 @@ export function parseSnapshot(
 ): PaneSnapshot | null {
   const lines = stdout.split('\n');
   const facts = (lines[0] ?? '').split(' ').map(Number);
-  const [historySize, cursorX, cursorY, cursorFlag, cols, rows] = facts;
-  if (facts.length !== 6 || facts.some((n) => !Number.isInteger(n) || n < 0) || lines[1] !== marker)
+  const [historySize, cursorX, cursorY, cursorFlag, cols, rows, alternate] = facts;
+  if (facts.length !== 7 || facts.some((n) => !Number.isInteger(n) || n < 0) || lines[1] !== marker)
     return null;
   const second = lines.indexOf(marker, 2);
   if (second < 0 || cols === undefined || rows === undefined || cols === 0 || rows === 0) return null;
@@ -121,7 +124,14 @@ export function parseSnapshot(
     CLIENT_KEYPAD,
     bracketedPaste ? '\x1b[?2004h' : '\x1b[?2004l',
   );
-  return { history: bounded.text, historyLines: bounded.lines, screen: parts.join(''), cols, rows };
+  return {
+    history: bounded.text,
+    historyLines: bounded.lines,
+    screen: parts.join(''),
+    cols,
+    rows,
+    alternate: alternate === 1,
+  };
 }
 
 /** Bracketed paste as the client's output last set it (`on` when it never did: unchanged). */
