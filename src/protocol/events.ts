@@ -7,7 +7,13 @@
 import type { RalphStatus } from './rest/ralph.js';
 import type { RespawnConfig, RespawnState, RespawnStatus } from './rest/respawn.js';
 import type { ScheduledRun } from './rest/scheduled.js';
-import type { SessionAgentState, SessionAttention, SessionCost, SessionInfo } from './rest/session.js';
+import type {
+  SessionAgentState,
+  SessionAttention,
+  SessionCost,
+  SessionInfo,
+  SessionRateLimits,
+} from './rest/session.js';
 import type { QueueTask } from './rest/tasks.js';
 import type { TranscriptEntry } from './rest/transcript.js';
 
@@ -58,7 +64,13 @@ export type SessionEvent =
   | SessionEventOf<'session:limited', { readonly limitedUntil: number | null; readonly reason: string }>
   | SessionEventOf<
       'session:cost',
-      { readonly cost: SessionCost; readonly contextUsedPct: number | null; readonly model: string | null }
+      {
+        readonly cost: SessionCost;
+        readonly contextUsedPct: number | null;
+        readonly model: string | null;
+        /** The plan's usage limits, once the CLI's status line reported them. */
+        readonly rateLimits?: SessionRateLimits;
+      }
     >
   | SessionEventOf<'session:transcript', { readonly entries: readonly TranscriptEntry[] }>;
 

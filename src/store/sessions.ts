@@ -4,6 +4,7 @@ import type {
   SessionAgentState,
   SessionCost,
   SessionMode,
+  SessionRateLimits,
   SessionStatus,
   TerminalHost,
 } from '../protocol/rest/session.js';
@@ -37,6 +38,16 @@ interface SessionRow {
   observed: string | null;
 }
 
+/**
+ * The last figure the CLI's status line gave for its own cost counter: the USD it reported and the
+ * conversation it reported for. The next CLI process of the session may start its counter from it
+ * (a resumed conversation's cost is restored), or from zero; this tells which.
+ */
+export interface CliCostReading {
+  readonly conversationId: string | null;
+  readonly usd: number;
+}
+
 /** What the server learned of a session's agent from its structured output (stored as JSON). */
 export interface SessionObserved {
   readonly cost: SessionCost;
@@ -47,6 +58,10 @@ export interface SessionObserved {
   readonly stateReason: string | null;
   readonly limitedUntil: number | null;
   readonly maxCostUsd: number | null;
+  /** Absent until the CLI's status line reported usage limits (subscriptions only). */
+  readonly rateLimits?: SessionRateLimits;
+  /** Absent until the CLI's status line reported its cost (stored, never shown). */
+  readonly cliCost?: CliCostReading;
 }
 
 /** A Claude session as stored: what a restart needs to know of it (its buffers are stored apart). */

@@ -5,6 +5,7 @@ import type {
   SessionAttention,
   SessionInfo,
   SessionMode,
+  SessionRateLimits,
   SessionStatus,
   TerminalHost,
 } from '../../protocol/rest/session.js';
@@ -35,9 +36,6 @@ export interface SessionHooks {
   /** Terminal/text buffers or the transcript changed (persisted lazily). */
   buffersChanged(session: SessionState): void;
 }
-
-/** The context window assumed for the share in use (tokens): Claude models' standard window. */
-const CONTEXT_WINDOW_TOKENS = 200_000;
 
 /** The seed's status for each typed state (while a process runs). */
 const STATUS_OF_STATE: Readonly<Record<SessionAgentState, SessionStatus | null>> = {
@@ -85,8 +83,9 @@ export abstract class SessionState {
   stateSince: number;
   stateReason: string | null;
   limitedUntil: number | null;
-  contextUsedPct: number | null;
   maxCostUsd: number | null;
+  /** The plan's usage limits as the CLI's status line last reported them (subscriptions only). */
+  rateLimits: SessionRateLimits | null;
   private readonly signalListeners = new Set<SessionSignalListener>();
   private terminalSeq = 0;
 
@@ -113,18 +112,24 @@ export abstract class SessionState {
     this.meter = new SessionCostMeter(
       observed?.cost ?? { ...NO_COST, totalUsd: record.totalCost },
       observed?.model ?? null,
+      { contextUsedPct: observed?.contextUsedPct ?? null, cliCost: observed?.cliCost ?? null },
     );
     this.state = observed?.state ?? 'exited';
     this.stateSince = observed?.stateSince ?? record.lastActivityAt;
     this.stateReason = observed?.stateReason ?? null;
     this.limitedUntil = observed?.limitedUntil ?? null;
-    this.contextUsedPct = observed?.contextUsedPct ?? null;
     this.maxCostUsd = observed?.maxCostUsd ?? null;
+    this.rateLimits = observed?.rateLimits ?? null;
   }
 
   /** USD over all runs: the meter's, never a copy that could drift from it. */
   get totalCost(): number {
     return this.meter.cost.totalUsd;
+  }
+
+  /** The share of the context window in use (0–100): the status line's, else the transcript's. */
+  get contextUsedPct(): number | null {
+    return this.meter.contextUsedPct;
   }
 
   get transcript(): SessionTranscript {
@@ -186,6 +191,7 @@ export abstract class SessionState {
       stateReason: this.stateReason,
       limitedUntil: this.limitedUntil,
       maxCostUsd: this.maxCostUsd,
+      ...(this.rateLimits === null ? {} : { rateLimits: this.rateLimits }),
     };
   }
 
@@ -202,13 +208,16 @@ export abstract class SessionState {
       contextUsedPct: _context,
       model: _model,
       maxCostUsd: _max,
+      rateLimits: _limits,
       ...record
     } = this.info();
+    const cliCost = this.meter.cliCost;
     return {
       ...record,
       hookSecret: this.hookSecret,
       terminalHost: this.terminalHost,
-      observed: this.observed(),
+      // The CLI's raw cost counter is stored, never shown: it is the meter's to interpret.
+      observed: { ...this.observed(), ...(cliCost === null ? {} : { cliCost }) },
     };
   }
 
@@ -301,8 +310,6 @@ export abstract class SessionState {
         // The call's tokens go on its first entry only: a message split over lines is one call.
         const first = parsed.entries[0];
         if (first !== undefined) first.usage = usage;
-        const used = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
-        this.contextUsedPct = Math.min(100, Math.round((used / CONTEXT_WINDOW_TOKENS) * 1000) / 10);
       }
       drafts.push(...parsed.entries);
       if (parsed.apiError !== null) apiError = { error: parsed.apiError, kind: parsed.apiErrorKind ?? null };
@@ -322,6 +329,7 @@ export abstract class SessionState {
       cost: this.meter.cost,
       contextUsedPct: this.contextUsedPct,
       model: this.meter.model,
+      ...(this.rateLimits === null ? {} : { rateLimits: this.rateLimits }),
     });
     this.hooks.changed(this);
     this.signal({ kind: 'cost', totalUsd: this.totalCost });

@@ -1,10 +1,12 @@
 import type { Result } from '../../protocol/result.js';
 import { classifyMessage } from '../claude/claude-messages.js';
 import { type HookVerdict, hookEventName, interpretHook } from '../claude/hooks/hook-event.js';
+import { parseStatusLine } from '../claude/hooks/status-line.js';
 import { isTranscriptPath } from '../claude/transcript/transcript-file.js';
 import { notInteractive, type SessionErrorCode } from './session-errors.js';
 import { SessionRuns } from './session-runs.js';
-import { usageLimitOf } from './usage-limit.js';
+import { STUCK_INPUT_MS, StuckInputWatch, screenExcerpt } from './stuck-input.js';
+import { statusLineLimit, usageLimitOf } from './usage-limit.js';
 
 /**
  * A Claude Code session: one working directory and, at a time, either a headless run or an
@@ -20,7 +22,22 @@ export class Session extends SessionRuns {
     terminal.submitLine(text);
     this.lastPromptTime = this.hooks.clock.now();
     this.setAttention(null);
+    // Only a CLI whose hooks speak can say it took the prompt (UserPromptSubmit).
+    if (this.reportsTurns) this.stuckInput.submitted(text);
     return { ok: true };
+  }
+
+  private readonly stuckInput = new StuckInputWatch(this.hooks.clock, () => this.inputStuck());
+
+  /** A submitted prompt the CLI did not take: a person should look (the screen says why). */
+  private inputStuck(): void {
+    if (this.runningTerminal === null) return;
+    const screen = screenExcerpt(this.terminal.toString());
+    this.setAttention({
+      kind: 'stuck_input',
+      message: `the prompt was not taken within ${STUCK_INPUT_MS / 1000} s; the screen shows:\n${screen}`,
+      since: this.hooks.clock.now(),
+    });
   }
 
   /** Raw input to the interactive terminal: a person answered, so nothing waits for one any more. */
@@ -54,6 +71,8 @@ export class Session extends SessionRuns {
     this.hooksHeard = true;
     if (isTranscriptPath(payload.transcript_path)) this.followTranscript(payload.transcript_path);
     const verdict = interpretHook(payload);
+    // Any turn's word (its prompt taken, a tool, its end) means the prompt was not stuck.
+    if (verdict.kind !== 'ignored') this.stuckInput.taken();
     switch (verdict.kind) {
       case 'idle':
         // The Stop hook carries the turn's final text: keep it as a structured message, so readers
@@ -97,6 +116,30 @@ export class Session extends SessionRuns {
         break;
     }
     return verdict;
+  }
+
+  /**
+   * The CLI's status line JSON (already authenticated by the caller): the CLI's own cost counter,
+   * context share and model, and a plan's usage limits, which at 100 % mark the session limited.
+   * Like a hook, a report from a CLI that has just ended changes nothing; false then.
+   */
+  receiveStatus(payload: Record<string, unknown>): boolean {
+    if (this.runningTerminal === null) return false;
+    const report = parseStatusLine(payload);
+    const seen = () =>
+      JSON.stringify([this.meter.cost, this.contextUsedPct, this.meter.model, this.rateLimits]);
+    const before = seen();
+    this.meter.reportStatus(report);
+    if (report.rateLimits !== null) this.rateLimits = report.rateLimits;
+    const limit = statusLineLimit(report.rateLimits, this.hooks.clock.now());
+    // Every refresh repeats the figures: the session turns limited once per limit, not per refresh.
+    if (limit !== null && (this.state !== 'limited' || this.limitedUntil !== limit.until)) {
+      this.setAttention(null);
+      this.setAgentState('limited', limit.reason, limit.until);
+      this.emit('session:limited', { limitedUntil: limit.until, reason: limit.reason });
+    }
+    if (seen() !== before) this.costChanged();
+    return true;
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { SessionRateLimits } from '../../protocol/rest/session.js';
+
 /**
  * Whether a failed turn hit a usage or rate limit, and when it lifts. The CLI classes the error
  * (`rate_limit` in its StopFailure hook); its message is the fallback: "Claude AI usage limit
@@ -39,4 +41,35 @@ export function usageLimitOf(error: string, errorKind: string | null, now: numbe
   const timeOfDay = resetTimeOfDay(error, now);
   if (timeOfDay !== null) return { until: timeOfDay, known: true };
   return { until: now + UNKNOWN_LIMIT_WAIT_MS, known: false };
+}
+
+/** The windows of a plan's usage limits, with the names people know them by. */
+const LIMIT_WINDOWS = [
+  ['fiveHour', '5-hour'],
+  ['sevenDay', '7-day'],
+] as const;
+
+/** The share of a window at which the CLI's status line says its limit is reached (percent). */
+const LIMIT_REACHED_PCT = 100;
+
+/**
+ * Whether the usage limits the CLI's status line reported are reached: a window at 100 % or more
+ * that resets later than `now` (a reset time in the past means the window has started over). The
+ * limit lifts when every reached window has reset. Null below the limit, or without a reset time.
+ */
+export function statusLineLimit(
+  limits: SessionRateLimits | null,
+  now: number,
+): (UsageLimit & { readonly reason: string }) | null {
+  let until: number | null = null;
+  const reached: string[] = [];
+  for (const [key, name] of LIMIT_WINDOWS) {
+    const window = limits?.[key];
+    if (window === undefined || window.usedPct < LIMIT_REACHED_PCT) continue;
+    if (window.resetsAt === null || window.resetsAt <= now) continue;
+    until = Math.max(until ?? 0, window.resetsAt);
+    reached.push(`${name} window at ${Math.round(window.usedPct)}%`);
+  }
+  if (until === null) return null;
+  return { until, known: true, reason: `usage limit reached (${reached.join(', ')})` };
 }

@@ -44,9 +44,15 @@ export type BufferStats = Static<typeof BufferStats>;
 export const SessionAttention = Type.Object({
   /**
    * `permission`: a tool use waits for approval; `idle`: the agent waits for input; `input`: the
-   * agent asked a question (a dialog) and waits for the answer.
+   * agent asked a question (a dialog) and waits for the answer; `stuck_input`: a submitted prompt was
+   * not taken by the CLI within 10 s (a menu or dialog may hold it; `message` quotes the screen).
    */
-  kind: Type.Union([Type.Literal('permission'), Type.Literal('idle'), Type.Literal('input')]),
+  kind: Type.Union([
+    Type.Literal('permission'),
+    Type.Literal('idle'),
+    Type.Literal('input'),
+    Type.Literal('stuck_input'),
+  ]),
   message: Type.String(),
   since: Type.Number(),
 });
@@ -85,6 +91,22 @@ export const SessionCost = Type.Object({
 });
 export type SessionCost = Static<typeof SessionCost>;
 
+/** One usage window of a subscription plan, as the CLI's status line reports it. */
+export const RateLimitWindow = Type.Object({
+  /** Share of the window's allowance used (0–100; 100 or more: the limit is reached). */
+  usedPct: Type.Number(),
+  /** When the window resets (epoch ms), when reported. */
+  resetsAt: Nullable(Type.Number({ description: 'epoch ms' })),
+});
+export type RateLimitWindow = Static<typeof RateLimitWindow>;
+
+/** A subscription plan's usage limits (the 5-hour and the 7-day window), the latest the CLI reported. */
+export const SessionRateLimits = Type.Object({
+  fiveHour: Type.Optional(RateLimitWindow),
+  sevenDay: Type.Optional(RateLimitWindow),
+});
+export type SessionRateLimits = Static<typeof SessionRateLimits>;
+
 export const SessionInfo = Type.Object({
   id: Type.String({ format: 'uuid' }),
   pid: Nullable(Type.Integer()),
@@ -115,12 +137,17 @@ export const SessionInfo = Type.Object({
   /** When `limited`: when the usage limit resets (epoch ms), when known. */
   limitedUntil: Nullable(Type.Number()),
   cost: SessionCost,
-  /** Share of the model's context window the conversation uses (0–100), when the CLI reported it. */
+  /**
+   * Share of the model's context window the conversation uses (0–100): the CLI's status line's figure,
+   * else estimated from the transcript against a 200k window.
+   */
   contextUsedPct: Nullable(Type.Number()),
-  /** The model of the last API call. */
+  /** The model: the CLI's status line's, else that of the last API call. */
   model: Nullable(Type.String()),
   /** The session stops its agent once `cost.totalUsd` reaches this (USD); null: no budget. */
   maxCostUsd: Nullable(Type.Number()),
+  /** Usage limits of the plan (subscriptions only), once the CLI's status line reported them. */
+  rateLimits: Type.Optional(SessionRateLimits),
 });
 export type SessionInfo = Static<typeof SessionInfo>;
 

@@ -1,3 +1,5 @@
+import { statusRelayPathBeside } from './status-relay-script.js';
+
 /**
  * The `--settings` content that makes Claude Code report to the server: the definitive "turn
  * finished" (Stop) or "turn failed" (StopFailure, with the API's error), "needs a person"
@@ -33,13 +35,28 @@ function shellQuote(word: string): string {
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
-/** The settings JSON; `secretFile` is the absolute path of the file holding the session's secret. */
+/**
+ * The settings JSON; `secretFile` is the absolute path of the file holding the session's secret.
+ * Its `statusLine` is the status relay (status-relay-script.ts, beside the hook relay): the CLI's
+ * own cost, context share and usage limits reach the server, and the user's own status line, which
+ * ours replaces, is chained. Only `type` and `command` are set: the CLI merges settings key by key,
+ * so a user's `padding` or `refreshInterval` still applies.
+ */
 export function hookSettingsJson(endpoint: HookEndpoint, sessionId: string, secretFile: string): string {
   const url = `${endpoint.baseUrl}/api/hooks/${encodeURIComponent(sessionId)}`;
   const command = [endpoint.nodePath, endpoint.relayPath, url, secretFile].map(shellQuote).join(' ');
   const hooks: Record<string, unknown> = {};
   for (const event of HOOKED_EVENTS) hooks[event] = [{ hooks: [{ type: 'command', command, timeout: 10 }] }];
+  const statusCommand = [
+    endpoint.nodePath,
+    statusRelayPathBeside(endpoint.relayPath),
+    `${url}/status`,
+    secretFile,
+  ]
+    .map(shellQuote)
+    .join(' ');
+  const statusLine = { type: 'command', command: statusCommand };
   // `tui: default` keeps the classic renderer: newer CLIs otherwise offer their fullscreen one in a
   // start-up menu, and the first prompt typed would answer it (and rewrite the user's settings).
-  return `${JSON.stringify({ tui: 'default', hooks }, null, 2)}\n`;
+  return `${JSON.stringify({ tui: 'default', hooks, statusLine }, null, 2)}\n`;
 }

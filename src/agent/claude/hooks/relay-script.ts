@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from '../../../util/private-file.js';
+import { installStatusRelay } from './status-relay-script.js';
 
 /**
  * The program Claude Code runs for each hook: it reads the hook's JSON from stdin and posts it to the
@@ -63,12 +64,14 @@ export const HOOK_RELAY_FILE = 'hook-relay.mjs';
 const RELAY_MODE = 0o700;
 
 /**
- * Writes the relay into `dir` and returns its path. It replaces an older copy atomically: agents
+ * Writes the relay into `dir` and returns its path, with the status-line relay beside it (see
+ * status-relay-script.ts; the hook settings name both). It replaces an older copy atomically: agents
  * adopted from tmux may be running it at that moment.
  */
 export function installHookRelay(dir: string): string {
   ensurePrivateDir(dir);
   const path = join(dir, HOOK_RELAY_FILE);
   writeFileAtomic(path, HOOK_RELAY_SCRIPT, RELAY_MODE);
+  installStatusRelay(dir);
   return path;
 }
