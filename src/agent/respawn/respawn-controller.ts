@@ -29,17 +29,16 @@
  * - The session exiting stops the controller with the reason (a respawn:log at error level during a
  *   cycle, at warn while watching).
  * - A usage limit (the session's failed turn, or a session already limited at start) abandons a
- *   cycle under way and starts none until a margin after the reset (limit-wait.ts); by the config's
+ *   cycle under way and starts none until a margin after the reset (session/limit-pause.ts); by the config's
  *   `autoResume` and `maxWaitMinutes` it stops instead.
  */
 
 import type { RespawnEvent, RespawnStep } from '../../protocol/events.js';
 import type { RespawnConfig, RespawnState, RespawnStatus } from '../../protocol/rest/respawn.js';
 import type { Clock } from '../../supervisor/clock.js';
-import { LIMIT_RESUME_MARGIN_MS } from '../session/limit-pause.js';
+import { LIMIT_RESUME_MARGIN_MS, LimitWait } from '../session/limit-pause.js';
 import type { ActivitySource, SessionSignal } from '../session/session-signals.js';
 import { PROMPT_GLYPH } from '../terminal/activity-detector.js';
-import { RespawnLimitWait } from './limit-wait.js';
 import { type ConfigResult, mergeRespawnConfig } from './respawn-config.js';
 import {
   DURATION_LIMIT_REASON,
@@ -82,7 +81,7 @@ export class RespawnController {
   readonly #stepTimeout: Timer;
   readonly #clearQuiet: Timer;
   readonly #durationLimit: Timer;
-  readonly #limitWait: RespawnLimitWait;
+  readonly #limitWait: LimitWait;
 
   constructor(options: RespawnControllerOptions) {
     this.sessionId = options.sessionId;
@@ -100,7 +99,7 @@ export class RespawnController {
     this.#clearQuiet = new Timer(options.clock);
     this.#durationLimit = new Timer(options.clock);
     const marginMs = options.limitResumeMarginMs ?? LIMIT_RESUME_MARGIN_MS;
-    this.#limitWait = new RespawnLimitWait(options.clock, marginMs, () => this.#limitLifted());
+    this.#limitWait = new LimitWait(options.clock, marginMs, () => this.#limitLifted());
   }
 
   get state(): RespawnState {
@@ -277,7 +276,8 @@ export class RespawnController {
   /** A usage limit: no cycle before a margin after its reset (one under way is abandoned), or stop. */
   #onLimit(until: number, why: string): void {
     const at = new Date(until).toISOString();
-    if (this.#limitWait.hit(until, this.#config) === 'stop') {
+    const resumeAt = this.#limitWait.hit(until, this.#config);
+    if (resumeAt === null) {
       const policy = this.#config.autoResume
         ? 'it lifts later than maxWaitMinutes allows'
         : 'autoResume is off';
@@ -285,8 +285,10 @@ export class RespawnController {
       return;
     }
     this.#confirm.cancel();
-    const resumeAt = new Date(this.#limitWait.pausedUntil ?? until).toISOString();
-    this.#log('warn', `usage limit until ${at} (${why}): no cycle before ${resumeAt}`);
+    this.#log(
+      'warn',
+      `usage limit until ${at} (${why}): no cycle before ${new Date(resumeAt).toISOString()}`,
+    );
     if (this.#step === null) return;
     for (const timer of [this.#stepDelay, this.#stepTimeout, this.#clearQuiet]) timer.cancel();
     this.#log('warn', `cycle ${this.#cycleCount} abandoned at the usage limit`);

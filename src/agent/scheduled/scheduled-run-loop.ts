@@ -1,7 +1,7 @@
 import type { ScheduledEvent } from '../../protocol/events.js';
 import type { ScheduledRun } from '../../protocol/rest/scheduled.js';
 import type { Clock, TimerHandle } from '../../supervisor/clock.js';
-import { LimitPause } from '../session/limit-pause.js';
+import { LimitWait } from '../session/limit-pause.js';
 import { failureBackoffMs } from './backoff.js';
 import { formatRemaining, iterationPrompt } from './iteration-prompt.js';
 import type { IterationOutcome, IterationSessions } from './iteration-sessions.js';
@@ -43,14 +43,14 @@ export class ScheduledRunLoop {
   private consecutiveFailures = 0;
   private retryTimer: TimerHandle | null = null;
   private tickTimer: TimerHandle | null = null;
-  private readonly limitPause: LimitPause;
+  private readonly limitWait: LimitWait;
 
   constructor(
     run: ScheduledRun,
     private readonly deps: RunLoopDeps,
   ) {
     this.run = run;
-    this.limitPause = new LimitPause(deps.limitResumeMarginMs);
+    this.limitWait = new LimitWait(deps.clock, deps.limitResumeMarginMs, () => this.limitLifted());
   }
 
   get id(): string {
@@ -97,7 +97,7 @@ export class ScheduledRunLoop {
     const until = this.run.pausedUntil;
     if (until !== null && until > this.now()) {
       this.log(`still paused for a usage limit until ${new Date(until).toISOString()}`);
-      this.waitForReset(until);
+      this.limitWait.restore(until);
       return;
     }
     if (until !== null) this.update({ pausedUntil: null });
@@ -200,36 +200,29 @@ export class ScheduledRunLoop {
    */
   private pauseAtLimit(limitedUntil: number): void {
     const at = new Date(limitedUntil).toISOString();
-    const decision = this.limitPause.hit(limitedUntil, this.now(), this.run);
-    if (decision.kind === 'stop') {
+    const resumeAt = this.limitWait.hit(limitedUntil, this.run);
+    if (resumeAt === null) {
       const why = this.run.autoResume
         ? `it lifts later than maxWaitMinutes (${this.run.maxWaitMinutes}) allows`
         : 'autoResume is off';
       this.end('error', `usage limit until ${at}: ${why}`);
       return;
     }
-    const resumeAt = this.limitPause.pausedUntil ?? this.now();
     if (resumeAt >= this.run.endAt) {
+      this.limitWait.cancel();
       this.end('completed', `usage limit until ${at}, past the run's end`);
       return;
     }
     this.update({ pausedUntil: resumeAt });
     this.log(`usage limit until ${at}: the next iteration starts at ${new Date(resumeAt).toISOString()}`);
     this.publishUpdated();
-    this.waitForReset(resumeAt);
   }
 
-  private waitForReset(resumeAt: number): void {
-    this.clearRetry();
-    this.retryTimer = this.deps.clock.setTimeout(
-      () => {
-        this.limitPause.clear();
-        this.update({ pausedUntil: null });
-        this.log('the usage limit has lifted: resuming');
-        this.next();
-      },
-      Math.max(0, resumeAt - this.now()),
-    );
+  private limitLifted(): void {
+    if (!this.active) return;
+    this.update({ pausedUntil: null });
+    this.log('the usage limit has lifted: resuming');
+    this.next();
   }
 
   /** The next iteration after a backoff, or the end of the run if that comes first. */
@@ -282,6 +275,7 @@ export class ScheduledRunLoop {
   private deactivate(): void {
     this.active = false;
     this.clearRetry();
+    this.limitWait.cancel();
     if (this.tickTimer !== null) this.deps.clock.clearTimeout(this.tickTimer);
     this.tickTimer = null;
   }

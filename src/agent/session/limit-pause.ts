@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_WAIT_MINUTES } from '../../protocol/limits.js';
+import type { Clock, TimerHandle } from '../../supervisor/clock.js';
 
 /**
  * What the controllers that keep agents busy unattended (the Ralph loop, scheduled runs, the respawn
@@ -65,5 +66,60 @@ export class LimitPause {
 
   clear(): void {
     this.until = null;
+  }
+}
+
+/**
+ * A pause that ends by itself: for controllers driven by timers rather than by passes (scheduled
+ * runs, the respawn controller). A limit arms one timer for a margin after its reset, and `lifted`
+ * is called then; a later limit that lifts later moves it on.
+ */
+export class LimitWait {
+  private readonly pause: LimitPause;
+  private timer: TimerHandle | null = null;
+
+  constructor(
+    private readonly clock: Clock,
+    marginMs: number,
+    private readonly lifted: () => void,
+  ) {
+    this.pause = new LimitPause(marginMs);
+  }
+
+  get pausedUntil(): number | null {
+    return this.pause.pausedUntil;
+  }
+
+  /** A limit that lifts at `limitedUntil`: when work resumes (the wait armed), or null to stop. */
+  hit(limitedUntil: number, policy: LimitWaitPolicy): number | null {
+    const decision = this.pause.hit(limitedUntil, this.clock.now(), policy);
+    if (decision.kind === 'stop') return null;
+    const until = this.pause.pausedUntil ?? this.clock.now();
+    this.waitUntil(until);
+    return until;
+  }
+
+  /** A pause stored before a restart: waited out from now. */
+  restore(until: number): void {
+    this.pause.restore(until);
+    this.waitUntil(until);
+  }
+
+  cancel(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.pause.clear();
+  }
+
+  private waitUntil(until: number): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.pause.clear();
+        this.lifted();
+      },
+      Math.max(0, until - this.clock.now()),
+    );
   }
 }
