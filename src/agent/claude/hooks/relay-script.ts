@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from '../../../util/private-file.js';
+import { CURRENT_URL_FUNCTION } from './relay-snippets.js';
 import { installStatusRelay } from './status-relay-script.js';
 
 /**
@@ -30,15 +31,7 @@ if (secretArg.startsWith('/')) {
     done();
   }
 }
-function currentUrl() {
-  try {
-    const server = JSON.parse(readFileSync(new URL('./server.json', import.meta.url), 'utf8'));
-    const target = new URL(url);
-    return new URL(target.pathname + target.search, server.url).href;
-  } catch {
-    return url;
-  }
-}
+${CURRENT_URL_FUNCTION}
 const post = (to) =>
   fetch(to, {
     method: 'POST',

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from '../../../util/private-file.js';
+import { CURRENT_URL_FUNCTION } from './relay-snippets.js';
 
 /**
  * The program Claude Code runs as the `statusLine` command of our per-run settings. On each status
@@ -116,15 +117,7 @@ function runUserCommand(command, input) {
   });
 }
 
-function currentUrl() {
-  try {
-    const server = JSON.parse(readFileSync(new URL('./server.json', import.meta.url), 'utf8'));
-    const target = new URL(url);
-    return new URL(target.pathname + target.search, server.url).href;
-  } catch {
-    return url;
-  }
-}
+${CURRENT_URL_FUNCTION}
 
 function post(input) {
   let secret;
