@@ -124,11 +124,12 @@ describe('bad input', () => {
 });
 
 describe('GET /api/status', () => {
-  it('answers {sessions, scheduledRuns, respawnStatus, timestamp} and the casesRoot', async () => {
+  it('answers {sessions, scheduledRuns, respawnStatus, timestamp}, the casesRoot and the cost sums', async () => {
     const s = await r.server();
     const empty = await expectJson(await s.api('/api/status'), 200);
     expect(Object.keys(empty).sort()).toEqual([
       'casesRoot',
+      'costs',
       'respawnStatus',
       'scheduledRuns',
       'sessions',
@@ -138,6 +139,14 @@ describe('GET /api/status', () => {
     expect(empty.sessions).toEqual([]);
     expect(empty.scheduledRuns).toEqual([]);
     expect(empty.respawnStatus).toEqual({});
+    expect(empty.costs).toEqual({
+      totalUsd: 0,
+      todayUsd: 0,
+      days: [],
+      cases: [],
+      ralphUsd: 0,
+      scheduledRuns: [],
+    });
     expect(Math.abs(asNumber(empty.timestamp) - Date.now())).toBeLessThan(10_000);
 
     const a = await createSession(s);

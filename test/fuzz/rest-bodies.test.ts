@@ -994,6 +994,7 @@ describe('fuzzing the REST API with 10,000 requests', () => {
     const status = parseObject(await call('GET', '/api/status'));
     expect(Object.keys(status).sort()).toEqual([
       'casesRoot',
+      'costs',
       'respawnStatus',
       'scheduledRuns',
       'sessions',
