@@ -259,6 +259,31 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in Chromium', () => {
   );
 
   it(
+    'says when a scheduled run waits out a usage limit, and until when',
+    async () => {
+      const resetS = Math.ceil(Date.now() / 1000) + 3600;
+      const created = await server.send('POST', '/api/scheduled', {
+        prompt: `work [[limit:${resetS}]]`,
+        durationMinutes: 180,
+        maxWaitMinutes: 120,
+      });
+      expect(created.status).toBe(201);
+      const { run } = (await created.json()) as { run: { id: string } };
+      await page.getByRole('button', { name: 'Autonomy' }).click();
+      const paused = page.getByTestId('paused-until');
+      await expect.poll(() => paused.count(), { timeout: 15_000 }).toBe(1);
+      expect(await paused.textContent()).toBe(
+        `paused until ${await page.evaluate((ms) => new Date(ms).toLocaleTimeString(), resetS * 1000 + 60_000)} (usage limit)`,
+      );
+      await page.screenshot({ path: join(SCREENSHOTS, 'autonomy-paused-1400x900.png') });
+      expect((await server.send('DELETE', `/api/scheduled/${run.id}`)).status).toBe(200);
+      await expect.poll(() => paused.count()).toBe(0);
+      await page.getByRole('button', { name: 'Sessions' }).click();
+    },
+    TEST_MS,
+  );
+
+  it(
     'shows the supervisor tasks: start a command and see its output',
     async () => {
       await page.getByRole('button', { name: 'Overseer' }).click();
