@@ -44,6 +44,20 @@ export const ApiErrorCode = {
   STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
   INVALID_LIMIT: 'INVALID_LIMIT',
   INVALID_CURSOR: 'INVALID_CURSOR',
+  NOT_A_REPOSITORY: 'NOT_A_REPOSITORY',
+  DETACHED_HEAD: 'DETACHED_HEAD',
+  BASE_NOT_FOUND: 'BASE_NOT_FOUND',
+  INVALID_BRANCH: 'INVALID_BRANCH',
+  BRANCH_EXISTS: 'BRANCH_EXISTS',
+  BRANCH_NOT_FOUND: 'BRANCH_NOT_FOUND',
+  BRANCH_CHECKED_OUT: 'BRANCH_CHECKED_OUT',
+  UNCOMMITTED_CHANGES: 'UNCOMMITTED_CHANGES',
+  WORKTREE_MISSING: 'WORKTREE_MISSING',
+  WORKTREE_NOT_FOUND: 'WORKTREE_NOT_FOUND',
+  INVALID_REPO_CONFIG: 'INVALID_REPO_CONFIG',
+  GIT_NOT_FOUND: 'GIT_NOT_FOUND',
+  GIT_TIMEOUT: 'GIT_TIMEOUT',
+  GIT_FAILED: 'GIT_FAILED',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
@@ -100,6 +114,34 @@ export const API_ERROR_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   INVALID_LIMIT: 400,
   /** `?cursor=` is not one this list gave out. */
   INVALID_CURSOR: 400,
+  /** The working directory is not inside a git repository (or is a bare one). */
+  NOT_A_REPOSITORY: 400,
+  /** The repository has no current branch to start from: name a `base`. */
+  DETACHED_HEAD: 409,
+  /** The base branch or commit does not exist in the repository. */
+  BASE_NOT_FOUND: 400,
+  /** git refuses the branch name (`git check-ref-format`). */
+  INVALID_BRANCH: 400,
+  /** A new branch was asked for under a name that exists: reuse it, or choose another. */
+  BRANCH_EXISTS: 409,
+  /** `reuse` of a branch that does not exist. */
+  BRANCH_NOT_FOUND: 400,
+  /** The branch is checked out in another worktree (git allows one checkout per branch). */
+  BRANCH_CHECKED_OUT: 409,
+  /** The worktree has uncommitted changes: commit them, or pass `force`. */
+  UNCOMMITTED_CHANGES: 409,
+  /** The session's worktree directory is gone (deleted by hand). */
+  WORKTREE_MISSING: 409,
+  /** No worktree of ours at that path. */
+  WORKTREE_NOT_FOUND: 404,
+  /** The repository's `.claudeman.json` is not valid JSON, or its `setup` is not a command string. */
+  INVALID_REPO_CONFIG: 409,
+  /** git is not installed (on `PATH`). */
+  GIT_NOT_FOUND: 503,
+  /** A git command ran past its time limit and was ended. */
+  GIT_TIMEOUT: 504,
+  /** git failed in a way not foreseen; the message quotes it. */
+  GIT_FAILED: 500,
 };
 
 export function isApiErrorCode(code: string): code is ApiErrorCode {
@@ -121,5 +163,7 @@ export const ApiErrorBody = Type.Object({
   /** For people; clients match on `code`. */
   error: Type.String(),
   code: ApiErrorCodeSchema,
+  /** The files a git operation is about (UNCOMMITTED_CHANGES: the uncommitted ones). */
+  files: Type.Optional(Type.Array(Type.String())),
 });
 export type ApiErrorBody = Static<typeof ApiErrorBody>;

@@ -9,6 +9,8 @@ export interface Failure<Code extends string = ApiErrorCode> {
   readonly ok: false;
   readonly code: Code;
   readonly message: string;
+  /** The files the failure is about (a merge's conflicts, uncommitted changes), when it names any. */
+  readonly files?: readonly string[];
 }
 
 export type Result<T = object, Code extends string = ApiErrorCode> =

@@ -55,6 +55,7 @@ function crossings(
 
 const ENGINE_AND_FACES = [
   'src/agent/',
+  'src/git/',
   'src/server/',
   'src/supervisor/',
   'src/store/',
@@ -94,6 +95,11 @@ describe('the floor plan', () => {
     expect(crossings(['src/store/'], ['src/agent/', 'src/server/', 'src/supervisor/', 'src/cli/'])).toEqual(
       [],
     );
+  });
+
+  it('keeps git a leaf beside the store: src/git imports only itself, src/protocol and src/util', () => {
+    const above = ['src/agent/', 'src/server/', 'src/supervisor/', 'src/store/', 'src/events/', 'src/cli/'];
+    expect(crossings(['src/git/'], above)).toEqual([]);
   });
 
   it('keeps the wire shapes below everything: src/protocol imports only itself and src/util', () => {

@@ -5,8 +5,13 @@ import { API_ERROR_STATUS, type ApiErrorBody, type ApiErrorCode } from '../../pr
  * Sends the API's error body with the status of its code (API_ERROR_STATUS, the one table of them).
  * A refused upgrade closes its socket afterwards.
  */
-export function sendApiError(reply: FastifyReply, code: ApiErrorCode, error: string): FastifyReply {
-  return sendErrorBody(reply, API_ERROR_STATUS[code], code, error);
+export function sendApiError(
+  reply: FastifyReply,
+  code: ApiErrorCode,
+  error: string,
+  files?: readonly string[],
+): FastifyReply {
+  return sendErrorBody(reply, API_ERROR_STATUS[code], code, error, files);
 }
 
 /**
@@ -22,8 +27,19 @@ export function sendHttpLayerError(
   return sendErrorBody(reply, status, code, error);
 }
 
-function sendErrorBody(reply: FastifyReply, status: number, code: ApiErrorCode, error: string): FastifyReply {
-  const body: ApiErrorBody = { success: false, error, code };
+function sendErrorBody(
+  reply: FastifyReply,
+  status: number,
+  code: ApiErrorCode,
+  error: string,
+  files?: readonly string[],
+): FastifyReply {
+  const body: ApiErrorBody = {
+    success: false,
+    error,
+    code,
+    ...(files === undefined ? {} : { files: [...files] }),
+  };
   if (reply.request.headers.upgrade !== undefined) {
     const socket = reply.request.raw.socket;
     reply.raw.once('finish', () => socket.destroy());

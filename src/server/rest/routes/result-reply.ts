@@ -8,5 +8,5 @@ import { sendApiError } from '../error-reply.js';
  * status of its code. Every engine code is one of the API's, so the compiler checks the mapping.
  */
 export function replyWithResult(reply: FastifyReply, failure: Failure<ApiErrorCode>): FastifyReply {
-  return sendApiError(reply, failure.code, failure.message);
+  return sendApiError(reply, failure.code, failure.message, failure.files);
 }
