@@ -82,3 +82,14 @@ export function addBareRemote(repo: string, barePath: string): string {
 export function revParse(repo: string, ref: string): string {
   return git(repo, 'rev-parse', ref);
 }
+
+/**
+ * For tests that call the program's git code (which runs git with the process's environment): the
+ * machine's own git configuration, and a git hook's environment, must not change what they see.
+ */
+export function isolateGitEnvironment(): void {
+  process.env.GIT_CONFIG_GLOBAL = '/dev/null';
+  process.env.GIT_CONFIG_NOSYSTEM = '1';
+  for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR'])
+    delete process.env[name];
+}

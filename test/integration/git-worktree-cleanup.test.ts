@@ -22,18 +22,20 @@ import {
   removeWorktree,
   uncommittedFiles,
 } from '../../src/git/worktrees.js';
-import { addBareRemote, commitFiles, git, makeRepo, writeFiles } from '../helpers/git-repo.js';
+import {
+  addBareRemote,
+  commitFiles,
+  git,
+  isolateGitEnvironment,
+  makeRepo,
+  writeFiles,
+} from '../helpers/git-repo.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const temps: { remove(): void }[] = [];
 const runner = new GitRunner();
 
-beforeAll(() => {
-  process.env.GIT_CONFIG_GLOBAL = '/dev/null';
-  process.env.GIT_CONFIG_NOSYSTEM = '1';
-  for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR'])
-    delete process.env[name];
-});
+beforeAll(isolateGitEnvironment);
 
 afterEach(() => {
   for (const temp of temps.splice(0).reverse()) temp.remove();

@@ -18,19 +18,21 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GitRunner } from '../../src/git/git-runner.js';
 import { inspectRepository } from '../../src/git/repository.js';
 import { createWorktree, type WorktreeSpec } from '../../src/git/worktrees.js';
-import { addBareRemote, commitFiles, git, makeRepo, revParse, writeFiles } from '../helpers/git-repo.js';
+import {
+  addBareRemote,
+  commitFiles,
+  git,
+  isolateGitEnvironment,
+  makeRepo,
+  revParse,
+  writeFiles,
+} from '../helpers/git-repo.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const temps: { remove(): void }[] = [];
 const runner = new GitRunner();
 
-beforeAll(() => {
-  // The machine's own git configuration (and a git hook's environment) must not change what is seen.
-  process.env.GIT_CONFIG_GLOBAL = '/dev/null';
-  process.env.GIT_CONFIG_NOSYSTEM = '1';
-  for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR'])
-    delete process.env[name];
-});
+beforeAll(isolateGitEnvironment);
 
 afterEach(() => {
   for (const temp of temps.splice(0).reverse()) temp.remove();
